@@ -1,0 +1,70 @@
+// Test access to the database built by global-setup. Tests follow one rule:
+// each runs inside a transaction that is rolled back, as the app role with
+// the tenant set by set_config(..., true), and checks the owner's view too.
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, inject } from 'vitest';
+
+const pools: pg.Pool[] = [];
+
+export function ownerPool(): pg.Pool {
+  const p = new pg.Pool({ connectionString: inject('ownerUrl'), max: 4 });
+  p.on('error', () => undefined);
+  pools.push(p);
+  return p;
+}
+
+export function appPool(): pg.Pool {
+  const p = new pg.Pool({ connectionString: inject('appUrl'), max: 4 });
+  p.on('error', () => undefined);
+  pools.push(p);
+  return p;
+}
+
+afterAll(async () => {
+  await Promise.all(pools.splice(0).map((p) => p.end()));
+});
+
+/** Run fn in a transaction that is always rolled back. */
+export async function rollback<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  const c = await pool.connect();
+  try {
+    await c.query('begin');
+    return await fn(c);
+  } finally {
+    await c.query('rollback').catch(() => undefined);
+    c.release();
+  }
+}
+
+export async function setTenant(c: pg.ClientBase, tenantId: string | null): Promise<void> {
+  await c.query("select set_config('saas.tenant_id', $1, true)", [tenantId ?? '']);
+}
+
+/** Create a tenant as the owner (committed), returning its id. Superuser owners bypass RLS. */
+export async function createTenant(owner: pg.Pool, name = 'Test tenant'): Promise<string> {
+  const id = randomUUID();
+  const c = await owner.connect();
+  try {
+    await c.query('begin');
+    await setTenant(c, id);
+    await c.query('insert into saas.tenants (id, name) values ($1, $2)', [id, name]);
+    await c.query('commit');
+  } finally {
+    c.release();
+  }
+  return id;
+}
+
+/** Error message of a failing query, or null when it succeeds (inside a savepoint). */
+export async function errorOf(c: pg.ClientBase, text: string, values: unknown[] = []): Promise<string | null> {
+  await c.query('savepoint t');
+  try {
+    await c.query(text, values);
+    await c.query('release savepoint t');
+    return null;
+  } catch (e) {
+    await c.query('rollback to savepoint t');
+    return (e as Error).message;
+  }
+}
