@@ -39,7 +39,11 @@ export interface MigrationResult {
 }
 
 /** Run as the schema owner (or a superuser), never as the app role. */
-export async function migrate(ownerUrl: string, log: (line: string) => void = () => undefined): Promise<MigrationResult> {
+export async function migrate(
+  ownerUrl: string,
+  log: (line: string) => void = () => undefined,
+  dir: string = dbDir,
+): Promise<MigrationResult> {
   const client = new pg.Client({ connectionString: ownerUrl });
   client.on('notice', () => undefined);
   await client.connect();
@@ -58,7 +62,7 @@ export async function migrate(ownerUrl: string, log: (line: string) => void = ()
         (r) => [r.name, r.checksum],
       ),
     );
-    for (const f of sqlFiles()) {
+    for (const f of sqlFiles(dir)) {
       const previous = done.get(f.name);
       if (previous === f.checksum) {
         result.skipped.push(f.name);

@@ -68,3 +68,49 @@ export async function errorOf(c: pg.ClientBase, text: string, values: unknown[] 
     return (e as Error).message;
   }
 }
+
+/** A fresh, empty database on the test server; dropped after the calling file. */
+export async function scratchDatabase(label: string): Promise<string> {
+  const { withDatabase } = await import('../../lib/db/config');
+  const adminUrl = inject('adminUrl');
+  const name = `aegis_scratch_${label}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database ${admin.escapeIdentifier(name)}`);
+  await admin.end();
+  scratch.push(name);
+  return withDatabase(adminUrl, name);
+}
+
+const scratch: string[] = [];
+afterAll(async () => {
+  if (!scratch.length) return;
+  const admin = new pg.Client({ connectionString: inject('adminUrl') });
+  await admin.connect();
+  for (const name of scratch.splice(0)) {
+    await admin.query(`drop database if exists ${admin.escapeIdentifier(name)} with (force)`).catch(() => undefined);
+  }
+  await admin.end();
+});
+
+/** Run SQL text on a fresh connection (like `psql -f`), ignoring notices. */
+export async function runSql(url: string, text: string): Promise<void> {
+  const c = new pg.Client({ connectionString: url });
+  c.on('notice', () => undefined);
+  await c.connect();
+  try {
+    await c.query(text);
+  } finally {
+    await c.end();
+  }
+}
+
+export async function queryRows<T extends pg.QueryResultRow = Record<string, unknown>>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query<T>(text, values)).rows;
+  } finally {
+    await c.end();
+  }
+}
