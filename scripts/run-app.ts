@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../lib/db/config';
-import { openTarget, prepare } from './db';
+import { openTarget, prepare, requireOwner } from './db';
 
 type Mode = 'demo' | 'dev' | 'start';
 
@@ -37,11 +37,12 @@ async function main(mode: Mode): Promise<void> {
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
   try {
-    await prepare(target);
+    if (target.ownerUrl) await prepare(target);
+    else console.log('DATABASE_OWNER_URL not set: migrations not applied by this process.');
     let logins: string[] = [];
     if (mode === 'demo') {
       const { seedDemo, DEMO_PASSWORD } = await import('../db/seed/seed');
-      const summary = await seedDemo({ ownerUrl: target.ownerUrl, appUrl: target.appUrl, log: console.log });
+      const summary = await seedDemo({ ownerUrl: requireOwner(target), appUrl: target.appUrl, log: console.log });
       logins = summary.logins.map((l) => `  ${l.email.padEnd(22)} ${l.role.padEnd(7)} ${l.tenant}   password: ${DEMO_PASSWORD}`);
     }
     const env: NodeJS.ProcessEnv = {
