@@ -1,0 +1,532 @@
+// The demo's fixed cast: three tenants in three verticals, their users, their
+// campaigns (names, platforms, volumes), the A/B tests and the industry
+// benchmarks. Numbers here are medians; generate.ts adds days, seasonality,
+// trends and noise. Ids are fixed so tests and e2e specs can name them.
+
+export type Platform = 'meta' | 'google' | 'tiktok' | 'linkedin';
+export type Vertical = 'ecommerce' | 'lead_generation' | 'apps';
+export type MemberRole = 'viewer' | 'buyer' | 'admin';
+export type AllocationStrategy = 'performance' | 'even' | 'manual' | 'target_roas' | 'target_cpa';
+export type PlantedKind = 'cpa_doubled' | 'spend_spike' | 'tracking_drop' | 'budget_capped_winner';
+
+export const PLATFORM_LABEL: Readonly<Record<Platform, string>> = {
+  meta: 'Meta',
+  google: 'Google',
+  tiktok: 'TikTok',
+  linkedin: 'LinkedIn',
+};
+
+export interface DemoTenant {
+  /** 1-based position, used in every id derived for this tenant. */
+  readonly no: number;
+  readonly id: string;
+  readonly name: string;
+  readonly slug: string;
+  readonly vertical: Vertical;
+  readonly currency: 'EUR' | 'USD';
+  /** Prefix of campaign names, as agencies name them. */
+  readonly prefix: string;
+  readonly platforms: readonly Platform[];
+}
+
+export const DEMO_TENANTS = [
+  {
+    no: 1,
+    id: 'a0e91500-0000-4000-8000-000000000001',
+    name: 'Northwind Outfitters',
+    slug: 'northwind-outfitters',
+    vertical: 'ecommerce',
+    currency: 'EUR',
+    prefix: 'NW',
+    platforms: ['meta', 'google', 'tiktok'],
+  },
+  {
+    no: 2,
+    id: 'a0e91500-0000-4000-8000-000000000002',
+    name: 'Harbor Lending',
+    slug: 'harbor-lending',
+    vertical: 'lead_generation',
+    currency: 'USD',
+    prefix: 'HL',
+    platforms: ['google', 'meta', 'linkedin'],
+  },
+  {
+    no: 3,
+    id: 'a0e91500-0000-4000-8000-000000000003',
+    name: 'Pixel Quest Games',
+    slug: 'pixel-quest-games',
+    vertical: 'apps',
+    currency: 'USD',
+    prefix: 'PQ',
+    platforms: ['meta', 'google', 'tiktok'],
+  },
+] as const satisfies readonly DemoTenant[];
+
+export type DemoTenantId = (typeof DEMO_TENANTS)[number]['id'];
+
+export const DEMO_PASSWORD = 'demo-password';
+
+export interface DemoUser {
+  readonly id: string;
+  readonly email: string;
+  readonly name: string;
+  readonly memberships: readonly { readonly tenantId: DemoTenantId; readonly role: MemberRole }[];
+}
+
+const [T1, T2, T3] = [DEMO_TENANTS[0].id, DEMO_TENANTS[1].id, DEMO_TENANTS[2].id];
+
+/** Ids are used for new accounts; an existing account with the same email keeps its own id. */
+export const DEMO_USERS: readonly DemoUser[] = [
+  {
+    id: 'a0e91500-0000-4000-8001-000000000001',
+    email: 'admin@demo.test',
+    name: 'Alex Admin',
+    memberships: [
+      { tenantId: T1, role: 'admin' },
+      { tenantId: T2, role: 'admin' },
+      { tenantId: T3, role: 'admin' },
+    ],
+  },
+  {
+    id: 'a0e91500-0000-4000-8001-000000000002',
+    email: 'buyer@demo.test',
+    name: 'Blake Buyer',
+    memberships: [{ tenantId: T1, role: 'buyer' }],
+  },
+  {
+    id: 'a0e91500-0000-4000-8001-000000000003',
+    email: 'viewer@demo.test',
+    name: 'Vic Viewer',
+    memberships: [{ tenantId: T1, role: 'viewer' }],
+  },
+  {
+    id: 'a0e91500-0000-4000-8001-000000000004',
+    email: 'admin@harbor.test',
+    name: 'Harper Harbor',
+    memberships: [{ tenantId: T2, role: 'admin' }],
+  },
+  {
+    id: 'a0e91500-0000-4000-8001-000000000005',
+    email: 'admin@pixelquest.test',
+    name: 'Parker Quest',
+    memberships: [{ tenantId: T3, role: 'admin' }],
+  },
+];
+
+// ---------------------------------------------------------------------------
+// Campaign types: median delivery per vertical. cpa and value_per_conversion
+// are in the tenant currency; ctr is a fraction. The conversion rate follows:
+// cvr = cpc / cpa with cpc = cpm / (1000 * ctr).
+// ---------------------------------------------------------------------------
+export interface TypeProfile {
+  readonly cpm: number;
+  readonly ctr: number;
+  readonly cpa: number;
+  readonly valuePerConversion: number;
+  /** Ad set names offered to campaigns of this type (2 to 4 are used). */
+  readonly adsets: readonly string[];
+}
+
+const ECOM_GEO = ['DE', 'FR', 'NL+BE', 'AT+CH'] as const;
+
+export const TYPE_PROFILES: Readonly<Record<Vertical, Readonly<Record<string, TypeProfile>>>> = {
+  ecommerce: {
+    meta_prospecting: { cpm: 9.5, ctr: 0.012, cpa: 34, valuePerConversion: 80, adsets: ['Women 25-44 | DE', 'Men 25-44 | DE', 'All 25-54 | FR', 'All 25-54 | NL+BE'] },
+    meta_retargeting: { cpm: 14, ctr: 0.019, cpa: 20, valuePerConversion: 74, adsets: ['Viewed product 1-3d', 'Viewed product 4-7d', 'Added to cart 1-7d', 'Added to cart 8-14d'] },
+    meta_advantage: { cpm: 10.5, ctr: 0.014, cpa: 27, valuePerConversion: 82, adsets: ECOM_GEO.map((g) => `Advantage+ | ${g}`) },
+    meta_retention: { cpm: 12, ctr: 0.016, cpa: 22, valuePerConversion: 90, adsets: ['Buyers 31-90d', 'Buyers 91-180d', 'VIP customers', 'Newsletter subscribers'] },
+    google_brand: { cpm: 38, ctr: 0.029, cpa: 18, valuePerConversion: 80, adsets: ['Brand | Exact', 'Brand + product | Exact', 'Brand | Phrase', 'Brand misspellings'] },
+    google_search: { cpm: 30, ctr: 0.024, cpa: 36, valuePerConversion: 88, adsets: ['Exact', 'Phrase', 'Broad | Smart bidding', 'DSA'] },
+    google_shopping: { cpm: 16, ctr: 0.015, cpa: 30, valuePerConversion: 84, adsets: ['Top sellers', 'Mid performers', 'Long tail', 'Sale items'] },
+    google_pmax: { cpm: 14, ctr: 0.013, cpa: 28, valuePerConversion: 86, adsets: ['Asset group | Hero products', 'Asset group | Seasonal', 'Asset group | Accessories', 'Asset group | Brand'] },
+    google_display: { cpm: 6.5, ctr: 0.0065, cpa: 42, valuePerConversion: 78, adsets: ['In-market | Outdoor apparel', 'Custom segment | Hiking', 'Remarketing | Visitors 30d', 'Similar | Buyers'] },
+    tiktok_infeed: { cpm: 7, ctr: 0.011, cpa: 38, valuePerConversion: 70, adsets: ['18-24 | Interest fashion', '25-34 | Interest outdoor', 'Broad 18-44', 'Lookalike | Purchasers'] },
+    tiktok_spark: { cpm: 7.5, ctr: 0.013, cpa: 35, valuePerConversion: 72, adsets: ['Creator @trailtessa', 'Creator @maxoutdoors', 'Creator @urbanlayers', 'Creator mix | Broad'] },
+    tiktok_catalog: { cpm: 8, ctr: 0.012, cpa: 33, valuePerConversion: 76, adsets: ['Catalog | All products', 'Catalog | Footwear', 'Catalog | Outerwear', 'Catalog | Accessories'] },
+    tiktok_retargeting: { cpm: 10, ctr: 0.015, cpa: 24, valuePerConversion: 70, adsets: ['Video viewers 75% | 30d', 'Profile visitors | 30d', 'Site visitors | 14d', 'Engagers | 60d'] },
+  },
+  lead_generation: {
+    google_search: { cpm: 36, ctr: 0.026, cpa: 68, valuePerConversion: 150, adsets: ['Exact', 'Phrase', 'Broad | Smart bidding', 'RLSA | Past applicants'] },
+    google_brand: { cpm: 30, ctr: 0.03, cpa: 28, valuePerConversion: 150, adsets: ['Brand | Exact', 'Brand + product | Exact', 'Brand | Phrase', 'Brand misspellings'] },
+    google_pmax: { cpm: 16, ctr: 0.012, cpa: 62, valuePerConversion: 140, adsets: ['Asset group | Personal loans', 'Asset group | Debt consolidation', 'Asset group | Home equity', 'Asset group | Auto refinance'] },
+    google_display: { cpm: 9, ctr: 0.008, cpa: 75, valuePerConversion: 130, adsets: ['In-market | Loans', 'Custom segment | Refinance', 'Life events | Moving', 'Similar | Funded borrowers'] },
+    meta_lead: { cpm: 15, ctr: 0.011, cpa: 42, valuePerConversion: 95, adsets: ['US Northeast', 'US South', 'US Midwest', 'US West'] },
+    meta_conversions: { cpm: 16, ctr: 0.012, cpa: 55, valuePerConversion: 120, adsets: ['Broad 25-64', 'LAL 1% Funded', 'Site visitors 30d', 'Rate checkers 60d'] },
+    linkedin_lead: { cpm: 34, ctr: 0.0068, cpa: 105, valuePerConversion: 260, adsets: ['Job title | Owner & CEO', 'Job function | Finance, Director+', 'Company size 11-200', 'Matched audience | Site 90d'] },
+    linkedin_sponsored: { cpm: 31, ctr: 0.0062, cpa: 115, valuePerConversion: 250, adsets: ['Industry | Construction', 'Industry | Manufacturing', 'Industry | Healthcare', 'Industry | Retail'] },
+  },
+  apps: {
+    meta_installs: { cpm: 9, ctr: 0.012, cpa: 3.4, valuePerConversion: 0.85, adsets: ['US | iOS', 'US | Android', 'CA+UK+AU | Android', 'DE+FR | Android'] },
+    meta_tier2: { cpm: 5.2, ctr: 0.016, cpa: 2.2, valuePerConversion: 0.32, adsets: ['BR | Android', 'MX | Android', 'IN | Android', 'ID | Android'] },
+    meta_events: { cpm: 13, ctr: 0.011, cpa: 6.5, valuePerConversion: 2.4, adsets: ['US | Payers LAL 1%', 'US | Payers LAL 3%', 'CA+UK+AU | Payers LAL', 'Broad | Value optimised'] },
+    meta_reengagement: { cpm: 11, ctr: 0.014, cpa: 2.6, valuePerConversion: 1.1, adsets: ['Lapsed 8-30d', 'Lapsed 31-90d', 'Churned payers', 'Tutorial drop-offs'] },
+    google_installs: { cpm: 12, ctr: 0.018, cpa: 4.2, valuePerConversion: 1.0, adsets: ['Ad group | Gameplay video', 'Ad group | Playable', 'Ad group | Static banners', 'Ad group | HTML5'] },
+    google_actions: { cpm: 14, ctr: 0.017, cpa: 7.5, valuePerConversion: 2.2, adsets: ['Ad group | Tutorial complete', 'Ad group | Level 10', 'Ad group | First purchase', 'Ad group | Guild joined'] },
+    google_engagement: { cpm: 10, ctr: 0.02, cpa: 3.0, valuePerConversion: 1.2, adsets: ['Lapsed 7-30d', 'Lapsed 31-90d', 'Past payers', 'Event launch'] },
+    tiktok_installs: { cpm: 6.5, ctr: 0.015, cpa: 2.8, valuePerConversion: 0.6, adsets: ['Android | 18-24', 'Android | 25-34', 'iOS | 18-34', 'Broad | Smart+'] },
+    tiktok_retargeting: { cpm: 8, ctr: 0.017, cpa: 2.4, valuePerConversion: 0.9, adsets: ['Lapsed players | 30d', 'Lapsed players | 90d', 'Non-payers | 14d', 'Engagers | 60d'] },
+  },
+};
+
+export interface CampaignDef {
+  readonly platform: Platform;
+  /** Key into TYPE_PROFILES[vertical]. */
+  readonly type: string;
+  /** Name after "<prefix> | <Platform> | ". */
+  readonly label: string;
+  /** Expected conversions per day at today's level (before weekday factors). */
+  readonly conversions: number;
+  readonly strategy?: AllocationStrategy;
+  readonly planted?: PlantedKind;
+  /** For the budget-capped winner: its fixed daily budget and target ROAS. */
+  readonly dailyBudget?: number;
+  readonly targetRoas?: number;
+  /** Expected ROAS of the campaign, when it must not follow its type. */
+  readonly roas?: number;
+}
+
+export const CAMPAIGNS: Readonly<Record<Vertical, readonly CampaignDef[]>> = {
+  ecommerce: [
+    { platform: 'meta', type: 'meta_prospecting', label: 'Prospecting | Broad | Spring Collection', conversions: 42 },
+    { platform: 'meta', type: 'meta_prospecting', label: 'Prospecting | LAL 2% Purchasers', conversions: 48, planted: 'cpa_doubled' },
+    { platform: 'meta', type: 'meta_retargeting', label: 'Retargeting | DPA Viewed 7d', conversions: 36 },
+    { platform: 'meta', type: 'meta_retargeting', label: 'Retargeting | Cart Abandoners 14d', conversions: 30 },
+    { platform: 'meta', type: 'meta_advantage', label: 'Advantage+ Shopping | Bestsellers', conversions: 64, strategy: 'performance' },
+    { platform: 'meta', type: 'meta_prospecting', label: 'Prospecting | Interests Outdoor & Hiking', conversions: 28 },
+    { platform: 'meta', type: 'meta_prospecting', label: "Prospecting | Women's Outerwear", conversions: 30 },
+    { platform: 'meta', type: 'meta_retention', label: 'Retention | Past Buyers 180d', conversions: 26 },
+    { platform: 'meta', type: 'meta_prospecting', label: 'Prospecting | Reels | Trail Running', conversions: 27 },
+    { platform: 'google', type: 'google_brand', label: 'Search | Brand | Exact', conversions: 70, strategy: 'manual' },
+    { platform: 'google', type: 'google_search', label: 'Search | Generic | Rain Jackets', conversions: 32 },
+    { platform: 'google', type: 'google_search', label: 'Search | Generic | Hiking Boots', conversions: 30 },
+    { platform: 'google', type: 'google_search', label: 'Search | Competitors', conversions: 26 },
+    { platform: 'google', type: 'google_shopping', label: 'Shopping | Footwear', conversions: 40 },
+    { platform: 'google', type: 'google_shopping', label: 'Shopping | Outerwear', conversions: 36 },
+    {
+      platform: 'google',
+      type: 'google_pmax',
+      label: 'PMax | Bestsellers',
+      conversions: 0, // follows from the capped budget
+      planted: 'budget_capped_winner',
+      dailyBudget: 1200,
+      targetRoas: 2.5,
+      roas: 4.8,
+      strategy: 'target_roas',
+    },
+    { platform: 'google', type: 'google_pmax', label: 'PMax | New Arrivals', conversions: 34 },
+    { platform: 'google', type: 'google_display', label: 'Demand Gen | Lookalike Buyers', conversions: 26, strategy: 'performance' },
+    { platform: 'google', type: 'google_display', label: 'Display | Remarketing 30d', conversions: 26 },
+    { platform: 'tiktok', type: 'tiktok_spark', label: 'Spark Ads | Creator Hauls', conversions: 30, planted: 'spend_spike' },
+    { platform: 'tiktok', type: 'tiktok_infeed', label: 'In-Feed | Spring Drop', conversions: 28 },
+    { platform: 'tiktok', type: 'tiktok_catalog', label: 'Catalog | Dynamic Showcase', conversions: 30, strategy: 'performance' },
+    { platform: 'tiktok', type: 'tiktok_infeed', label: 'Prospecting | Gen Z Outdoor', conversions: 26 },
+    { platform: 'tiktok', type: 'tiktok_retargeting', label: 'Retargeting | Video Engagers 30d', conversions: 26 },
+  ],
+  lead_generation: [
+    { platform: 'google', type: 'google_search', label: 'Search | Personal Loans | Exact', conversions: 44, planted: 'tracking_drop' },
+    { platform: 'google', type: 'google_search', label: 'Search | Personal Loans | Broad', conversions: 34 },
+    { platform: 'google', type: 'google_search', label: 'Search | Debt Consolidation', conversions: 36 },
+    { platform: 'google', type: 'google_search', label: 'Search | Home Equity (HELOC)', conversions: 28 },
+    { platform: 'google', type: 'google_search', label: 'Search | Auto Refinance', conversions: 30 },
+    { platform: 'google', type: 'google_brand', label: 'Search | Brand | Exact', conversions: 52, strategy: 'manual' },
+    { platform: 'google', type: 'google_search', label: 'Search | Competitors', conversions: 26 },
+    { platform: 'google', type: 'google_pmax', label: 'PMax | Loan Leads', conversions: 32 },
+    { platform: 'google', type: 'google_display', label: 'Demand Gen | In-market Borrowers', conversions: 26, strategy: 'even' },
+    { platform: 'meta', type: 'meta_lead', label: 'Lead Ads | Debt Consolidation | Broad', conversions: 40 },
+    { platform: 'meta', type: 'meta_lead', label: 'Lead Ads | Personal Loans | LAL 1% Funded', conversions: 36 },
+    { platform: 'meta', type: 'meta_lead', label: 'Lead Ads | Home Improvement Loans', conversions: 28 },
+    { platform: 'meta', type: 'meta_conversions', label: 'Conversions | Rate Check | Retargeting 30d', conversions: 30 },
+    { platform: 'meta', type: 'meta_lead', label: 'Lead Ads | Auto Refinance', conversions: 28 },
+    { platform: 'meta', type: 'meta_conversions', label: 'Conversions | Rate Check | Broad', conversions: 30 },
+    { platform: 'meta', type: 'meta_lead', label: 'Lead Ads | Credit Builder', conversions: 26, strategy: 'even' },
+    { platform: 'linkedin', type: 'linkedin_lead', label: 'Lead Gen Forms | Business Loans | Owners & CFOs', conversions: 28 },
+    { platform: 'linkedin', type: 'linkedin_lead', label: 'Lead Gen Forms | SBA Loans | Small Business', conversions: 26 },
+    { platform: 'linkedin', type: 'linkedin_sponsored', label: 'Sponsored Content | Equipment Financing', conversions: 24 },
+    { platform: 'linkedin', type: 'linkedin_sponsored', label: 'Conversation Ads | Working Capital', conversions: 24, strategy: 'manual' },
+  ],
+  apps: [
+    { platform: 'meta', type: 'meta_installs', label: 'App Installs | Advantage+ App | Broad', conversions: 700 },
+    { platform: 'meta', type: 'meta_installs', label: 'App Installs | LAL 1% Payers', conversions: 340 },
+    { platform: 'meta', type: 'meta_installs', label: 'App Installs | Interests Puzzle & Strategy', conversions: 260 },
+    { platform: 'meta', type: 'meta_events', label: 'App Events | Purchase | Payers LAL', conversions: 120, strategy: 'performance' },
+    { platform: 'meta', type: 'meta_reengagement', label: 'Re-engagement | Lapsed Players 30d', conversions: 150 },
+    { platform: 'meta', type: 'meta_tier2', label: 'App Installs | Tier 2 Markets', conversions: 820 },
+    { platform: 'meta', type: 'meta_installs', label: 'App Installs | Playable Ads', conversions: 300 },
+    { platform: 'google', type: 'google_installs', label: 'App Campaign | Installs | US', conversions: 500 },
+    { platform: 'google', type: 'google_installs', label: 'App Campaign | Installs | CA UK AU', conversions: 320 },
+    { platform: 'google', type: 'google_actions', label: 'App Campaign | In-app Actions | Tutorial Complete', conversions: 200, strategy: 'performance' },
+    { platform: 'google', type: 'google_engagement', label: 'App Campaign | Engagement | Lapsed Players', conversions: 140 },
+    { platform: 'google', type: 'google_installs', label: 'App Campaign | Installs | DE FR', conversions: 260 },
+    { platform: 'google', type: 'google_installs', label: 'App Campaign | Installs | LATAM', conversions: 600 },
+    { platform: 'tiktok', type: 'tiktok_installs', label: 'App Installs | Smart+ | Broad', conversions: 650 },
+    { platform: 'tiktok', type: 'tiktok_installs', label: 'App Installs | Gaming Interest', conversions: 380 },
+    { platform: 'tiktok', type: 'tiktok_installs', label: 'App Installs | Spark Ads Creators', conversions: 300 },
+    { platform: 'tiktok', type: 'tiktok_installs', label: 'App Installs | Playables', conversions: 250 },
+    { platform: 'tiktok', type: 'tiktok_retargeting', label: 'Retargeting | Lapsed Players', conversions: 120, strategy: 'performance' },
+  ],
+};
+
+// ---------------------------------------------------------------------------
+// Weekly seasonality, indexed by getUTCDay() (0 = Sunday). Spend follows
+// demand; conversion rates move less. Amplitudes stay moderate so a detector
+// comparing a day with the trailing weeks does not mistake a weekend for an
+// anomaly.
+// ---------------------------------------------------------------------------
+export interface WeekdayProfile {
+  readonly spend: readonly [number, number, number, number, number, number, number];
+  readonly cvr: readonly [number, number, number, number, number, number, number];
+}
+
+export const WEEKDAY: Readonly<Record<Vertical, WeekdayProfile>> = {
+  // Shoppers browse on Sunday evening and Monday; Friday and Saturday are quiet.
+  ecommerce: { spend: [1.06, 1.02, 1.0, 0.99, 0.98, 0.95, 0.96], cvr: [1.03, 1.01, 1.0, 0.99, 0.99, 0.98, 0.98] },
+  // Borrowers apply during office hours; weekends dip.
+  lead_generation: { spend: [0.94, 1.03, 1.03, 1.02, 1.02, 0.99, 0.93], cvr: [0.98, 1.01, 1.01, 1.01, 1.0, 0.99, 0.97] },
+  // Players install on weekends.
+  apps: { spend: [1.06, 0.97, 0.96, 0.97, 0.98, 1.02, 1.07], cvr: [1.02, 0.99, 0.98, 0.99, 1.0, 1.01, 1.02] },
+};
+
+// ---------------------------------------------------------------------------
+// A/B tests. Variants are given as delivery and rates; generate.ts turns them
+// into totals and computes the significance (two-proportion z-test on
+// conversions / clicks). `expectWinner` documents the intended outcome and is
+// checked against the computed one.
+// ---------------------------------------------------------------------------
+export interface VariantDef {
+  readonly clicks: number;
+  readonly ctr: number;
+  readonly cpc: number;
+  readonly cvr: number;
+  readonly valuePerConversion: number;
+}
+
+export interface AbTestDef {
+  readonly name: string;
+  /** Index (0-based) of the tenant's campaign the test runs in. */
+  readonly campaignIndex: number;
+  readonly testType: 'creative' | 'audience' | 'bidding' | 'landing_page' | 'placement' | 'other';
+  readonly hypothesis: string;
+  readonly variantA: string;
+  readonly variantB: string;
+  readonly a: VariantDef;
+  readonly b: VariantDef;
+  readonly status: 'running' | 'completed';
+  /** Days before today. */
+  readonly startDaysAgo: number;
+  readonly endDaysAgo: number | null;
+  readonly expectWinner: 'A' | 'B' | 'none' | null;
+}
+
+export const AB_TESTS: Readonly<Record<Vertical, readonly AbTestDef[]>> = {
+  ecommerce: [
+    {
+      name: 'Creator UGC video vs studio product video',
+      campaignIndex: 0,
+      testType: 'creative',
+      hypothesis: 'A creator filming the jacket in the rain converts better than the studio cut.',
+      variantA: 'Studio product video',
+      variantB: 'Creator UGC video',
+      a: { clicks: 14_200, ctr: 0.0118, cpc: 0.8, cvr: 0.021, valuePerConversion: 79 },
+      b: { clicks: 14_650, ctr: 0.0131, cpc: 0.77, cvr: 0.026, valuePerConversion: 81 },
+      status: 'completed',
+      startDaysAgo: 62,
+      endDaysAgo: 34,
+      expectWinner: 'B',
+    },
+    {
+      name: 'Advantage+ audience vs LAL 2% stack',
+      campaignIndex: 4,
+      testType: 'audience',
+      hypothesis: 'Letting Meta find the audience matches a hand-built lookalike stack.',
+      variantA: 'LAL 2% stack',
+      variantB: 'Advantage+ audience',
+      a: { clicks: 9_800, ctr: 0.0139, cpc: 0.75, cvr: 0.0245, valuePerConversion: 82 },
+      b: { clicks: 10_100, ctr: 0.0142, cpc: 0.74, cvr: 0.0252, valuePerConversion: 83 },
+      status: 'completed',
+      startDaysAgo: 48,
+      endDaysAgo: 20,
+      expectWinner: 'none',
+    },
+    {
+      name: 'Free-shipping banner vs 10% off banner',
+      campaignIndex: 13,
+      testType: 'landing_page',
+      hypothesis: 'A discount on the landing page beats the free-shipping message.',
+      variantA: 'Free shipping over 50 EUR',
+      variantB: '10% off first order',
+      a: { clicks: 8_100, ctr: 0.0152, cpc: 1.05, cvr: 0.034, valuePerConversion: 86 },
+      b: { clicks: 7_950, ctr: 0.0149, cpc: 1.07, cvr: 0.0275, valuePerConversion: 78 },
+      status: 'completed',
+      startDaysAgo: 40,
+      endDaysAgo: 12,
+      expectWinner: 'A',
+    },
+    {
+      name: 'tROAS 300% vs maximise conversion value',
+      campaignIndex: 16,
+      testType: 'bidding',
+      hypothesis: 'A 300% target ROAS keeps volume while raising value per euro.',
+      variantA: 'Maximise conversion value',
+      variantB: 'Target ROAS 300%',
+      a: { clicks: 3_900, ctr: 0.0131, cpc: 1.08, cvr: 0.038, valuePerConversion: 85 },
+      b: { clicks: 3_650, ctr: 0.0127, cpc: 1.02, cvr: 0.041, valuePerConversion: 88 },
+      status: 'running',
+      startDaysAgo: 11,
+      endDaysAgo: null,
+      expectWinner: null,
+    },
+  ],
+  lead_generation: [
+    {
+      name: 'Short form (3 fields) vs long form (7 fields)',
+      campaignIndex: 1,
+      testType: 'landing_page',
+      hypothesis: 'Asking for income and employer later lifts completed applications.',
+      variantA: 'Long form, 7 fields',
+      variantB: 'Short form, 3 fields',
+      a: { clicks: 9_200, ctr: 0.026, cpc: 1.4, cvr: 0.02, valuePerConversion: 150 },
+      b: { clicks: 9_050, ctr: 0.0262, cpc: 1.38, cvr: 0.0262, valuePerConversion: 142 },
+      status: 'completed',
+      startDaysAgo: 55,
+      endDaysAgo: 27,
+      expectWinner: 'B',
+    },
+    {
+      name: 'LinkedIn document ad vs single image',
+      campaignIndex: 16,
+      testType: 'creative',
+      hypothesis: 'A rate-sheet document ad earns more qualified leads than a single image.',
+      variantA: 'Single image',
+      variantB: 'Document ad (rate sheet)',
+      a: { clicks: 2_400, ctr: 0.0064, cpc: 5.9, cvr: 0.056, valuePerConversion: 260 },
+      b: { clicks: 2_350, ctr: 0.0068, cpc: 5.6, cvr: 0.059, valuePerConversion: 262 },
+      status: 'completed',
+      startDaysAgo: 44,
+      endDaysAgo: 16,
+      expectWinner: 'none',
+    },
+    {
+      name: "CTA 'Check your rate' vs 'Get pre-approved'",
+      campaignIndex: 9,
+      testType: 'creative',
+      hypothesis: 'A no-commitment call to action gets more leads at the same cost.',
+      variantA: 'Get pre-approved',
+      variantB: 'Check your rate',
+      a: { clicks: 4_300, ctr: 0.0108, cpc: 1.36, cvr: 0.031, valuePerConversion: 95 },
+      b: { clicks: 4_420, ctr: 0.0114, cpc: 1.31, cvr: 0.0345, valuePerConversion: 93 },
+      status: 'running',
+      startDaysAgo: 9,
+      endDaysAgo: null,
+      expectWinner: null,
+    },
+  ],
+  apps: [
+    {
+      name: 'Playable ad vs gameplay video',
+      campaignIndex: 6,
+      testType: 'creative',
+      hypothesis: 'Letting players try level 1 in the ad lifts click-to-install.',
+      variantA: 'Gameplay video 15s',
+      variantB: 'Playable level 1',
+      a: { clicks: 31_000, ctr: 0.0121, cpc: 0.74, cvr: 0.18, valuePerConversion: 0.84 },
+      b: { clicks: 29_800, ctr: 0.0133, cpc: 0.71, cvr: 0.188, valuePerConversion: 0.88 },
+      status: 'completed',
+      startDaysAgo: 50,
+      endDaysAgo: 36,
+      expectWinner: 'B',
+    },
+    {
+      name: 'Broad vs gaming-interest targeting',
+      campaignIndex: 14,
+      testType: 'audience',
+      hypothesis: 'Smart+ broad targeting finds players as well as the interest stack.',
+      variantA: 'Gaming interest stack',
+      variantB: 'Broad (Smart+)',
+      a: { clicks: 21_500, ctr: 0.015, cpc: 0.44, cvr: 0.158, valuePerConversion: 0.6 },
+      b: { clicks: 22_100, ctr: 0.0148, cpc: 0.43, cvr: 0.1565, valuePerConversion: 0.58 },
+      status: 'completed',
+      startDaysAgo: 38,
+      endDaysAgo: 24,
+      expectWinner: 'none',
+    },
+    {
+      name: 'Target CPI 4 USD vs 5 USD',
+      campaignIndex: 7,
+      testType: 'bidding',
+      hypothesis: 'A tighter target cost per install keeps enough scale to be worth it.',
+      variantA: 'Target CPI 5 USD',
+      variantB: 'Target CPI 4 USD',
+      a: { clicks: 12_400, ctr: 0.018, cpc: 0.67, cvr: 0.16, valuePerConversion: 1.0 },
+      b: { clicks: 11_900, ctr: 0.0176, cpc: 0.64, cvr: 0.162, valuePerConversion: 1.02 },
+      status: 'running',
+      startDaysAgo: 6,
+      endDaysAgo: null,
+      expectWinner: null,
+    },
+  ],
+};
+
+// ---------------------------------------------------------------------------
+// Industry benchmarks (medians) per vertical and platform. Currency amounts
+// are indicative, rates are fractions. Percentiles spread log-normally around
+// the median (see generate.ts).
+// ---------------------------------------------------------------------------
+export type BenchmarkMetric = 'ctr' | 'cpc' | 'cpm' | 'cpa' | 'roas' | 'conversion_rate';
+
+export const BENCHMARK_MEDIANS: Readonly<Record<Vertical, Partial<Record<Platform, Readonly<Record<BenchmarkMetric, number>>>>>> = {
+  ecommerce: {
+    meta: { ctr: 0.0115, cpc: 0.85, cpm: 10, cpa: 36, roas: 2.3, conversion_rate: 0.024 },
+    google: { ctr: 0.02, cpc: 1.05, cpm: 21, cpa: 32, roas: 2.7, conversion_rate: 0.033 },
+    tiktok: { ctr: 0.011, cpc: 0.68, cpm: 7.5, cpa: 40, roas: 1.8, conversion_rate: 0.017 },
+    linkedin: { ctr: 0.005, cpc: 5.5, cpm: 28, cpa: 95, roas: 1.2, conversion_rate: 0.058 },
+  },
+  lead_generation: {
+    meta: { ctr: 0.0105, cpc: 1.45, cpm: 15, cpa: 48, roas: 2.2, conversion_rate: 0.03 },
+    google: { ctr: 0.024, cpc: 1.6, cpm: 38, cpa: 72, roas: 2.0, conversion_rate: 0.022 },
+    tiktok: { ctr: 0.009, cpc: 0.9, cpm: 8, cpa: 55, roas: 1.5, conversion_rate: 0.016 },
+    linkedin: { ctr: 0.006, cpc: 6.2, cpm: 37, cpa: 115, roas: 2.2, conversion_rate: 0.054 },
+  },
+  apps: {
+    meta: { ctr: 0.012, cpc: 0.78, cpm: 9.5, cpa: 3.8, roas: 0.22, conversion_rate: 0.2 },
+    google: { ctr: 0.017, cpc: 0.7, cpm: 12, cpa: 4.5, roas: 0.25, conversion_rate: 0.16 },
+    tiktok: { ctr: 0.014, cpc: 0.47, cpm: 6.5, cpa: 3.0, roas: 0.18, conversion_rate: 0.16 },
+  },
+};
+
+export const BENCHMARK_SOURCE = 'AEGIS demo benchmarks (synthetic)';
+
+// ---------------------------------------------------------------------------
+// Platform ids. Shaped like each platform's own (Meta 18 digits, Google 10,
+// TikTok 19, LinkedIn 9) and derived from tenant and campaign position, so
+// they never change between runs. An ad set's id is its campaign's id with
+// the last two digits replaced by its 1-based number.
+// ---------------------------------------------------------------------------
+const pad = (n: number, width: number): string => String(n).padStart(width, '0');
+
+export function campaignPlatformId(platform: Platform, tenantNo: number, campaignNo: number): string {
+  const c = pad(campaignNo, 3);
+  switch (platform) {
+    case 'meta':
+      return `120${tenantNo}${c}00000000000`;
+    case 'google':
+      return `2${tenantNo}${c}00000`;
+    case 'tiktok':
+      return `17${tenantNo}${c}0000000000000`;
+    case 'linkedin':
+      return `6${tenantNo}${c}0000`;
+  }
+}
+
+export function adsetPlatformId(campaignId: string, adsetNo: number): string {
+  return `${campaignId.slice(0, -2)}${pad(adsetNo, 2)}`;
+}
+
+export function campaignName(tenant: DemoTenant, def: CampaignDef): string {
+  return `${tenant.prefix} | ${PLATFORM_LABEL[def.platform]} | ${def.label}`;
+}
+
+/** Fixed uuids for rows whose primary key is a generated uuid, so reseeding writes the same ids. */
+export function demoUuid(kind: 'budget' | 'ab_test', tenantNo: number, n: number): string {
+  const k = kind === 'budget' ? '8002' : '8003';
+  return `a0e91500-000${tenantNo}-4000-${k}-${pad(n, 12)}`;
+}
