@@ -1,6 +1,9 @@
 import Link from 'next/link';
+import { redirect } from 'next/navigation';
+import { getSessionUserId } from '@/lib/auth/session';
 
-export default function Home() {
+export default async function Home() {
+  if (await getSessionUserId()) redirect('/performance');
   return (
     <main className="landing">
       <h1>AEGIS Media Buying</h1>

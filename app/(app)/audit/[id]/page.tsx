@@ -1,0 +1,51 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { notFound } from 'next/navigation';
+import { formatAuditTime } from '@/components/audit/AuditTable';
+import { PageHeader } from '@/components/ui/PageHeader';
+import { getAuditEntry } from '@/lib/audit/queries';
+import { requireTenant } from '@/lib/auth/session';
+import { withTenant } from '@/lib/db';
+
+export const metadata: Metadata = { title: 'Audit entry' };
+
+export default async function AuditEntryPage({ params }: { params: Promise<{ id: string }> }) {
+  const { id } = await params;
+  const { user, tenant } = await requireTenant();
+  const entry = await withTenant(tenant.tenantId, (trx) => getAuditEntry(trx, tenant.tenantId, id), { userId: user.id });
+  if (!entry) notFound();
+  return (
+    <>
+      <p className="breadcrumb">
+        <Link href="/audit">← Audit</Link>
+      </p>
+      <PageHeader title={`Audit entry ${entry.id}`} />
+      <dl className="details">
+        <dt>When</dt>
+        <dd>
+          <time dateTime={entry.occurredAt}>{formatAuditTime(entry.occurredAt)}</time>
+        </dd>
+        <dt>Who</dt>
+        <dd>{entry.actor}</dd>
+        <dt>Action</dt>
+        <dd>
+          <code>{entry.action}</code>
+        </dd>
+        <dt>Entity</dt>
+        <dd>
+          {entry.entityType} {entry.entityId ?? ''}
+        </dd>
+      </dl>
+      <div className="diff">
+        <section aria-labelledby="before-title">
+          <h2 id="before-title">Before</h2>
+          <pre>{entry.before === null ? '—' : JSON.stringify(entry.before, null, 2)}</pre>
+        </section>
+        <section aria-labelledby="after-title">
+          <h2 id="after-title">After</h2>
+          <pre>{entry.after === null ? '—' : JSON.stringify(entry.after, null, 2)}</pre>
+        </section>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,44 @@
+import type { Metadata } from 'next';
+import { AuditFilters } from '@/components/audit/AuditFilters';
+import { AuditTable } from '@/components/audit/AuditTable';
+import { PageHeader } from '@/components/ui/PageHeader';
+import { Pagination } from '@/components/ui/Pagination';
+import { listAudit } from '@/lib/audit/queries';
+import { parseAuditFilter } from '@/lib/audit/schema';
+import { requireTenant } from '@/lib/auth/session';
+import { withTenant } from '@/lib/db';
+
+export const metadata: Metadata = { title: 'Audit' };
+
+export default async function AuditPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+  const filter = parseAuditFilter(await searchParams);
+  const { user, tenant } = await requireTenant();
+  const result = await withTenant(tenant.tenantId, (trx) => listAudit(trx, tenant.tenantId, filter), { userId: user.id });
+  const filtered = Boolean(filter.action || filter.entity || filter.actor || filter.from || filter.to);
+  return (
+    <>
+      <PageHeader
+        title="Audit"
+        description={`Every change in ${tenant.tenantName}: who, what, which entity, before and after, when.`}
+      />
+      <AuditFilters filter={filter} actions={result.actions} entityTypes={result.entityTypes} />
+      <p className="muted" aria-live="polite">
+        {result.total} {result.total === 1 ? 'entry' : 'entries'}
+        {filtered ? (result.total === 1 ? ' matches the filters' : ' match the filters') : ''}.
+      </p>
+      {result.rows.length ? (
+        <AuditTable rows={result.rows} />
+      ) : (
+        <p className="empty-state">
+          {filtered ? 'Nothing matches these filters. Widen the dates or clear the filters.' : 'No changes yet. Changes made in this tenant appear here.'}
+        </p>
+      )}
+      <Pagination
+        page={result.page}
+        pages={result.pages}
+        basePath="/audit"
+        params={{ action: filter.action, entity: filter.entity, actor: filter.actor, from: filter.from, to: filter.to }}
+      />
+    </>
+  );
+}

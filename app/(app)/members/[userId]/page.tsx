@@ -1,0 +1,32 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { notFound } from 'next/navigation';
+import { MemberRoleForm } from '@/components/members/MemberRoleForm';
+import { RemoveMemberForm } from '@/components/members/RemoveMemberForm';
+import { PageHeader } from '@/components/ui/PageHeader';
+import { ROLE_LABEL } from '@/lib/auth/roles';
+import { requireTenant } from '@/lib/auth/session';
+import { withTenant } from '@/lib/db';
+import { getMember } from '@/lib/members/queries';
+
+export const metadata: Metadata = { title: 'Member' };
+
+export default async function MemberPage({ params }: { params: Promise<{ userId: string }> }) {
+  const { userId } = await params;
+  const { user, tenant } = await requireTenant('admin');
+  const member = await withTenant(tenant.tenantId, (trx) => getMember(trx, tenant.tenantId, userId), { userId: user.id });
+  if (!member) notFound();
+  return (
+    <>
+      <p className="breadcrumb">
+        <Link href="/members">← Members</Link>
+      </p>
+      <PageHeader
+        title={member.name ? `${member.name} (${member.email})` : member.email}
+        description={`${ROLE_LABEL[member.role]} of ${tenant.tenantName} since ${member.joinedAt.slice(0, 10)}.`}
+      />
+      <MemberRoleForm tenantId={tenant.tenantId} userId={member.userId} role={member.role} />
+      <RemoveMemberForm tenantId={tenant.tenantId} userId={member.userId} email={member.email} />
+    </>
+  );
+}

@@ -1,0 +1,255 @@
+-- AEGIS sign-in support: the look-ups that happen before a tenant is known
+-- (login by email, a user's memberships), login rate limiting shared by every
+-- web instance, the "last admin" rule, and the admin-only look-up of an
+-- account by email when adding a member.
+--
+-- saas.users, saas.memberships and saas.tenants are under forced row-level
+-- security keyed on the tenant setting, so these reads go through SECURITY
+-- DEFINER functions owned by aegis_owner. Each sets an empty search_path,
+-- names every object in full, checks identity itself where there is one to
+-- check, and is executable by aegis_app only (EXECUTE is revoked from PUBLIC).
+--
+-- Idempotent: objects are created when missing, functions and policies
+-- replaced, so running the file again changes nothing.
+
+BEGIN;
+
+SELECT pg_advisory_xact_lock(hashtext('aegis.deploy'));
+
+SET LOCAL ROLE aegis_owner;
+
+INSERT INTO public.deployment_log (phase, status, message)
+VALUES ('CORE_AUTH_START', 'started', '001_auth: sign-in functions, login rate limit, last-admin rule');
+
+-- ---------------------------------------------------------------------------
+-- The owner reads through RLS only inside the SECURITY DEFINER functions below
+-- (aegis_owner never logs in; migrations run as a superuser or a member).
+-- These policies name aegis_owner, so they give the app role nothing.
+-- ---------------------------------------------------------------------------
+DROP POLICY IF EXISTS definer_read ON saas.users;
+CREATE POLICY definer_read ON saas.users FOR SELECT TO aegis_owner USING (true);
+DROP POLICY IF EXISTS definer_read ON saas.memberships;
+CREATE POLICY definer_read ON saas.memberships FOR SELECT TO aegis_owner USING (true);
+DROP POLICY IF EXISTS definer_read ON saas.tenants;
+CREATE POLICY definer_read ON saas.tenants FOR SELECT TO aegis_owner USING (true);
+
+-- ---------------------------------------------------------------------------
+-- Login attempts. Not tenant data (a login happens before a tenant is known);
+-- the app role has no privilege on the table and reaches it only through the
+-- functions below. Only failures are kept, for one day at most.
+-- ---------------------------------------------------------------------------
+CREATE TABLE IF NOT EXISTS saas.login_attempts (
+  id            bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  scope         text        NOT NULL CHECK (scope IN ('account', 'address')),
+  key           text        NOT NULL CHECK (length(key) BETWEEN 1 AND 320),
+  attempted_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS login_attempts_key_idx ON saas.login_attempts (scope, key, attempted_at);
+CREATE INDEX IF NOT EXISTS login_attempts_time_idx ON saas.login_attempts (attempted_at);
+COMMENT ON TABLE saas.login_attempts IS
+  'Failed sign-in attempts per account (lower-cased email) and per client address, for rate limiting across web instances. '
+  'Written and read only by saas.login_throttle / saas.login_failed / saas.login_succeeded; rows older than a day are purged.';
+
+ALTER TABLE saas.login_attempts ENABLE ROW LEVEL SECURITY;
+ALTER TABLE saas.login_attempts FORCE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS definer_only ON saas.login_attempts;
+CREATE POLICY definer_only ON saas.login_attempts FOR ALL TO aegis_owner USING (true) WITH CHECK (true);
+REVOKE ALL ON saas.login_attempts FROM PUBLIC, aegis_app;
+
+-- ---------------------------------------------------------------------------
+-- Sign-in look-ups
+-- ---------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION saas.auth_lookup(p_email text)
+RETURNS TABLE (id uuid, password_hash text, disabled boolean, name text)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = ''
+AS $$
+  SELECT u.id, u.password_hash, u.disabled_at IS NOT NULL, u.name
+  FROM saas.users u
+  WHERE u.email = pg_catalog.lower(pg_catalog.btrim(p_email))
+$$;
+COMMENT ON FUNCTION saas.auth_lookup(text) IS
+  'Sign-in look-up by email, before any tenant is known: the account id, its argon2id hash (NULL for single-sign-on '
+  'accounts) and whether it is disabled. SECURITY DEFINER; for the web tier''s credential check only, never sent to a browser.';
+
+CREATE OR REPLACE FUNCTION saas.user_memberships(p_user_id uuid)
+RETURNS TABLE (tenant_id uuid, tenant_name text, currency text, role saas.member_role)
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+  -- A caller may list only the memberships of the user its transaction acts for.
+  IF p_user_id IS NULL OR p_user_id IS DISTINCT FROM saas.current_user_id() THEN
+    RAISE EXCEPTION 'user_memberships: user % is not the current user (saas.user_id)', p_user_id
+      USING ERRCODE = '42501';
+  END IF;
+  RETURN QUERY
+    SELECT t.id, t.name, t.currency::text, m.role
+    FROM saas.memberships m
+    JOIN saas.tenants t ON t.id = m.tenant_id
+    JOIN saas.users u ON u.id = m.user_id
+    WHERE m.user_id = p_user_id
+      AND u.disabled_at IS NULL
+    ORDER BY t.name, t.id;
+END
+$$;
+COMMENT ON FUNCTION saas.user_memberships(uuid) IS
+  'The tenants a user belongs to, with tenant name, currency and role; nothing for a disabled account. '
+  'SECURITY DEFINER; refuses any user other than saas.current_user_id(). Checked on every request.';
+
+CREATE OR REPLACE FUNCTION saas.find_user_by_email(p_email text)
+RETURNS uuid
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_id uuid;
+BEGIN
+  -- Only an admin of the current tenant may look an account up (to add it as a member).
+  IF NOT EXISTS (SELECT 1 FROM saas.memberships m
+                 WHERE m.tenant_id = saas.current_tenant_id()
+                   AND m.user_id = saas.current_user_id()
+                   AND m.role = 'admin') THEN
+    RAISE EXCEPTION 'find_user_by_email: only an admin of the current tenant may look up accounts'
+      USING ERRCODE = '42501';
+  END IF;
+  SELECT u.id INTO v_id FROM saas.users u WHERE u.email = pg_catalog.lower(pg_catalog.btrim(p_email));
+  RETURN v_id;
+END
+$$;
+COMMENT ON FUNCTION saas.find_user_by_email(text) IS
+  'The id of the account with this email, or NULL. SECURITY DEFINER; refuses unless saas.current_user_id() is an admin '
+  'of saas.current_tenant_id(). Used to add an existing account as a member.';
+
+-- ---------------------------------------------------------------------------
+-- Login rate limiting: failures in a sliding window, per account and per address.
+-- ---------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION saas.login_throttle(
+  p_account text,
+  p_address text,
+  p_window interval DEFAULT interval '15 minutes',
+  p_max_account integer DEFAULT 5,
+  p_max_address integer DEFAULT 50
+)
+RETURNS TABLE (blocked boolean, retry_after_seconds integer)
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_since timestamptz := pg_catalog.now() - p_window;
+  v_wait interval := interval '0';
+  v_count integer;
+  v_unblock timestamptz;
+  v_scope text;
+  v_key text;
+  v_max integer;
+BEGIN
+  FOR v_scope, v_key, v_max IN
+    SELECT * FROM (VALUES ('account', pg_catalog.lower(pg_catalog.btrim(p_account)), p_max_account),
+                          ('address', p_address, p_max_address)) AS s (scope, key, max_failures)
+    WHERE s.key IS NOT NULL AND s.key <> ''
+  LOOP
+    SELECT pg_catalog.count(*)::integer INTO v_count
+    FROM saas.login_attempts a
+    WHERE a.scope = v_scope AND a.key = v_key AND a.attempted_at > v_since;
+    IF v_count >= v_max THEN
+      -- Blocked until enough failures have left the window: the
+      -- (count - max + 1)-th oldest one in it leaves last of those.
+      SELECT a.attempted_at + p_window INTO v_unblock
+      FROM saas.login_attempts a
+      WHERE a.scope = v_scope AND a.key = v_key AND a.attempted_at > v_since
+      ORDER BY a.attempted_at
+      OFFSET v_count - v_max LIMIT 1;
+      v_wait := GREATEST(v_wait, v_unblock - pg_catalog.now());
+    END IF;
+  END LOOP;
+  blocked := v_wait > interval '0';
+  retry_after_seconds := CASE WHEN blocked THEN GREATEST(1, ceil(extract(epoch FROM v_wait))::integer) ELSE 0 END;
+  RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION saas.login_throttle(text, text, interval, integer, integer) IS
+  'Whether a sign-in for this account (email) from this address is blocked, and for how many seconds: blocked while '
+  'the account has p_max_account failures, or the address p_max_address failures, within p_window. SECURITY DEFINER.';
+
+CREATE OR REPLACE FUNCTION saas.login_failed(p_account text, p_address text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+  INSERT INTO saas.login_attempts (scope, key)
+  SELECT s.scope, s.key
+  FROM (VALUES ('account', pg_catalog.lower(pg_catalog.btrim(p_account))), ('address', p_address)) AS s (scope, key)
+  WHERE s.key IS NOT NULL AND s.key <> '';
+  -- Nothing older than a day is ever counted.
+  DELETE FROM saas.login_attempts a WHERE a.attempted_at < pg_catalog.now() - interval '1 day';
+END
+$$;
+COMMENT ON FUNCTION saas.login_failed(text, text) IS
+  'Records a failed sign-in for the account (email) and the address, and purges attempts older than a day. SECURITY DEFINER.';
+
+CREATE OR REPLACE FUNCTION saas.login_succeeded(p_account text)
+RETURNS void
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = ''
+AS $$
+  -- The account's own failures are forgiven; the address keeps its count, so
+  -- signing in to one account cannot reset the count of a guessing address.
+  DELETE FROM saas.login_attempts a
+  WHERE a.scope = 'account' AND a.key = pg_catalog.lower(pg_catalog.btrim(p_account))
+$$;
+COMMENT ON FUNCTION saas.login_succeeded(text) IS
+  'Clears the failed attempts of an account after a successful sign-in (not those of the address). SECURITY DEFINER.';
+
+-- ---------------------------------------------------------------------------
+-- The last admin of a tenant can be neither removed nor demoted.
+-- ---------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION saas.tg_memberships_keep_an_admin()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+  IF OLD.role <> 'admin' OR (TG_OP = 'UPDATE' AND NEW.role = 'admin' AND NEW.tenant_id = OLD.tenant_id) THEN
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+  END IF;
+  -- Deleting the tenant or the account cascades here: nothing to keep then.
+  IF NOT EXISTS (SELECT 1 FROM saas.tenants t WHERE t.id = OLD.tenant_id)
+     OR NOT EXISTS (SELECT 1 FROM saas.users u WHERE u.id = OLD.user_id) THEN
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+  END IF;
+  -- Two admins demoting each other at once must not both succeed: take turns per tenant.
+  PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('aegis.tenant_admins'), pg_catalog.hashtext(OLD.tenant_id::text));
+  IF NOT EXISTS (SELECT 1 FROM saas.memberships m
+                 WHERE m.tenant_id = OLD.tenant_id AND m.role = 'admin' AND m.user_id <> OLD.user_id) THEN
+    RAISE EXCEPTION 'a tenant must keep at least one admin'
+      USING ERRCODE = 'AEG01',
+            HINT = 'Make another member admin first.';
+  END IF;
+  RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END
+$$;
+COMMENT ON FUNCTION saas.tg_memberships_keep_an_admin() IS
+  'Trigger: refuses (SQLSTATE AEG01) to delete or demote the last admin membership of a tenant. SECURITY DEFINER so it '
+  'counts every admin of the tenant whatever the caller can see.';
+
+DROP TRIGGER IF EXISTS memberships_keep_an_admin ON saas.memberships;
+CREATE TRIGGER memberships_keep_an_admin
+  BEFORE UPDATE OF role, tenant_id OR DELETE ON saas.memberships
+  FOR EACH ROW EXECUTE FUNCTION saas.tg_memberships_keep_an_admin();
+
+-- ---------------------------------------------------------------------------
+-- Grants: the app role, and nobody else, may call the functions.
+-- ---------------------------------------------------------------------------
+REVOKE ALL ON FUNCTION saas.auth_lookup(text), saas.user_memberships(uuid), saas.find_user_by_email(text),
+  saas.login_throttle(text, text, interval, integer, integer), saas.login_failed(text, text),
+  saas.login_succeeded(text), saas.tg_memberships_keep_an_admin() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION saas.auth_lookup(text), saas.user_memberships(uuid), saas.find_user_by_email(text),
+  saas.login_throttle(text, text, interval, integer, integer), saas.login_failed(text, text),
+  saas.login_succeeded(text) TO aegis_app;
+
+INSERT INTO public.deployment_log (phase, status, message)
+VALUES ('CORE_AUTH', 'success', 'sign-in functions, saas.login_attempts and the last-admin trigger present');
+
+COMMIT;

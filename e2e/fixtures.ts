@@ -1,0 +1,166 @@
+// Playwright fixtures: every test gets a FRESH tenant with one admin, one buyer
+// and one viewer (written directly to the database as the owner, with argon2id
+// hashes), plus helpers to sign in through the UI and to read the database.
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { expect, test as base, type Page } from '@playwright/test';
+import { hash, type Algorithm } from '@node-rs/argon2';
+import pg from 'pg';
+
+export const PASSWORD = 'e2e-password-123';
+
+export type Role = 'viewer' | 'buyer' | 'admin';
+
+export interface TestUser {
+  id: string;
+  email: string;
+  name: string;
+}
+
+export interface Team {
+  tenantId: string;
+  name: string;
+  admin: TestUser;
+  buyer: TestUser;
+  viewer: TestUser;
+}
+
+export interface Db {
+  pool: pg.Pool;
+  /** Insert a tenant (as the owner, who is not subject to the tenant policies). */
+  createTenant(name: string, currency?: string): Promise<string>;
+  createUser(opts?: { name?: string; password?: string }): Promise<TestUser>;
+  addMember(tenantId: string, userId: string, role: Role): Promise<void>;
+  createTeam(name?: string): Promise<Team>;
+  roleOf(tenantId: string, userId: string): Promise<Role | null>;
+  auditRows(tenantId: string): Promise<{ id: number; action: string; entity_id: string | null; before: unknown; after: unknown; actor_user_id: string | null }[]>;
+}
+
+const passwordHashes = new Map<string, Promise<string>>();
+function hashOf(password: string): Promise<string> {
+  let h = passwordHashes.get(password);
+  if (!h) {
+    // algorithm 2 is Argon2id (a const enum that isolatedModules cannot inline); same parameters as lib/auth/password.ts.
+    h = hash(password, { algorithm: 2 as Algorithm, memoryCost: 19456, timeCost: 2, parallelism: 1 });
+    passwordHashes.set(password, h);
+  }
+  return h;
+}
+
+function tag(): string {
+  return randomUUID().slice(0, 8);
+}
+
+export const test = base.extend<{ team: Team; signIn: (page: Page, user: TestUser, password?: string) => Promise<void> }, { db: Db }>({
+  db: [
+    async ({}, provide) => {
+      const url = process.env.AEGIS_E2E_OWNER_URL;
+      if (!url) throw new Error('AEGIS_E2E_OWNER_URL is not set: run the tests through playwright.config.ts (global setup)');
+      const pool = new pg.Pool({ connectionString: url, max: 3 });
+      pool.on('error', () => undefined);
+      const db: Db = {
+        pool,
+        async createTenant(name, currency = 'EUR') {
+          const id = randomUUID();
+          await pool.query('insert into saas.tenants (id, name, currency) values ($1, $2, $3)', [id, name, currency]);
+          return id;
+        },
+        async createUser(opts = {}) {
+          const id = randomUUID();
+          const t = tag();
+          const user = { id, email: `e2e-${t}@e2e.test`, name: opts.name ?? `Person ${t}` };
+          await pool.query('insert into saas.users (id, email, name, password_hash) values ($1, $2, $3, $4)', [
+            id,
+            user.email,
+            user.name,
+            await hashOf(opts.password ?? PASSWORD),
+          ]);
+          return user;
+        },
+        async addMember(tenantId, userId, role) {
+          await pool.query('insert into saas.memberships (tenant_id, user_id, role) values ($1, $2, $3)', [tenantId, userId, role]);
+        },
+        async createTeam(name = `Tenant ${tag()}`) {
+          const tenantId = await db.createTenant(name);
+          const [admin, buyer, viewer] = await Promise.all([db.createUser(), db.createUser(), db.createUser()]);
+          await db.addMember(tenantId, admin.id, 'admin');
+          await db.addMember(tenantId, buyer.id, 'buyer');
+          await db.addMember(tenantId, viewer.id, 'viewer');
+          return { tenantId, name, admin, buyer, viewer };
+        },
+        async roleOf(tenantId, userId) {
+          const r = await pool.query('select role from saas.memberships where tenant_id = $1 and user_id = $2', [tenantId, userId]);
+          return r.rows[0]?.role ?? null;
+        },
+        async auditRows(tenantId) {
+          const r = await pool.query(
+            'select id::int as id, action, entity_id, before, after, actor_user_id from saas.audit_log where tenant_id = $1 order by id',
+            [tenantId],
+          );
+          return r.rows;
+        },
+      };
+      await provide(db);
+      await pool.end();
+    },
+    { scope: 'worker' },
+  ],
+
+  team: async ({ db }, provide) => {
+    await provide(await db.createTeam());
+  },
+
+  signIn: async ({}, provide) => {
+    await provide(async (page, user, password = PASSWORD) => {
+      await page.goto('/signin');
+      await page.getByLabel('Email').fill(user.email);
+      await page.getByLabel('Password').fill(password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await expect(page).toHaveURL(/\/performance$/);
+    });
+  },
+});
+
+/** The row of a table that mentions this text (e.g. a member's email). */
+export function rowOf(page: Page, text: string) {
+  return page.getByRole('row').filter({ hasText: text });
+}
+
+/** The page's own alert (Next also keeps an empty role=alert route announcer). */
+export function alertOf(page: Page) {
+  return page.getByRole('alert').filter({ hasText: /\S/ });
+}
+
+export { expect };
+
+/** The id Next gave a server action in the production build (.next/server/server-reference-manifest.json). */
+export function serverActionId(exportedName: string, file: string): string {
+  const manifest = JSON.parse(readFileSync(path.join(__dirname, '..', '.next', 'server', 'server-reference-manifest.json'), 'utf8')) as {
+    node: Record<string, { exportedName?: string; filename?: string }>;
+  };
+  const found = Object.entries(manifest.node).find(([, v]) => v.exportedName === exportedName && v.filename === file);
+  if (!found) throw new Error(`server action ${exportedName} of ${file} not found in the build manifest`);
+  return found[0];
+}
+
+/**
+ * Call a server action from inside the page (so the session cookie and Origin are the
+ * browser's own), the way React does for useActionState forms: arguments
+ * (previousState = null, formData). Returns the status and the raw RSC response text.
+ */
+export async function forgeServerAction(page: Page, path: string, actionId: string, fields: Record<string, string>) {
+  return page.evaluate(
+    async ({ path, actionId, fields }) => {
+      const body = new FormData();
+      // React's reply encoding: the form data's fields travel as parts prefixed "_1_",
+      // then part "0" holds the argument list, where "$K1" stands for that form data
+      // (the server reads the parts as they stream in, so the root comes last).
+      for (const [k, v] of Object.entries(fields)) body.append(`_1_${k}`, v);
+      body.append('0', JSON.stringify([null, '$K1']));
+      const res = await fetch(path, { method: 'POST', headers: { 'Next-Action': actionId, Accept: 'text/x-component' }, body });
+      return { status: res.status, text: await res.text() };
+    },
+    { path, actionId, fields },
+  );
+}

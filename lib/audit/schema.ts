@@ -1,0 +1,28 @@
+// Audit page filters, read from the URL's search params.
+import { z } from 'zod';
+
+const text = z.string().trim().max(200).optional().transform((v) => (v ? v : undefined));
+const day = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/)
+  .optional()
+  .catch(undefined);
+
+export const auditFilterSchema = z.object({
+  action: text.catch(undefined),
+  entity: text.catch(undefined),
+  actor: text.catch(undefined),
+  from: day,
+  to: day,
+  page: z.coerce.number().int().min(1).max(100_000).catch(1).default(1),
+});
+
+export type AuditFilter = z.output<typeof auditFilterSchema>;
+
+export const AUDIT_PAGE_SIZE = 25;
+
+/** The first value of each search param, as the schema wants. */
+export function parseAuditFilter(params: Record<string, string | string[] | undefined>): AuditFilter {
+  const flat = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v]));
+  return auditFilterSchema.parse(flat);
+}

@@ -1,0 +1,44 @@
+// The one wrapper for tenant server actions:
+//   session -> membership (database) -> role -> zod safeParse -> withTenant(handler).
+// Usage, in a 'use server' module:
+//   export const removeMember = tenantAction(removeMemberSchema, 'admin', async (trx, input, ctx) => { ... });
+// The returned function has the (previousState, formData) shape useActionState expects.
+import 'server-only';
+import { revalidatePath } from 'next/cache';
+import type { z } from 'zod';
+import type { ActionResult } from './action-result';
+import { runTenantAction, type ActionHandler } from './action-core';
+import type { Role } from './roles';
+import { getPreferredTenantId, getSessionUserId } from './session';
+
+export { ActionError } from './action-core';
+
+export interface TenantActionOptions {
+  /**
+   * Re-render the pages after a success (default true), so lists and the
+   * navigation counts show the change. Off for an action whose page would
+   * then vanish (e.g. removing the member the page is about).
+   */
+  revalidate?: boolean;
+}
+
+export function tenantAction<S extends z.ZodType, T = undefined>(
+  schema: S,
+  minRole: Role,
+  handler: ActionHandler<S, T>,
+  options: TenantActionOptions = {},
+) {
+  return async function action(_previous: ActionResult<T> | null, input: FormData): Promise<ActionResult<T>> {
+    const result = await runTenantAction({
+      schema,
+      minRole,
+      handler,
+      userId: await getSessionUserId(),
+      preferredTenantId: await getPreferredTenantId(),
+      input,
+    });
+    // Every page is rendered per request; refresh them all (navigation counts included).
+    if (result.ok && options.revalidate !== false) revalidatePath('/', 'layout');
+    return result;
+  };
+}

@@ -1,0 +1,25 @@
+'use server';
+// Switching tenant: the choice is re-checked against the user's memberships in
+// the database before the preference cookie is set.
+import { cookies } from 'next/headers';
+import { redirect } from 'next/navigation';
+import { z } from 'zod';
+import type { ActionResult } from './action-result';
+import { NO_MEMBERSHIP, NOT_A_MEMBER, SIGNED_OUT } from './action-core';
+import { loadAccess } from './membership';
+import { getSessionUserId, TENANT_COOKIE, tenantCookieOptions } from './session';
+
+const switchSchema = z.object({ tenantId: z.uuid({ error: 'Choose a tenant.' }) });
+
+export async function switchTenantAction(_previous: ActionResult | null, formData: FormData): Promise<ActionResult> {
+  const userId = await getSessionUserId();
+  if (!userId) return { ok: false, message: SIGNED_OUT };
+  const parsed = switchSchema.safeParse({ tenantId: formData.get('tenantId') });
+  if (!parsed.success) return { ok: false, message: 'Choose a tenant.', fieldErrors: z.flattenError(parsed.error).fieldErrors };
+  const access = await loadAccess(userId, parsed.data.tenantId);
+  if (!access) return { ok: false, message: SIGNED_OUT };
+  if (!access.current) return { ok: false, message: NO_MEMBERSHIP };
+  if (access.current.tenantId !== parsed.data.tenantId) return { ok: false, message: NOT_A_MEMBER };
+  (await cookies()).set(TENANT_COOKIE, parsed.data.tenantId, tenantCookieOptions());
+  redirect('/performance');
+}

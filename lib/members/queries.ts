@@ -1,0 +1,53 @@
+// Reads of a tenant's members (inside the tenant's transaction).
+import 'server-only';
+import type { Tx } from '@/lib/db';
+import { isUuid } from '@/lib/db';
+import type { Role } from '@/lib/auth/roles';
+
+export interface Member {
+  userId: string;
+  email: string;
+  name: string | null;
+  role: Role;
+  joinedAt: string;
+  disabled: boolean;
+}
+
+function memberQuery(trx: Tx, tenantId: string) {
+  return trx
+    .selectFrom('saas.memberships as m')
+    .innerJoin('saas.users as u', 'u.id', 'm.user_id')
+    .where('m.tenant_id', '=', tenantId)
+    .select(['m.user_id', 'u.email', 'u.name', 'm.role', 'm.created_at', 'u.disabled_at']);
+}
+
+type Row = { user_id: string; email: string; name: string | null; role: Role; created_at: Date; disabled_at: Date | null };
+const toMember = (r: Row): Member => ({
+  userId: r.user_id,
+  email: r.email,
+  name: r.name,
+  role: r.role,
+  joinedAt: r.created_at.toISOString(),
+  disabled: r.disabled_at !== null,
+});
+
+export async function listMembers(trx: Tx, tenantId: string): Promise<Member[]> {
+  const rows = await memberQuery(trx, tenantId).orderBy('u.email').execute();
+  return rows.map(toMember);
+}
+
+export async function getMember(trx: Tx, tenantId: string, userId: string): Promise<Member | null> {
+  if (!isUuid(userId)) return null;
+  const r = await memberQuery(trx, tenantId).where('m.user_id', '=', userId).executeTakeFirst();
+  return r ? toMember(r) : null;
+}
+
+export async function countAdmins(trx: Tx, tenantId: string): Promise<number> {
+  const r = await trx
+    .selectFrom('saas.memberships')
+    .where('tenant_id', '=', tenantId)
+    .where('role', '=', 'admin')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}

@@ -1,0 +1,61 @@
+// next-auth configuration: credentials always; the OIDC provider only when its
+// three variables are set (and so nothing is fetched otherwise); JWT sessions;
+// a secret required in production; the client address taken from the nearest hop.
+import { describe, expect, it } from 'vitest';
+import { buildAuthOptions, clientAddress, oidcConfigured } from '../../lib/auth/options';
+
+const base = { NODE_ENV: 'test', NEXTAUTH_SECRET: 'x'.repeat(32) } as NodeJS.ProcessEnv;
+
+describe('auth options', () => {
+  it('has only the credentials provider when OIDC is not configured', () => {
+    const o = buildAuthOptions(base);
+    expect(o.providers.map((p) => p.id)).toEqual(['credentials']);
+    expect(o.session).toMatchObject({ strategy: 'jwt' });
+    expect(o.useSecureCookies).toBe(false);
+    expect(oidcConfigured({ ...base, AUTH_OIDC_ISSUER: 'https://idp.example' })).toBe(false);
+  });
+
+  it('adds the OIDC provider, with PKCE and state, when issuer, client id and secret are set', () => {
+    const o = buildAuthOptions({
+      ...base,
+      AUTH_OIDC_ISSUER: 'https://idp.example/realms/x/',
+      AUTH_OIDC_CLIENT_ID: 'aegis',
+      AUTH_OIDC_CLIENT_SECRET: 'secret',
+      NEXTAUTH_URL: 'https://aegis.example',
+    });
+    const oidc = o.providers.find((p) => p.id === 'oidc') as unknown as Record<string, unknown>;
+    expect(oidc).toMatchObject({
+      type: 'oauth',
+      wellKnown: 'https://idp.example/realms/x/.well-known/openid-configuration',
+      clientId: 'aegis',
+      idToken: true,
+      checks: ['pkce', 'state'],
+    });
+    // Served over HTTPS: Secure cookies.
+    expect(o.useSecureCookies).toBe(true);
+  });
+
+  it('refuses to run in production without NEXTAUTH_SECRET', () => {
+    expect(() => buildAuthOptions({ NODE_ENV: 'production' } as NodeJS.ProcessEnv)).toThrow(/NEXTAUTH_SECRET must be set/);
+    expect(() => buildAuthOptions({ NODE_ENV: 'production', NEXTAUTH_SECRET: 's' } as NodeJS.ProcessEnv)).not.toThrow();
+  });
+
+  it('puts the account id, and nothing secret, in the session', async () => {
+    const o = buildAuthOptions(base);
+    const token = await o.callbacks!.jwt!({
+      token: { email: 'a@b.test', name: 'A', picture: 'p' },
+      user: { id: '6f1c1e9e-0000-4000-8000-000000000001', email: 'a@b.test', name: 'A' },
+      account: { provider: 'credentials', type: 'credentials', providerAccountId: 'x' },
+    } as never);
+    expect(token).toEqual({ email: 'a@b.test', name: 'A', uid: '6f1c1e9e-0000-4000-8000-000000000001' });
+    const session = await o.callbacks!.session!({ session: { expires: 'later', user: {} }, token } as never);
+    expect(session).toEqual({ expires: 'later', user: { id: '6f1c1e9e-0000-4000-8000-000000000001', email: 'a@b.test', name: 'A' } });
+  });
+
+  it('takes the client address from the nearest X-Forwarded-For hop', () => {
+    expect(clientAddress({ 'x-forwarded-for': '203.0.113.9, 10.0.0.2' })).toBe('10.0.0.2');
+    expect(clientAddress({ 'x-forwarded-for': '127.0.0.1' })).toBe('127.0.0.1');
+    expect(clientAddress({ 'x-real-ip': '198.51.100.7' })).toBe('198.51.100.7');
+    expect(clientAddress({})).toBeNull();
+  });
+});
