@@ -141,8 +141,8 @@ CREATE TABLE IF NOT EXISTS ads.baselines (
   days_with_data    integer           NOT NULL DEFAULT 0 CHECK (days_with_data >= 0),
   entity_count      integer           NOT NULL DEFAULT 0 CHECK (entity_count >= 0),
   spend             numeric(16,4),
-  impressions       numeric(18,4),
-  clicks            numeric(18,4),
+  impressions       numeric(24,4),
+  clicks            numeric(24,4),
   conversions       numeric(16,4),
   conversion_value  numeric(18,4),
   roas              numeric,
@@ -157,15 +157,38 @@ CREATE TABLE IF NOT EXISTS ads.baselines (
   cpa_stddev        numeric,
   cpc_stddev        numeric,
   ctr_stddev        numeric,
+  cpm_stddev        numeric,
+  entity_days       integer           NOT NULL DEFAULT 0 CHECK (entity_days >= 0),
+  avg_entity_spend  numeric(16,4),
+  avg_entity_conversions numeric(16,4),
   confidence_score  numeric(4,3)      NOT NULL DEFAULT 0 CHECK (confidence_score BETWEEN 0 AND 1),
   computed_at       timestamptz       NOT NULL DEFAULT now(),
   CONSTRAINT baselines_pkey PRIMARY KEY (tenant_id, platform, level, window_days)
 );
+-- Databases built from a pre-release draft of this file lack the newer columns.
+DO $baseline_columns$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                 WHERE table_schema = 'ads' AND table_name = 'baselines' AND column_name = 'avg_entity_spend') THEN
+    ALTER TABLE ads.baselines
+      ADD COLUMN IF NOT EXISTS cpm_stddev numeric,
+      ADD COLUMN IF NOT EXISTS entity_days integer NOT NULL DEFAULT 0 CHECK (entity_days >= 0),
+      ADD COLUMN IF NOT EXISTS avg_entity_spend numeric(16,4),
+      ADD COLUMN IF NOT EXISTS avg_entity_conversions numeric(16,4);
+  END IF;
+END
+$baseline_columns$;
 COMMENT ON TABLE ads.baselines IS
   'Reference performance per platform and level over the last window_days complete days. Written by ads.compute_baselines.';
 COMMENT ON COLUMN ads.baselines.spend IS 'Average spend per day with data over the window.';
 COMMENT ON COLUMN ads.baselines.roas IS 'Sum of conversion value / sum of spend over the window (a ratio of sums).';
-COMMENT ON COLUMN ads.baselines.confidence_score IS 'In 0..1: grows with the days covered and the conversion volume.';
+COMMENT ON COLUMN ads.baselines.confidence_score IS
+  'In 0..1: least(1, days_with_data / 7) * (1 - 1 / sqrt(1 + conversions over the window)). Grows with the days covered and the conversion volume.';
+COMMENT ON COLUMN ads.baselines.days_with_data IS 'Days of the window on which at least one entity delivered (spend or impressions > 0).';
+COMMENT ON COLUMN ads.baselines.spend_stddev IS 'Sample standard deviation of the daily platform totals (day-to-day spread); *_stddev of rates are over daily ratios.';
+COMMENT ON COLUMN ads.baselines.entity_days IS 'Entity-days with delivery in the window (the denominator of the avg_entity_* columns).';
+COMMENT ON COLUMN ads.baselines.avg_entity_spend IS 'Average spend of one entity on a day it delivered: what a typical campaign (or ad set) spends per day.';
+COMMENT ON COLUMN ads.baselines.avg_entity_conversions IS 'Average conversions of one entity on a day it delivered.';
 
 -- ---------------------------------------------------------------------------
 -- 3. budget_allocation: the daily budget per campaign and its strategy.
@@ -445,8 +468,1510 @@ VALUES ('MEDIA_SECURITY', 'success', 'row-level security enabled and forced on e
 
 -- ---------------------------------------------------------------------------
 -- Optimisation functions (compute_baselines, analyze_campaign_performance,
--- generate_recommendations, detect_anomalies) follow here.
+-- generate_recommendations, detect_anomalies).
+--
+-- The four ads.* functions keep the guide's names, signatures and results
+-- and delegate to ads_engine.* versions that take a reference day (p_as_of,
+-- "the last complete day"); the guide's signatures pass CURRENT_DATE - 1.
+-- Tests and backfills call the ads_engine versions with a fixed day.
+--
+-- All are SECURITY INVOKER: row-level security applies inside them. Each
+-- refuses a tenant argument that is NULL or differs from saas.tenant_id.
+-- When no tenant is set (psql as a superuser or the owner, as in the
+-- guide), the call sets saas.tenant_id to its argument for its own duration
+-- (transaction-local, restored when it returns), so the owner's forced RLS
+-- sees that tenant's rows; every query also filters on tenant_id explicitly.
+--
+-- Statistics used throughout:
+--   * rates over a period are ratios of sums, never averages of daily ratios;
+--   * a count n observed where lambda was expected is judged with the
+--     variance-stabilised Poisson score z = 2 (sqrt(n + 3/8) - sqrt(lambda + 3/8)),
+--     deflated by sqrt(1 + lambda / N) when lambda comes from a baseline of N
+--     events (the baseline's own uncertainty); |z| >= 1.96 is "significant";
+--   * anomalies use median and MAD (robust z), never mean and stddev.
 -- ---------------------------------------------------------------------------
+
+-- Run log of the daily loop (schedule, UI, command line). A tenant table:
+-- RLS forced like the others. The scheduler reads every tenant's last run
+-- through ads_engine.tenants_due only (policy optimizer_scheduler_scan).
+CREATE TABLE IF NOT EXISTS ads_engine.optimizer_runs (
+  tenant_id     uuid        NOT NULL REFERENCES saas.tenants (id) ON DELETE CASCADE,
+  id            bigint      GENERATED ALWAYS AS IDENTITY,
+  trigger       text        NOT NULL CHECK (trigger IN ('schedule', 'manual', 'cli')),
+  as_of         date        NOT NULL,
+  started_at    timestamptz NOT NULL DEFAULT now(),
+  finished_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
+  status        text        NOT NULL CHECK (status IN ('success', 'error')),
+  summary       jsonb       NOT NULL DEFAULT '{}'::jsonb,
+  error         text,
+  requested_by  uuid,
+  CONSTRAINT optimizer_runs_pkey PRIMARY KEY (tenant_id, id)
+);
+CREATE INDEX IF NOT EXISTS optimizer_runs_tenant_time_idx ON ads_engine.optimizer_runs (tenant_id, started_at DESC);
+COMMENT ON TABLE ads_engine.optimizer_runs IS
+  'One row per run of the daily optimisation loop for a tenant: when, for which day, what it did (summary) or why it failed.';
+ALTER TABLE ads_engine.optimizer_runs ENABLE ROW LEVEL SECURITY;
+ALTER TABLE ads_engine.optimizer_runs FORCE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS tenant_isolation ON ads_engine.optimizer_runs;
+CREATE POLICY tenant_isolation ON ads_engine.optimizer_runs
+  USING (tenant_id = (SELECT saas.current_tenant_id()))
+  WITH CHECK (tenant_id = (SELECT saas.current_tenant_id()));
+GRANT SELECT, INSERT ON ads_engine.optimizer_runs TO aegis_app;
+
+-- The scheduler must list every tenant, but the owner is subject to forced
+-- RLS too. These read-only policies apply to the owner role alone, and only
+-- while ads_engine.scope is 'all_tenants': ads_engine.tenants_due (SECURITY
+-- DEFINER, owned by aegis_owner) sets it for its own duration. aegis_app is
+-- not a member of aegis_owner, so setting the variable gives it nothing.
+DROP POLICY IF EXISTS optimizer_scheduler_scan ON saas.tenants;
+CREATE POLICY optimizer_scheduler_scan ON saas.tenants FOR SELECT TO aegis_owner
+  USING (current_setting('ads_engine.scope', true) = 'all_tenants');
+DROP POLICY IF EXISTS optimizer_scheduler_scan ON ads.platform_configs;
+CREATE POLICY optimizer_scheduler_scan ON ads.platform_configs FOR SELECT TO aegis_owner
+  USING (current_setting('ads_engine.scope', true) = 'all_tenants');
+DROP POLICY IF EXISTS optimizer_scheduler_scan ON ads_engine.optimizer_runs;
+CREATE POLICY optimizer_scheduler_scan ON ads_engine.optimizer_runs FOR SELECT TO aegis_owner
+  USING (current_setting('ads_engine.scope', true) = 'all_tenants');
+
+-- ---------------------------------------------------------------------------
+-- Small helpers: tenant entry, argument checks, statistics.
+-- ---------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION ads_engine.enter_tenant(p_tenant uuid) RETURNS boolean
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+  v_entered boolean := false;
+BEGIN
+  PERFORM saas.assert_tenant(p_tenant);
+  IF saas.current_tenant_id() IS NULL THEN
+    PERFORM set_config('saas.tenant_id', p_tenant::text, true);
+    v_entered := true;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM saas.tenants t WHERE t.id = p_tenant) THEN
+    RAISE EXCEPTION 'tenant % does not exist', p_tenant USING ERRCODE = '22023';
+  END IF;
+  RETURN v_entered;
+END
+$$;
+COMMENT ON FUNCTION ads_engine.enter_tenant(uuid) IS
+  'Checks the tenant argument (saas.assert_tenant) and that the tenant exists. When no tenant is set, sets saas.tenant_id to it (transaction-local) and returns true: '
+  'the caller restores it with ads_engine.leave_tenant(true).';
+
+CREATE OR REPLACE FUNCTION ads_engine.leave_tenant(p_entered boolean) RETURNS void
+LANGUAGE plpgsql VOLATILE
+AS $$
+BEGIN
+  IF p_entered THEN
+    PERFORM set_config('saas.tenant_id', '', true);
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION ads_engine.leave_tenant(boolean) IS
+  'Undoes ads_engine.enter_tenant: clears saas.tenant_id when enter_tenant had set it (p_entered), so a call leaves no tenant behind.';
+
+CREATE OR REPLACE FUNCTION ads_engine.check_platform(p_platform text) RETURNS text
+LANGUAGE plpgsql STABLE
+AS $$
+BEGIN
+  IF p_platform IS NULL THEN
+    RAISE EXCEPTION 'platform must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  PERFORM p_platform::ads.platform;
+  RETURN p_platform;
+EXCEPTION WHEN check_violation THEN
+  RAISE EXCEPTION 'unknown platform "%"', p_platform
+    USING ERRCODE = '22023',
+          HINT = 'Known platforms: meta, google, tiktok, linkedin, snapchat, pinterest, microsoft, x, amazon (lower case).';
+END
+$$;
+COMMENT ON FUNCTION ads_engine.check_platform(text) IS 'Raises a clear error unless the argument is a platform of the ads.platform domain.';
+
+CREATE OR REPLACE FUNCTION ads_engine.check_level(p_level text) RETURNS text
+LANGUAGE plpgsql STABLE
+AS $$
+BEGIN
+  IF p_level IS NULL THEN
+    RAISE EXCEPTION 'level must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  PERFORM p_level::ads.entity_level;
+  RETURN p_level;
+EXCEPTION WHEN check_violation THEN
+  RAISE EXCEPTION 'unknown level "%"', p_level
+    USING ERRCODE = '22023', HINT = 'Known levels: campaign, adset, ad.';
+END
+$$;
+COMMENT ON FUNCTION ads_engine.check_level(text) IS 'Raises a clear error unless the argument is a level of the ads.entity_level domain.';
+
+CREATE OR REPLACE FUNCTION ads_engine.check_window(p_window integer) RETURNS integer
+LANGUAGE plpgsql IMMUTABLE
+AS $$
+BEGIN
+  IF p_window IS NULL OR p_window NOT IN (1, 7, 14, 30, 90) THEN
+    RAISE EXCEPTION 'window_days must be one of 1, 7, 14, 30, 90 (got %)', coalesce(p_window::text, 'NULL')
+      USING ERRCODE = '22023';
+  END IF;
+  RETURN p_window;
+END
+$$;
+COMMENT ON FUNCTION ads_engine.check_window(integer) IS 'Raises a clear error unless the window is one of the baseline windows 1, 7, 14, 30, 90.';
+
+CREATE OR REPLACE FUNCTION ads_engine.check_days(p_days integer) RETURNS integer
+LANGUAGE plpgsql IMMUTABLE
+AS $$
+BEGIN
+  IF p_days IS NULL OR p_days < 1 OR p_days > 366 THEN
+    RAISE EXCEPTION 'days must be between 1 and 366 (got %)', coalesce(p_days::text, 'NULL')
+      USING ERRCODE = '22023';
+  END IF;
+  RETURN p_days;
+END
+$$;
+COMMENT ON FUNCTION ads_engine.check_days(integer) IS 'Raises a clear error unless the analysis period is 1..366 days.';
+
+CREATE OR REPLACE FUNCTION ads_engine.check_as_of(p_as_of date) RETURNS date
+LANGUAGE plpgsql IMMUTABLE
+AS $$
+BEGIN
+  IF p_as_of IS NULL THEN
+    RAISE EXCEPTION 'as_of (the last complete day) must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  RETURN p_as_of;
+END
+$$;
+COMMENT ON FUNCTION ads_engine.check_as_of(date) IS 'Raises a clear error when the reference day is NULL.';
+
+-- The baseline window an analysis of p_days is compared with: the smallest
+-- window that covers the period (90 beyond that).
+CREATE OR REPLACE FUNCTION ads_engine.baseline_window(p_days integer) RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+  SELECT coalesce(min(w), 90) FROM unnest(ARRAY[1, 7, 14, 30, 90]) AS w WHERE w >= p_days
+$$;
+COMMENT ON FUNCTION ads_engine.baseline_window(integer) IS
+  'Baseline window used for an analysis period of p_days: the smallest of 1, 7, 14, 30, 90 that is >= p_days (90 for longer periods).';
+
+CREATE OR REPLACE FUNCTION ads_engine.poisson_z(p_observed numeric, p_expected numeric, p_reference_events numeric DEFAULT NULL)
+RETURNS numeric
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+  SELECT CASE
+    WHEN p_observed IS NULL OR p_expected IS NULL OR p_observed < 0 OR p_expected < 0 THEN NULL
+    ELSE round(2 * (sqrt(p_observed + 0.375) - sqrt(p_expected + 0.375))
+               / sqrt(1 + CASE WHEN p_reference_events > 0 THEN p_expected / p_reference_events ELSE 0 END), 4)
+  END
+$$;
+COMMENT ON FUNCTION ads_engine.poisson_z(numeric, numeric, numeric) IS
+  'Score of observing p_observed events where p_expected were expected: 2(sqrt(n+3/8) - sqrt(lambda+3/8)) (Anscombe, ~N(0,1) under Poisson), '
+  'divided by sqrt(1 + lambda/N) when the expectation comes from a reference of N events. |z| >= 1.96: significant at 5 %.';
+
+CREATE OR REPLACE FUNCTION ads_engine.confidence(p_days numeric, p_full_days numeric, p_events numeric) RETURNS numeric
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+  SELECT round(least(1, greatest(coalesce(p_days, 0), 0) / p_full_days)
+               * (1 - 1 / sqrt(1 + greatest(coalesce(p_events, 0), 0))), 3)
+$$;
+COMMENT ON FUNCTION ads_engine.confidence(numeric, numeric, numeric) IS
+  'Confidence in 0..1 from data volume: coverage least(1, days / full_days) times precision 1 - 1/sqrt(1 + events) '
+  '(the relative standard error of a rate estimated from n events is about 1/sqrt(n)).';
+
+-- Rating bands on the "goodness" ratio (campaign rate / baseline rate,
+-- oriented so that higher is better: CPA 20 % above baseline is 1/1.2).
+CREATE OR REPLACE FUNCTION ads_engine.rating_band(p_ratio numeric) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+  SELECT CASE
+    WHEN p_ratio IS NULL THEN 'Insufficient data'
+    WHEN p_ratio >= 1.15 THEN 'Excellent'
+    WHEN p_ratio >= 1.05 THEN 'Good'
+    WHEN p_ratio > 1 / 1.05 THEN 'Average'
+    WHEN p_ratio > 1 / 1.5 THEN 'Poor'
+    ELSE 'Critical'
+  END
+$$;
+COMMENT ON FUNCTION ads_engine.rating_band(numeric) IS
+  'Rating of a goodness ratio (higher is better): >= 1.15 Excellent, >= 1.05 Good, > 1/1.05 Average, > 1/1.5 Poor, else Critical.';
+
+-- A rate "events per exposure" (conversions per spend for CPA, clicks per
+-- impression for CTR, ...), always oriented so that more events per
+-- exposure is better, against the baseline's rate.
+CREATE OR REPLACE FUNCTION ads_engine.rate_metric(
+  p_events numeric, p_exposure numeric, p_base_events numeric, p_base_exposure numeric,
+  p_support numeric, p_base_support numeric, p_min_support numeric,
+  OUT ratio numeric, OUT expected numeric, OUT z numeric, OUT rating text)
+LANGUAGE plpgsql IMMUTABLE
+AS $$
+DECLARE
+  v_expected_support numeric;
+BEGIN
+  IF p_base_events IS NULL OR p_base_events <= 0 OR p_base_exposure IS NULL OR p_base_exposure <= 0
+     OR p_exposure IS NULL OR p_exposure <= 0 THEN
+    rating := 'Insufficient data';
+    RETURN;
+  END IF;
+  expected := p_exposure * p_base_events / p_base_exposure;
+  ratio := round((coalesce(p_events, 0) / p_exposure) / (p_base_events / p_base_exposure), 6);
+  z := ads_engine.poisson_z(coalesce(p_events, 0), expected, p_base_events);
+  v_expected_support := p_exposure * coalesce(p_base_support, p_base_events) / p_base_exposure;
+  IF greatest(coalesce(p_support, p_events, 0), v_expected_support) < p_min_support THEN
+    rating := 'Insufficient data';
+  ELSIF abs(z) < 1.96 THEN
+    rating := 'Average';
+  ELSE
+    rating := ads_engine.rating_band(ratio);
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION ads_engine.rate_metric(numeric, numeric, numeric, numeric, numeric, numeric, numeric) IS
+  'Rates events/exposure against the baseline''s: ratio (higher is better), expected events at the baseline rate, Poisson score z and rating. '
+  '"Insufficient data" when neither the observed nor the expected support reaches p_min_support; "Average" when |z| < 1.96 (within noise); else rating_band(ratio).';
+
+CREATE OR REPLACE FUNCTION ads_engine.metric_advice(p_metric text, p_rating text,
+  OUT recommendation text, OUT priority ads.priority_level)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+  SELECT
+    CASE p_rating
+      WHEN 'Insufficient data' THEN 'Wait for more data before judging'
+      WHEN 'Excellent' THEN CASE WHEN p_metric IN ('ROAS', 'CPA') THEN 'Monitor; candidate for more budget' ELSE 'Monitor' END
+      WHEN 'Poor' THEN CASE p_metric
+        WHEN 'ROAS' THEN 'Review targeting and creatives; reduce budget if ROAS stays below baseline'
+        WHEN 'CPA' THEN 'Lower bids or tighten targeting; pause if CPA stays above the max CPA'
+        WHEN 'CPC' THEN 'Lower bids or improve ad relevance'
+        WHEN 'CPM' THEN 'Broaden the audience or review placements'
+        WHEN 'CTR' THEN 'Refresh creatives and ad copy'
+        WHEN 'Conversion rate' THEN 'Check the landing page and conversion tracking'
+      END
+      WHEN 'Critical' THEN CASE p_metric
+        WHEN 'ROAS' THEN 'Cut budget or pause: ROAS far below baseline'
+        WHEN 'CPA' THEN 'Pause or cut bids: CPA far above baseline'
+        WHEN 'CPC' THEN 'Lower bids now: CPC far above baseline'
+        WHEN 'CPM' THEN 'Change the audience or placements: CPM far above baseline'
+        WHEN 'CTR' THEN 'Replace creatives: CTR far below baseline'
+        WHEN 'Conversion rate' THEN 'Check conversion tracking and the landing page now'
+      END
+    END,
+    (CASE
+      WHEN p_rating = 'Critical' AND p_metric IN ('ROAS', 'CPA') THEN 'critical'
+      WHEN p_rating = 'Critical' THEN 'high'
+      WHEN p_rating = 'Poor' THEN 'medium'
+      ELSE 'low'
+    END)::ads.priority_level
+$$;
+COMMENT ON FUNCTION ads_engine.metric_advice(text, text) IS
+  'Recommendation text and priority for a metric''s rating in ads.analyze_campaign_performance.';
+
+-- Campaign efficiency 0..100 (50 = baseline), shrunk towards 50 when the
+-- evidence is thin: p = (n + 5) / (lambda + 5) with n the campaign's
+-- conversions (in baseline order-value units when values are tracked) and
+-- lambda those expected at the baseline rate for its spend; score = 100 p/(1+p).
+CREATE OR REPLACE FUNCTION ads_engine.efficiency_score(
+  p_spend numeric, p_conversions numeric, p_value numeric,
+  p_base_spend numeric, p_base_conversions numeric, p_base_value numeric)
+RETURNS numeric
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+  WITH x AS (
+    SELECT CASE
+      WHEN coalesce(p_spend, 0) <= 0 OR coalesce(p_base_spend, 0) <= 0 OR coalesce(p_base_conversions, 0) <= 0 THEN NULL
+      WHEN coalesce(p_base_value, 0) > 0 THEN
+        (coalesce(p_value, 0) / (p_base_value / p_base_conversions) + 5) / (p_spend * p_base_conversions / p_base_spend + 5)
+      ELSE
+        (coalesce(p_conversions, 0) + 5) / (p_spend * p_base_conversions / p_base_spend + 5)
+    END AS p
+  )
+  SELECT round(100 * p / (1 + p), 2) FROM x
+$$;
+COMMENT ON FUNCTION ads_engine.efficiency_score(numeric, numeric, numeric, numeric, numeric, numeric) IS
+  'Efficiency 0..100, 50 = baseline: 100 p/(1+p) with p = (n + 5)/(lambda + 5), n = value / baseline order value (or conversions when no value is tracked), '
+  'lambda = the same expected at the baseline rate for this spend. The +5 pseudo-events shrink thin evidence towards 50.';
+
+-- ---------------------------------------------------------------------------
+-- 1. Baselines
+-- ---------------------------------------------------------------------------
+-- Set-based core: one scan of the longest window gives every requested
+-- window. p_platform / p_level NULL mean "every platform / level present"
+-- (plus those that already have baseline rows, so they are refreshed too).
+CREATE OR REPLACE FUNCTION ads_engine.upsert_baselines(
+  p_tenant uuid, p_platform text, p_level text, p_windows integer[], p_as_of date)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+  v_max integer := (SELECT max(w) FROM unnest(p_windows) AS w);
+  v_n integer;
+BEGIN
+  WITH raw AS MATERIALIZED (
+    SELECT m.platform::text AS platform, m.level::text AS level, m.platform_id, m.day,
+           m.spend, m.impressions, m.clicks, m.conversions, m.conversion_value,
+           (m.spend > 0 OR m.impressions > 0) AS active
+    FROM ads.metrics_daily m
+    WHERE m.tenant_id = p_tenant
+      AND (p_platform IS NULL OR m.platform = p_platform)
+      AND (p_level IS NULL OR m.level = p_level)
+      AND m.day BETWEEN p_as_of - (v_max - 1) AND p_as_of
+  ),
+  combos AS (
+    SELECT DISTINCT r.platform, r.level FROM raw r
+    UNION
+    SELECT b.platform::text, b.level::text FROM ads.baselines b
+     WHERE b.tenant_id = p_tenant
+       AND (p_platform IS NULL OR b.platform = p_platform)
+       AND (p_level IS NULL OR b.level = p_level)
+    UNION
+    SELECT p_platform, p_level WHERE p_platform IS NOT NULL AND p_level IS NOT NULL
+  ),
+  daily AS (
+    SELECT r.platform, r.level, r.day,
+           sum(r.spend) AS spend, sum(r.impressions)::numeric AS impressions, sum(r.clicks)::numeric AS clicks,
+           sum(r.conversions) AS conversions, sum(r.conversion_value) AS value,
+           count(*) FILTER (WHERE r.active) AS entities
+    FROM raw r
+    GROUP BY r.platform, r.level, r.day
+    HAVING bool_or(r.active)
+  ),
+  ent AS (
+    -- entities delivering in a window = those whose last active day falls in it
+    SELECT e.platform, e.level, w.w, count(*)::integer AS n
+    FROM (SELECT r.platform, r.level, r.platform_id, max(r.day) AS last_day
+          FROM raw r WHERE r.active
+          GROUP BY r.platform, r.level, r.platform_id) e
+    JOIN unnest(p_windows) AS w(w) ON e.last_day > p_as_of - w.w
+    GROUP BY e.platform, e.level, w.w
+  ),
+  agg AS (
+    SELECT c.platform, c.level, w.w,
+           count(d.day)::integer AS days,
+           coalesce(sum(d.spend), 0) AS s, coalesce(sum(d.impressions), 0) AS i, coalesce(sum(d.clicks), 0) AS c,
+           coalesce(sum(d.conversions), 0) AS k, coalesce(sum(d.value), 0) AS v,
+           coalesce(sum(d.entities), 0)::integer AS entity_days,
+           stddev_samp(d.spend) AS spend_sd,
+           stddev_samp(d.conversions) AS conv_sd,
+           stddev_samp(d.value / nullif(d.spend, 0)) AS roas_sd,
+           stddev_samp(d.spend / nullif(d.conversions, 0)) AS cpa_sd,
+           stddev_samp(d.spend / nullif(d.clicks, 0)) AS cpc_sd,
+           stddev_samp(d.spend * 1000 / nullif(d.impressions, 0)) AS cpm_sd,
+           stddev_samp(d.clicks / nullif(d.impressions, 0)) AS ctr_sd
+    FROM combos c
+    CROSS JOIN unnest(p_windows) AS w(w)
+    LEFT JOIN daily d ON d.platform = c.platform AND d.level = c.level AND d.day > p_as_of - w.w
+    GROUP BY c.platform, c.level, w.w
+  )
+  INSERT INTO ads.baselines AS b (
+    tenant_id, platform, level, window_days, period_start, period_end, days_with_data, entity_count, entity_days,
+    spend, impressions, clicks, conversions, conversion_value,
+    roas, cpa, cpc, cpm, ctr, conversion_rate,
+    spend_stddev, conversions_stddev, roas_stddev, cpa_stddev, cpc_stddev, ctr_stddev, cpm_stddev,
+    avg_entity_spend, avg_entity_conversions, confidence_score, computed_at)
+  SELECT p_tenant, a.platform, a.level, a.w, p_as_of - a.w + 1, p_as_of, a.days,
+         coalesce(e.n, 0),
+         a.entity_days,
+         round(a.s / nullif(a.days, 0), 4), round(a.i / nullif(a.days, 0), 4), round(a.c / nullif(a.days, 0), 4),
+         round(a.k / nullif(a.days, 0), 4), round(a.v / nullif(a.days, 0), 4),
+         CASE WHEN a.days > 0 THEN round(a.v / nullif(a.s, 0), 6) END,
+         round(a.s / nullif(a.k, 0), 6),
+         round(a.s / nullif(a.c, 0), 6),
+         round(a.s * 1000 / nullif(a.i, 0), 6),
+         round(a.c / nullif(a.i, 0), 8),
+         round(a.k / nullif(a.c, 0), 8),
+         round(a.spend_sd, 4), round(a.conv_sd, 4), round(a.roas_sd, 6), round(a.cpa_sd, 6),
+         round(a.cpc_sd, 6), round(a.ctr_sd, 8), round(a.cpm_sd, 6),
+         round(a.s / nullif(a.entity_days, 0), 4), round(a.k / nullif(a.entity_days, 0), 4),
+         ads_engine.confidence(a.days, 7, a.k),
+         now()
+  FROM agg a
+  LEFT JOIN ent e ON e.platform = a.platform AND e.level = a.level AND e.w = a.w
+  ON CONFLICT (tenant_id, platform, level, window_days) DO UPDATE SET
+    period_start = EXCLUDED.period_start, period_end = EXCLUDED.period_end,
+    days_with_data = EXCLUDED.days_with_data, entity_count = EXCLUDED.entity_count, entity_days = EXCLUDED.entity_days,
+    spend = EXCLUDED.spend, impressions = EXCLUDED.impressions, clicks = EXCLUDED.clicks,
+    conversions = EXCLUDED.conversions, conversion_value = EXCLUDED.conversion_value,
+    roas = EXCLUDED.roas, cpa = EXCLUDED.cpa, cpc = EXCLUDED.cpc, cpm = EXCLUDED.cpm, ctr = EXCLUDED.ctr,
+    conversion_rate = EXCLUDED.conversion_rate,
+    spend_stddev = EXCLUDED.spend_stddev, conversions_stddev = EXCLUDED.conversions_stddev,
+    roas_stddev = EXCLUDED.roas_stddev, cpa_stddev = EXCLUDED.cpa_stddev, cpc_stddev = EXCLUDED.cpc_stddev,
+    ctr_stddev = EXCLUDED.ctr_stddev, cpm_stddev = EXCLUDED.cpm_stddev,
+    avg_entity_spend = EXCLUDED.avg_entity_spend, avg_entity_conversions = EXCLUDED.avg_entity_conversions,
+    confidence_score = EXCLUDED.confidence_score, computed_at = EXCLUDED.computed_at;
+  GET DIAGNOSTICS v_n = ROW_COUNT;
+  RETURN v_n;
+END
+$$;
+COMMENT ON FUNCTION ads_engine.upsert_baselines(uuid, text, text, integer[], date) IS
+  'Core of compute_baselines (no tenant or argument checks: call the checked functions). For each window ending on p_as_of, from the daily totals of the platform at the level: '
+  'volumes are sums / days with delivery, rates are ratios of sums, *_stddev the day-to-day spread, avg_entity_* per entity-day. Upserts; returns the rows written.';
+
+-- Computes once per day and platform what is missing: the analysis and the
+-- rules read fresh baselines without recomputing them on every call.
+CREATE OR REPLACE FUNCTION ads_engine.ensure_baselines(
+  p_tenant uuid, p_platform text, p_level text, p_window integer, p_as_of date)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+AS $$
+BEGIN
+  IF p_platform IS NOT NULL THEN
+    IF EXISTS (SELECT 1 FROM ads.baselines b
+               WHERE b.tenant_id = p_tenant AND b.platform = p_platform AND b.level = p_level
+                 AND b.window_days = p_window AND b.period_end = p_as_of) THEN
+      RETURN 0;
+    END IF;
+  ELSIF NOT EXISTS (
+    SELECT 1 FROM (SELECT DISTINCT m.platform FROM ads.metrics_daily m
+                   WHERE m.tenant_id = p_tenant AND m.level = p_level
+                     AND m.day BETWEEN p_as_of - (p_window - 1) AND p_as_of) p
+    WHERE NOT EXISTS (SELECT 1 FROM ads.baselines b
+                      WHERE b.tenant_id = p_tenant AND b.platform = p.platform AND b.level = p_level
+                        AND b.window_days = p_window AND b.period_end = p_as_of)) THEN
+    RETURN 0;
+  END IF;
+  RETURN ads_engine.upsert_baselines(p_tenant, p_platform, p_level, ARRAY[p_window], p_as_of);
+END
+$$;
+COMMENT ON FUNCTION ads_engine.ensure_baselines(uuid, text, text, integer, date) IS
+  'Computes the baseline of one window (for one platform, or every platform present when p_platform is NULL) unless it is already computed for p_as_of.';
+
+CREATE OR REPLACE FUNCTION ads_engine.compute_baselines(
+  p_tenant uuid, p_platform text, p_level text, p_window_days integer, p_as_of date)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+  v_entered boolean := ads_engine.enter_tenant(p_tenant);
+  v_n integer;
+BEGIN
+  PERFORM ads_engine.check_platform(p_platform);
+  PERFORM ads_engine.check_level(p_level);
+  PERFORM ads_engine.check_window(p_window_days);
+  PERFORM ads_engine.check_as_of(p_as_of);
+  v_n := ads_engine.upsert_baselines(p_tenant, p_platform, p_level, ARRAY[p_window_days], p_as_of);
+  PERFORM ads_engine.leave_tenant(v_entered);
+  RETURN v_n;
+END
+$$;
+COMMENT ON FUNCTION ads_engine.compute_baselines(uuid, text, text, integer, date) IS
+  'ads.compute_baselines with an explicit last complete day (p_as_of): the window is p_as_of - window_days + 1 .. p_as_of. Returns the number of baseline rows written (1).';
+
+CREATE OR REPLACE FUNCTION ads_engine.compute_baselines(p_tenant uuid, p_as_of date DEFAULT CURRENT_DATE - 1)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+  v_entered boolean := ads_engine.enter_tenant(p_tenant);
+  v_n integer;
+BEGIN
+  PERFORM ads_engine.check_as_of(p_as_of);
+  v_n := ads_engine.upsert_baselines(p_tenant, NULL, NULL, ARRAY[1, 7, 14, 30, 90], p_as_of);
+  PERFORM ads_engine.leave_tenant(v_entered);
+  RETURN v_n;
+END
+$$;
+COMMENT ON FUNCTION ads_engine.compute_baselines(uuid, date) IS
+  'Every baseline of a tenant in one call and one scan: windows 1, 7, 14, 30 and 90 for every platform and level with data in the last 90 days '
+  '(or an existing baseline row). Returns the number of rows written.';
+
+CREATE OR REPLACE FUNCTION ads.compute_baselines(tenant_id uuid, platform text, level text, window_days integer)
+RETURNS text
+LANGUAGE plpgsql VOLATILE
+AS $$
+#variable_conflict use_column
+BEGIN
+  RETURN format('Baselines computed: %s records updated',
+                ads_engine.compute_baselines(compute_baselines.tenant_id, compute_baselines.platform,
+                                             compute_baselines.level, compute_baselines.window_days, CURRENT_DATE - 1));
+END
+$$;
+COMMENT ON FUNCTION ads.compute_baselines(uuid, text, text, integer) IS
+  'Baseline of a platform at a level over the last window_days complete days (before CURRENT_DATE), upserted into ads.baselines. '
+  'Volumes are averages per day with delivery, rates ratios of sums (ROAS = sum value / sum spend), with day-to-day spread, days with data and confidence_score. '
+  'Returns ''Baselines computed: N records updated''. SECURITY INVOKER: refuses a tenant_id other than saas.tenant_id; with no tenant set, uses tenant_id for the call. '
+  'Errors: NULL tenant, unknown platform or level, window not in 1, 7, 14, 30, 90. All windows at once: ads_engine.compute_baselines(tenant_id).';
+
+-- ---------------------------------------------------------------------------
+-- 2. Campaign analysis
+-- ---------------------------------------------------------------------------
+-- Writes the period totals and efficiency of every campaign (or one) into
+-- ads.campaign_performance. Campaign rows are level 'campaign' with
+-- platform_id = campaign id; a campaign without delivery in the period is
+-- not written.
+CREATE OR REPLACE FUNCTION ads_engine.record_campaign_performance(
+  p_tenant uuid, p_days integer, p_as_of date, p_platform text DEFAULT NULL, p_campaign_id text DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+  v_window integer := ads_engine.baseline_window(p_days);
+  v_n integer;
+BEGIN
+  PERFORM ads_engine.ensure_baselines(p_tenant, p_platform, 'campaign', v_window, p_as_of);
+  INSERT INTO ads.campaign_performance AS cp (
+    tenant_id, platform, campaign_id, campaign_name, period_start, period_end,
+    spend, impressions, clicks, conversions, conversion_value, efficiency_score)
+  SELECT p_tenant, t.platform, t.campaign_id, t.campaign_name, p_as_of - p_days + 1, p_as_of,
+         t.s, t.i, t.c, t.k, t.v,
+         ads_engine.efficiency_score(t.s, t.k, t.v, b.spend * b.days_with_data,
+                                     b.conversions * b.days_with_data, b.conversion_value * b.days_with_data)
+  FROM (
+    SELECT m.platform::text AS platform, m.platform_id AS campaign_id,
+           (array_agg(coalesce(m.campaign_name, m.entity_name) ORDER BY m.day DESC)
+              FILTER (WHERE coalesce(m.campaign_name, m.entity_name) IS NOT NULL))[1] AS campaign_name,
+           sum(m.spend) AS s, sum(m.impressions) AS i, sum(m.clicks) AS c,
+           sum(m.conversions) AS k, sum(m.conversion_value) AS v
+    FROM ads.metrics_daily m
+    WHERE m.tenant_id = p_tenant AND m.level = 'campaign'
+      AND m.day BETWEEN p_as_of - p_days + 1 AND p_as_of
+      AND (p_platform IS NULL OR m.platform = p_platform)
+      AND (p_campaign_id IS NULL OR m.platform_id = p_campaign_id)
+    GROUP BY m.platform, m.platform_id
+    HAVING bool_or(m.spend > 0 OR m.impressions > 0)
+  ) t
+  LEFT JOIN ads.baselines b
+    ON b.tenant_id = p_tenant AND b.platform = t.platform AND b.level = 'campaign' AND b.window_days = v_window
+  ON CONFLICT (tenant_id, platform, campaign_id, period_start, period_end) DO UPDATE SET
+    campaign_name = EXCLUDED.campaign_name, spend = EXCLUDED.spend, impressions = EXCLUDED.impressions,
+    clicks = EXCLUDED.clicks, conversions = EXCLUDED.conversions, conversion_value = EXCLUDED.conversion_value,
+    efficiency_score = EXCLUDED.efficiency_score;
+  GET DIAGNOSTICS v_n = ROW_COUNT;
+  RETURN v_n;
+END
+$$;
+COMMENT ON FUNCTION ads_engine.record_campaign_performance(uuid, integer, date, text, text) IS
+  'Upserts ads.campaign_performance for the period p_as_of - p_days + 1 .. p_as_of of every campaign with delivery (or one platform / campaign), '
+  'with efficiency_score against the platform baseline of the matching window. Returns the rows written.';
+
+CREATE OR REPLACE FUNCTION ads_engine.analyze_campaign_performance(
+  p_tenant uuid, p_campaign_id text, p_platform text, p_days integer, p_as_of date)
+RETURNS TABLE (metric_name text, current_value numeric, baseline_value numeric,
+               performance_rating text, recommendation text, priority ads.priority_level)
+LANGUAGE plpgsql VOLATILE
+AS $$
+#variable_conflict use_column
+DECLARE
+  v_entered boolean := ads_engine.enter_tenant(p_tenant);
+  v_window integer;
+  b ads.baselines%ROWTYPE;
+  -- campaign totals
+  s numeric; i numeric; c numeric; k numeric; v numeric; active_days integer;
+  -- baseline totals
+  bs numeric; bi numeric; bc numeric; bk numeric; bv numeric; b_aov numeric;
+  roas_r record; cpa_r record; cpc_r record; cpm_r record; ctr_r record; cvr_r record;
+BEGIN
+  IF p_campaign_id IS NULL OR btrim(p_campaign_id) = '' THEN
+    RAISE EXCEPTION 'campaign_id must not be empty' USING ERRCODE = '22023';
+  END IF;
+  PERFORM ads_engine.check_platform(p_platform);
+  PERFORM ads_engine.check_days(p_days);
+  PERFORM ads_engine.check_as_of(p_as_of);
+  v_window := ads_engine.baseline_window(p_days);
+
+  PERFORM ads_engine.record_campaign_performance(p_tenant, p_days, p_as_of, p_platform, p_campaign_id);
+  SELECT * INTO b FROM ads.baselines x
+   WHERE x.tenant_id = p_tenant AND x.platform = p_platform AND x.level = 'campaign' AND x.window_days = v_window;
+
+  SELECT coalesce(sum(m.spend), 0), coalesce(sum(m.impressions), 0), coalesce(sum(m.clicks), 0),
+         coalesce(sum(m.conversions), 0), coalesce(sum(m.conversion_value), 0),
+         count(*) FILTER (WHERE m.spend > 0 OR m.impressions > 0)
+    INTO s, i, c, k, v, active_days
+    FROM ads.metrics_daily m
+   WHERE m.tenant_id = p_tenant AND m.platform = p_platform AND m.level = 'campaign'
+     AND m.platform_id = p_campaign_id AND m.day BETWEEN p_as_of - p_days + 1 AND p_as_of;
+
+  IF b.days_with_data > 0 THEN
+    bs := b.spend * b.days_with_data; bi := b.impressions * b.days_with_data; bc := b.clicks * b.days_with_data;
+    bk := b.conversions * b.days_with_data; bv := b.conversion_value * b.days_with_data;
+  END IF;
+  b_aov := bv / nullif(bk, 0);
+
+  -- Every rate as "events per exposure, more is better": ROAS counts value in
+  -- baseline order-value units per spend, CPA conversions per spend, CPC
+  -- clicks per spend, CPM impressions per spend.
+  roas_r := ads_engine.rate_metric(v / nullif(b_aov, 0), s, CASE WHEN b_aov > 0 THEN bk END, bs, k, bk, 5);
+  cpa_r  := ads_engine.rate_metric(k, s, bk, bs, k, bk, 5);
+  cpc_r  := ads_engine.rate_metric(c, s, bc, bs, c, bc, 20);
+  cpm_r  := ads_engine.rate_metric(i, s, bi, bs, i, bi, 1000);
+  ctr_r  := ads_engine.rate_metric(c, i, bc, bi, c, bc, 20);
+  cvr_r  := ads_engine.rate_metric(k, c, bk, bc, k, bk, 5);
+
+  RETURN QUERY
+  WITH r(ord, metric_name, current_value, baseline_value, performance_rating) AS (
+    VALUES
+      (1, 'ROAS', round(v / nullif(s, 0), 4), round(b.roas, 4), roas_r.rating),
+      (2, 'CPA', round(s / nullif(k, 0), 4), round(b.cpa, 4), cpa_r.rating),
+      (3, 'CPC', round(s / nullif(c, 0), 4), round(b.cpc, 4), cpc_r.rating),
+      (4, 'CPM', round(s * 1000 / nullif(i, 0), 4), round(b.cpm, 4), cpm_r.rating),
+      (5, 'CTR', round(c / nullif(i, 0), 6), round(b.ctr, 6), ctr_r.rating),
+      (6, 'Conversion rate', round(k / nullif(c, 0), 6), round(b.conversion_rate, 6), cvr_r.rating),
+      (7, 'Spend', round(s / nullif(active_days, 0), 2), round(b.avg_entity_spend, 2),
+         CASE WHEN active_days = 0 OR coalesce(b.avg_entity_spend, 0) <= 0 THEN 'Insufficient data'
+              WHEN s / active_days >= 1.25 * b.avg_entity_spend THEN 'Above average'
+              WHEN s / active_days <= 0.8 * b.avg_entity_spend THEN 'Below average'
+              ELSE 'Average' END),
+      (8, 'Conversions', round(k / nullif(active_days, 0), 2), round(b.avg_entity_conversions, 2),
+         CASE WHEN active_days = 0 OR coalesce(b.avg_entity_conversions, 0) <= 0 THEN 'Insufficient data'
+              WHEN k / active_days >= 1.25 * b.avg_entity_conversions THEN 'Above average'
+              WHEN k / active_days <= 0.8 * b.avg_entity_conversions THEN 'Below average'
+              ELSE 'Average' END)
+  )
+  SELECT r.metric_name, r.current_value, r.baseline_value, r.performance_rating,
+         CASE WHEN r.ord <= 6 THEN a.recommendation END,
+         CASE WHEN r.ord <= 6 THEN a.priority ELSE 'low'::ads.priority_level END
+  FROM r CROSS JOIN LATERAL ads_engine.metric_advice(r.metric_name, r.performance_rating) a
+  ORDER BY r.ord;
+
+  PERFORM ads_engine.leave_tenant(v_entered);
+END
+$$;
+COMMENT ON FUNCTION ads_engine.analyze_campaign_performance(uuid, text, text, integer, date) IS
+  'ads.analyze_campaign_performance with an explicit last complete day p_as_of (the period is p_as_of - days + 1 .. p_as_of).';
+
+CREATE OR REPLACE FUNCTION ads.analyze_campaign_performance(tenant_id uuid, campaign_id text, platform text, days integer)
+RETURNS TABLE (metric_name text, current_value numeric, baseline_value numeric,
+               performance_rating text, recommendation text, priority ads.priority_level)
+LANGUAGE plpgsql VOLATILE
+AS $$
+#variable_conflict use_column
+BEGIN
+  RETURN QUERY
+  SELECT a.metric_name, a.current_value, a.baseline_value, a.performance_rating, a.recommendation, a.priority
+  FROM ads_engine.analyze_campaign_performance(analyze_campaign_performance.tenant_id,
+                                               analyze_campaign_performance.campaign_id,
+                                               analyze_campaign_performance.platform,
+                                               analyze_campaign_performance.days,
+                                               CURRENT_DATE - 1) AS a;
+END
+$$;
+COMMENT ON FUNCTION ads.analyze_campaign_performance(uuid, text, text, integer) IS
+  'The campaign''s last `days` complete days against the platform''s campaign-level baseline of the matching window (1, 7, 14, 30, 90; computed when missing). '
+  'One row per metric: ROAS, CPA, CPC, CPM, CTR, Conversion rate (rates, ratios of sums; ctr and conversion rate as fractions), Spend and Conversions (daily average '
+  'on days with delivery vs the average entity-day, rated neutrally). Ratings know direction (higher ROAS good, higher CPA bad): Excellent / Good / Average / Poor / Critical '
+  'when the difference is significant (Poisson score |z| >= 1.96), Average within noise, Insufficient data under 5 conversions (ROAS, CPA, conversion rate), 20 clicks '
+  '(CPC, CTR) or 1000 impressions (CPM) observed and expected. Also upserts the period into ads.campaign_performance with efficiency_score. '
+  'SECURITY INVOKER; refuses a tenant_id other than saas.tenant_id, and with no tenant set uses tenant_id for the call. Errors: NULL tenant, empty campaign_id, '
+  'unknown platform, days outside 1..366.';
+
+-- ---------------------------------------------------------------------------
+-- 3. Recommendations
+-- ---------------------------------------------------------------------------
+-- Applies a pending budget recommendation to ads.budget_allocation, marks it
+-- applied and writes the audit row, all in the caller's transaction.
+CREATE OR REPLACE FUNCTION ads_engine.apply_budget_recommendation(
+  p_tenant uuid, p_recommendation_id uuid, p_actor_label text DEFAULT 'optimizer',
+  p_action text DEFAULT 'recommendation.auto_apply')
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+  v_entered boolean := ads_engine.enter_tenant(p_tenant);
+  rec ads.optimization_recommendations%ROWTYPE;
+  bud ads.budget_allocation%ROWTYPE;
+BEGIN
+  SELECT * INTO rec FROM ads.optimization_recommendations o
+   WHERE o.tenant_id = p_tenant AND o.id = p_recommendation_id
+   FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'recommendation % not found', p_recommendation_id USING ERRCODE = 'P0002';
+  END IF;
+  IF rec.recommendation_type NOT IN ('budget_increase', 'budget_decrease') THEN
+    RAISE EXCEPTION 'recommendation % is a % recommendation, not a budget change', p_recommendation_id, rec.recommendation_type
+      USING ERRCODE = '22023';
+  END IF;
+  IF rec.status <> 'pending' THEN
+    PERFORM ads_engine.leave_tenant(v_entered);
+    RETURN false;
+  END IF;
+  SELECT * INTO bud FROM ads.budget_allocation ba
+   WHERE ba.tenant_id = p_tenant AND ba.platform = rec.platform AND ba.campaign_id = rec.entity_id
+   FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'no budget allocation for campaign % on %', rec.entity_id, rec.platform USING ERRCODE = 'P0002';
+  END IF;
+  UPDATE ads.budget_allocation ba
+     SET daily_budget = rec.recommended_value, recommended_budget = rec.recommended_value, updated_at = now()
+   WHERE ba.tenant_id = p_tenant AND ba.id = bud.id;
+  UPDATE ads.optimization_recommendations o
+     SET status = 'applied', applied_at = now(), applied_by = saas.current_user_id()
+   WHERE o.tenant_id = p_tenant AND o.id = rec.id;
+  INSERT INTO saas.audit_log (tenant_id, actor_user_id, actor_label, action, entity_type, entity_id, before, after)
+  VALUES (p_tenant, saas.current_user_id(), p_actor_label, p_action, 'budget_allocation', bud.id::text,
+          jsonb_build_object('campaign_id', bud.campaign_id, 'platform', bud.platform,
+                             'daily_budget', bud.daily_budget, 'recommended_budget', bud.recommended_budget),
+          jsonb_build_object('campaign_id', bud.campaign_id, 'platform', bud.platform,
+                             'daily_budget', rec.recommended_value, 'recommended_budget', rec.recommended_value,
+                             'recommendation_id', rec.id, 'recommendation_type', rec.recommendation_type));
+  PERFORM ads_engine.leave_tenant(v_entered);
+  RETURN true;
+END
+$$;
+COMMENT ON FUNCTION ads_engine.apply_budget_recommendation(uuid, uuid, text, text) IS
+  'Applies a pending budget_increase / budget_decrease: daily_budget := recommended value in ads.budget_allocation, the recommendation marked applied, '
+  'and a saas.audit_log row (before / after) in the same transaction. Returns false when the recommendation is no longer pending.';
+
+CREATE OR REPLACE FUNCTION ads_engine.generate_recommendations(p_tenant uuid, p_as_of date)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+AS $$
+#variable_conflict use_column
+DECLARE
+  v_entered boolean := ads_engine.enter_tenant(p_tenant);
+  v_n integer := 0;
+  r record;
+BEGIN
+  PERFORM ads_engine.check_as_of(p_as_of);
+
+  -- A pending recommendation past its expiry no longer blocks a fresh one.
+  UPDATE ads.optimization_recommendations o SET status = 'expired'
+   WHERE o.tenant_id = p_tenant AND o.status = 'pending' AND o.expires_at <= now();
+
+  PERFORM ads_engine.ensure_baselines(p_tenant, NULL, 'campaign', 30, p_as_of);
+
+  FOR r IN
+    WITH
+    cfg AS (
+      SELECT p.platform, c.max_cpa, c.target_roas,
+             coalesce(c.auto_pause_threshold, 2.0) AS pause_factor,
+             coalesce(c.min_spend_for_decision, 50) AS min_spend,
+             coalesce(c.auto_apply_recommendations, false) AS auto_apply
+      FROM (SELECT DISTINCT m.platform::text AS platform FROM ads.metrics_daily m
+            WHERE m.tenant_id = p_tenant AND m.level = 'campaign' AND m.day BETWEEN p_as_of - 27 AND p_as_of) p
+      LEFT JOIN ads.platform_configs c ON c.tenant_id = p_tenant AND c.platform = p.platform
+      WHERE coalesce(c.recommendations_enabled, true)
+    ),
+    d AS (
+      SELECT m.platform::text AS platform, m.platform_id AS entity_id, m.day,
+             coalesce(m.campaign_name, m.entity_name) AS name,
+             m.spend, m.impressions::numeric AS impressions, m.clicks::numeric AS clicks,
+             m.conversions, m.conversion_value AS value,
+             m.day > p_as_of - 7 AS recent,
+             (m.spend > 0 OR m.impressions > 0) AS active
+      FROM ads.metrics_daily m
+      JOIN cfg ON cfg.platform = m.platform
+      WHERE m.tenant_id = p_tenant AND m.level = 'campaign' AND m.day BETWEEN p_as_of - 27 AND p_as_of
+    ),
+    e AS (
+      SELECT d.platform, d.entity_id,
+             (array_agg(d.name ORDER BY d.day DESC) FILTER (WHERE d.name IS NOT NULL))[1] AS name,
+             coalesce(sum(d.spend) FILTER (WHERE d.recent), 0) AS s7,
+             coalesce(sum(d.impressions) FILTER (WHERE d.recent), 0) AS i7,
+             coalesce(sum(d.clicks) FILTER (WHERE d.recent), 0) AS c7,
+             coalesce(sum(d.conversions) FILTER (WHERE d.recent), 0) AS k7,
+             coalesce(sum(d.value) FILTER (WHERE d.recent), 0) AS v7,
+             count(*) FILTER (WHERE d.recent AND d.active) AS days7,
+             coalesce(sum(d.spend) FILTER (WHERE NOT d.recent), 0) AS sh,
+             coalesce(sum(d.impressions) FILTER (WHERE NOT d.recent), 0) AS ih,
+             coalesce(sum(d.clicks) FILTER (WHERE NOT d.recent), 0) AS ch,
+             coalesce(sum(d.conversions) FILTER (WHERE NOT d.recent), 0) AS kh,
+             coalesce(sum(d.value) FILTER (WHERE NOT d.recent), 0) AS vh,
+             count(*) FILTER (WHERE NOT d.recent AND d.active) AS daysh,
+             count(*) FILTER (WHERE d.active) AS days28
+      FROM d GROUP BY d.platform, d.entity_id
+    ),
+    bud AS (
+      SELECT ba.platform::text AS platform, ba.campaign_id AS entity_id, ba.id AS budget_id, ba.daily_budget,
+             ba.min_budget, ba.max_budget, ba.target_roas AS bud_target_roas, ba.target_cpa AS bud_target_cpa
+      FROM ads.budget_allocation ba
+      WHERE ba.tenant_id = p_tenant AND ba.status = 'active'
+    ),
+    cap AS (
+      SELECT d.platform, d.entity_id,
+             count(*) FILTER (WHERE d.recent AND bud.daily_budget > 0 AND d.spend >= 0.95 * bud.daily_budget) AS capped_days
+      FROM d JOIN bud ON bud.platform = d.platform AND bud.entity_id = d.entity_id
+      GROUP BY d.platform, d.entity_id
+    ),
+    -- A recent day with spend but no conversion where the campaign's own rate
+    -- would have given >= 5 looks like lost tracking: conversion-based advice
+    -- (pause, budgets, timing) waits until the data is trustworthy again.
+    susp AS (
+      SELECT DISTINCT d.platform, d.entity_id
+      FROM d JOIN e ON e.platform = d.platform AND e.entity_id = d.entity_id
+      WHERE d.recent AND d.conversions = 0 AND d.spend > 0 AND e.kh > 0 AND e.sh > 0 AND e.daysh > 0
+        AND d.spend >= 0.5 * e.sh / e.daysh AND d.spend * e.kh / e.sh >= 5
+    ),
+    plat AS (
+      SELECT e.platform, sum(e.s7) AS ps7, sum(e.i7) AS pi7, sum(e.sh) AS psh, sum(e.ih) AS pih
+      FROM e GROUP BY e.platform
+    ),
+    base AS (
+      SELECT b.platform::text AS platform, b.cpa AS b_cpa, b.roas AS b_roas, b.cpc AS b_cpc,
+             b.conversions * b.days_with_data AS bk, b.conversion_value * b.days_with_data AS bv,
+             b.clicks * b.days_with_data AS bc
+      FROM ads.baselines b
+      WHERE b.tenant_id = p_tenant AND b.level = 'campaign' AND b.window_days = 30 AND b.days_with_data > 0
+    ),
+    x AS (
+      SELECT e.*, cfg.pause_factor, cfg.min_spend, cfg.max_cpa, bud.budget_id, bud.daily_budget, bud.min_budget, bud.max_budget,
+             coalesce(cap.capped_days, 0) AS capped_days, base.b_cpa, base.b_roas, base.b_cpc, base.bk, base.bv, base.bc,
+             plat.ps7, plat.pi7, plat.psh, plat.pih,
+             (susp.entity_id IS NOT NULL) AS tracking_suspect,
+             e.s7 / nullif(e.k7, 0) AS cpa7, e.v7 / nullif(e.s7, 0) AS roas7, e.s7 / nullif(e.c7, 0) AS cpc7,
+             1000 * e.s7 / nullif(e.i7, 0) AS cpm7, e.c7 / nullif(e.i7, 0) AS ctr7,
+             e.ch / nullif(e.ih, 0) AS ctr_h, 1000 * e.sh / nullif(e.ih, 0) AS cpm_h,
+             e.s7 / nullif(e.days7, 0) AS spend_per_day,
+             7.0 / nullif(e.days7, 0) AS week_factor,
+             coalesce(cfg.max_cpa, bud.bud_target_cpa, base.b_cpa) AS cpa_ref,
+             CASE WHEN cfg.max_cpa IS NOT NULL THEN 'platform_configs.max_cpa'
+                  WHEN bud.bud_target_cpa IS NOT NULL THEN 'budget_allocation.target_cpa'
+                  ELSE 'baseline_30d.cpa' END AS cpa_ref_source,
+             CASE WHEN cfg.max_cpa IS NULL AND bud.bud_target_cpa IS NULL THEN base.bk END AS cpa_ref_events,
+             -- Budget moves need a configured ROAS target: "below the platform average" is
+             -- not a reason to cut a campaign (half of them are).
+             coalesce(bud.bud_target_roas, cfg.target_roas) AS roas_ref,
+             CASE WHEN bud.bud_target_roas IS NOT NULL THEN 'budget_allocation.target_roas'
+                  ELSE 'platform_configs.target_roas' END AS roas_ref_source,
+             NULL::numeric AS roas_ref_events,
+             coalesce(nullif(e.v7 / nullif(e.k7, 0), 0), nullif(e.vh / nullif(e.kh, 0), 0), nullif(base.bv / nullif(base.bk, 0), 0)) AS aov_ref
+      FROM e
+      JOIN cfg ON cfg.platform = e.platform
+      JOIN plat ON plat.platform = e.platform
+      LEFT JOIN bud ON bud.platform = e.platform AND bud.entity_id = e.entity_id
+      LEFT JOIN cap ON cap.platform = e.platform AND cap.entity_id = e.entity_id
+      LEFT JOIN base ON base.platform = e.platform
+      LEFT JOIN susp ON susp.platform = e.platform AND susp.entity_id = e.entity_id
+      WHERE e.days7 > 0
+    ),
+    -- pause: zero conversions where even a CPA of pause_factor x the limit
+    -- would have given >= 3 (P(0) < 5 %), or a CPA above pause_factor x the
+    -- limit while conversions are significantly below those the limit implies.
+    pause AS (
+      SELECT x.*, x.s7 / x.cpa_ref AS lambda_ref, ads_engine.poisson_z(x.k7, x.s7 / x.cpa_ref, x.cpa_ref_events) AS z
+      FROM x WHERE x.cpa_ref > 0 AND x.s7 >= x.min_spend AND NOT x.tracking_suspect
+    ),
+    pause_hit AS (
+      SELECT p.* FROM pause p
+      WHERE (p.k7 = 0 AND p.s7 >= 3 * p.pause_factor * p.cpa_ref)
+         OR (p.k7 > 0 AND p.cpa7 > p.pause_factor * p.cpa_ref AND p.z <= -1.96)
+    ),
+    -- ROAS against target: value counted in order-value units (value / aov)
+    -- is a pseudo count of conversions; lambda = those the target implies.
+    roas AS (
+      SELECT x.*, x.s7 * x.roas_ref / x.aov_ref AS lambda_target,
+             ads_engine.poisson_z(x.v7 / x.aov_ref, x.s7 * x.roas_ref / x.aov_ref, x.roas_ref_events) AS z
+      FROM x
+      WHERE x.roas_ref > 0 AND x.aov_ref > 0 AND x.s7 >= x.min_spend AND x.budget_id IS NOT NULL AND NOT x.tracking_suspect
+        AND NOT EXISTS (SELECT 1 FROM pause_hit ph WHERE ph.platform = x.platform AND ph.entity_id = x.entity_id)
+    ),
+    inc AS (
+      SELECT ro.*, least(coalesce(ro.max_budget, 'Infinity'::numeric),
+                         round(ro.daily_budget * least(1.5, 1 + (ro.roas7 / ro.roas_ref - 1) / 2), 2)) AS new_budget
+      FROM roas ro
+      WHERE ro.roas7 >= 1.2 * ro.roas_ref AND ro.z >= 1.96 AND greatest(ro.k7, ro.lambda_target) >= 5 AND ro.capped_days >= 5
+    ),
+    decr AS (
+      SELECT ro.*, greatest(coalesce(ro.min_budget, 0),
+                            round(least(ro.daily_budget, ro.spend_per_day) * greatest(0.5, ro.roas7 / ro.roas_ref), 2)) AS new_budget
+      FROM roas ro
+      WHERE ro.roas7 <= 0.8 * ro.roas_ref AND ro.z <= -1.96 AND greatest(ro.k7, ro.lambda_target) >= 5
+    ),
+    bid AS (
+      SELECT x.*, ads_engine.poisson_z(x.c7, x.s7 / x.b_cpc, x.bc) AS z FROM x
+      WHERE x.b_cpc > 0 AND x.c7 >= 50 AND x.s7 >= x.min_spend AND x.cpc7 >= 1.5 * x.b_cpc
+        -- expensive clicks matter when results cost too much; a campaign type with
+        -- dear clicks but a good CPA is not a bid problem
+        AND (x.cpa7 IS NULL OR x.cpa_ref IS NULL OR x.cpa7 > x.cpa_ref)
+    ),
+    fatigue AS (
+      SELECT x.*, ads_engine.poisson_z(x.c7, x.i7 * x.ctr_h, x.ch) AS z FROM x
+      WHERE x.ch >= 50 AND x.daysh >= 7 AND x.i7 >= 5000 AND x.ctr_h > 0 AND x.ctr7 <= 0.75 * x.ctr_h
+    ),
+    surge AS (
+      SELECT x.*,
+             (x.cpm7 / x.cpm_h) AS cpm_ratio,
+             coalesce(((x.ps7 - x.s7) / nullif(x.pi7 - x.i7, 0)) / nullif((x.psh - x.sh) / nullif(x.pih - x.ih, 0), 0), 1) AS platform_cpm_ratio,
+             ads_engine.poisson_z(x.i7, x.s7 * 1000 / x.cpm_h, x.ih) AS z
+      FROM x
+      WHERE x.i7 >= 10000 AND x.ih >= 10000 AND x.daysh >= 7 AND x.cpm_h > 0 AND x.s7 >= x.min_spend
+        AND x.cpm7 >= 1.3 * x.cpm_h
+    ),
+    -- timing: conversions by weekday over 28 days against those expected in
+    -- proportion to spend; chi-square with 6 degrees of freedom.
+    wd AS (
+      SELECT d.platform, d.entity_id, extract(isodow FROM d.day)::integer AS dow,
+             sum(d.spend) AS s, sum(d.conversions) AS k
+      FROM d GROUP BY d.platform, d.entity_id, extract(isodow FROM d.day)
+    ),
+    wd_tot AS (
+      SELECT wd.platform, wd.entity_id, sum(wd.s) AS s, sum(wd.k) AS k, count(*) AS n FROM wd GROUP BY wd.platform, wd.entity_id
+    ),
+    wd_exp AS (
+      SELECT wd.*, t.k * wd.s / nullif(t.s, 0) AS expected, t.s AS s_tot, t.k AS k_tot, t.n
+      FROM wd JOIN wd_tot t ON t.platform = wd.platform AND t.entity_id = wd.entity_id
+    ),
+    timing AS (
+      SELECT w.platform, w.entity_id,
+             sum((w.k - w.expected) ^ 2 / w.expected) AS chi2,
+             min(w.k / w.expected) AS worst_efficiency,
+             max(w.s_tot) AS s28, max(w.k_tot) AS k28,
+             sum(w.s) FILTER (WHERE w.k / w.expected <= 0.6) AS weak_spend,
+             sum(w.k) FILTER (WHERE w.k / w.expected <= 0.6) AS weak_conv,
+             sum(greatest(0, w.s - w.k * w.s_tot / w.k_tot)) FILTER (WHERE w.k / w.expected <= 0.6) AS weak_excess,
+             array_agg(w.dow ORDER BY w.dow) FILTER (WHERE w.k / w.expected <= 0.6) AS weak_days,
+             jsonb_agg(jsonb_build_object('isodow', w.dow, 'spend', w.s, 'conversions', w.k,
+                                          'expected', round(w.expected, 2), 'efficiency', round(w.k / w.expected, 3))
+                       ORDER BY w.dow) AS by_weekday
+      FROM wd_exp w
+      WHERE w.n = 7 AND w.expected > 0
+      GROUP BY w.platform, w.entity_id
+      HAVING count(*) = 7 AND min(w.expected) >= 5
+    ),
+    timing_hit AS (
+      SELECT x.*, t.chi2, t.worst_efficiency, t.s28, t.k28, t.weak_spend, t.weak_conv, t.weak_excess, t.weak_days, t.by_weekday
+      FROM timing t JOIN x ON x.platform = t.platform AND x.entity_id = t.entity_id
+      WHERE t.chi2 >= 16.81 AND t.worst_efficiency <= 0.6 AND t.s28 >= x.min_spend AND x.days28 >= 21 AND NOT x.tracking_suspect
+    ),
+    cand AS (
+      SELECT p.platform, p.entity_id, p.name, 'pause'::text AS type,
+             format('Pause %s: %s over the last 7 days with %s conversions (CPA %s) against a limit of %s x %s (%s)',
+                    coalesce(p.name, p.entity_id), round(p.s7, 2), round(p.k7, 2), coalesce(round(p.cpa7, 2)::text, 'none'),
+                    p.pause_factor, round(p.cpa_ref, 2), p.cpa_ref_source) AS description,
+             round(p.spend_per_day, 2) AS current_value, 0::numeric AS recommended_value,
+             jsonb_build_object('window', jsonb_build_object('from', p_as_of - 6, 'to', p_as_of), 'spend_7d', p.s7,
+                                'conversions_7d', p.k7, 'cpa_7d', round(p.cpa7, 4), 'cpa_reference', round(p.cpa_ref, 4),
+                                'cpa_reference_source', p.cpa_ref_source, 'auto_pause_threshold', p.pause_factor,
+                                'expected_conversions_at_reference', round(p.lambda_ref, 2), 'z', p.z,
+                                'min_spend_for_decision', p.min_spend) AS evidence,
+             round(greatest(0, p.s7 - p.k7 * p.cpa_ref) * p.week_factor, 2) AS impact,
+             'spend_saved_per_week'::text AS unit,
+             greatest(0, p.s7 - p.k7 * p.cpa_ref) * p.week_factor AS money,
+             p.ps7, ads_engine.confidence(p.days7, 7, greatest(p.k7, p.lambda_ref)) AS confidence, 7 AS expires_days
+      FROM pause_hit p
+      UNION ALL
+      SELECT i.platform, i.entity_id, i.name, 'budget_increase',
+             format('Raise the daily budget of %s from %s to %s: ROAS %s is %s x the target %s (%s) and spend hit the budget on %s of the last 7 days',
+                    coalesce(i.name, i.entity_id), i.daily_budget, i.new_budget, round(i.roas7, 2),
+                    round(i.roas7 / i.roas_ref, 2), round(i.roas_ref, 2), i.roas_ref_source, i.capped_days),
+             i.daily_budget, i.new_budget,
+             jsonb_build_object('window', jsonb_build_object('from', p_as_of - 6, 'to', p_as_of), 'spend_7d', i.s7,
+                                'value_7d', i.v7, 'conversions_7d', i.k7, 'roas_7d', round(i.roas7, 4),
+                                'target_roas', round(i.roas_ref, 4), 'target_roas_source', i.roas_ref_source,
+                                'capped_days_7d', i.capped_days, 'daily_budget', i.daily_budget, 'z', i.z,
+                                'assumed_marginal_roas', round((i.roas7 + i.roas_ref) / 2, 4)),
+             round((i.new_budget - i.daily_budget) * 7 * (i.roas7 + i.roas_ref) / 2, 2),
+             'value_per_week',
+             (i.new_budget - i.daily_budget) * 7 * (i.roas7 + i.roas_ref) / 2,
+             i.ps7, ads_engine.confidence(i.days7, 7, i.k7), 7
+      FROM inc i WHERE i.new_budget > i.daily_budget
+      UNION ALL
+      SELECT dd.platform, dd.entity_id, dd.name, 'budget_decrease',
+             format('Lower the daily budget of %s from %s to %s: ROAS %s is %s x the target %s (%s)',
+                    coalesce(dd.name, dd.entity_id), dd.daily_budget, dd.new_budget, round(dd.roas7, 2),
+                    round(dd.roas7 / dd.roas_ref, 2), round(dd.roas_ref, 2), dd.roas_ref_source),
+             dd.daily_budget, dd.new_budget,
+             jsonb_build_object('window', jsonb_build_object('from', p_as_of - 6, 'to', p_as_of), 'spend_7d', dd.s7,
+                                'value_7d', dd.v7, 'conversions_7d', dd.k7, 'roas_7d', round(dd.roas7, 4),
+                                'target_roas', round(dd.roas_ref, 4), 'target_roas_source', dd.roas_ref_source,
+                                'average_daily_spend_7d', round(dd.spend_per_day, 2), 'daily_budget', dd.daily_budget, 'z', dd.z,
+                                'value_lost_per_week', round((least(dd.daily_budget, dd.spend_per_day) - dd.new_budget) * 7 * dd.roas7, 2)),
+             round((least(dd.daily_budget, dd.spend_per_day) - dd.new_budget) * 7, 2),
+             'spend_saved_per_week',
+             (least(dd.daily_budget, dd.spend_per_day) - dd.new_budget) * 7,
+             dd.ps7, ads_engine.confidence(dd.days7, 7, dd.k7), 7
+      FROM decr dd WHERE dd.new_budget < least(dd.daily_budget, dd.spend_per_day)
+      UNION ALL
+      SELECT b.platform, b.entity_id, b.name, 'bid_adjustment',
+             format('Lower bids on %s: CPC %s is %s x the platform''s 30-day CPC %s',
+                    coalesce(b.name, b.entity_id), round(b.cpc7, 2), round(b.cpc7 / b.b_cpc, 2), round(b.b_cpc, 2)),
+             round(b.cpc7, 4), round(b.b_cpc, 4),
+             jsonb_build_object('window', jsonb_build_object('from', p_as_of - 6, 'to', p_as_of), 'spend_7d', b.s7,
+                                'clicks_7d', b.c7, 'cpc_7d', round(b.cpc7, 4), 'baseline_cpc_30d', round(b.b_cpc, 4), 'z', b.z),
+             round((b.cpc7 - b.b_cpc) * b.c7 * b.week_factor, 2), 'spend_saved_per_week',
+             (b.cpc7 - b.b_cpc) * b.c7 * b.week_factor,
+             b.ps7, ads_engine.confidence(b.days7, 7, b.c7), 7
+      FROM bid b
+      WHERE b.z <= -1.96
+        -- a CPC driven up by a CTR collapse is a creative problem, not a bid problem
+        AND NOT EXISTS (SELECT 1 FROM fatigue f2 WHERE f2.platform = b.platform AND f2.entity_id = b.entity_id AND f2.z <= -1.96)
+      UNION ALL
+      SELECT f.platform, f.entity_id, f.name, 'creative',
+             format('Refresh the creatives of %s: CTR fell to %s%% over the last 7 days from %s%% over the 21 days before (%s%%)',
+                    coalesce(f.name, f.entity_id), round(f.ctr7 * 100, 2), round(f.ctr_h * 100, 2),
+                    round((f.ctr7 / f.ctr_h - 1) * 100, 1)),
+             round(f.ctr7, 6), round(f.ctr_h, 6),
+             jsonb_build_object('recent', jsonb_build_object('from', p_as_of - 6, 'to', p_as_of, 'impressions', f.i7, 'clicks', f.c7),
+                                'history', jsonb_build_object('from', p_as_of - 27, 'to', p_as_of - 7, 'impressions', f.ih, 'clicks', f.ch),
+                                'ctr_7d', round(f.ctr7, 6), 'ctr_history', round(f.ctr_h, 6), 'z', f.z),
+             round((f.ctr_h - f.ctr7) * f.i7 * f.week_factor, 1), 'clicks_per_week',
+             (f.ctr_h - f.ctr7) * f.i7 * f.week_factor * coalesce(f.sh / nullif(f.ch, 0), 0),
+             f.ps7, ads_engine.confidence(f.days7, 7, f.c7), 7
+      FROM fatigue f WHERE f.z <= -1.96
+      UNION ALL
+      SELECT a.platform, a.entity_id, a.name, 'audience',
+             format('Review the audience of %s: CPM rose to %s from %s (x %s) while the rest of the platform moved x %s',
+                    coalesce(a.name, a.entity_id), round(a.cpm7, 2), round(a.cpm_h, 2), round(a.cpm_ratio, 2), round(a.platform_cpm_ratio, 2)),
+             round(a.cpm7, 4), round(a.cpm_h, 4),
+             jsonb_build_object('recent', jsonb_build_object('from', p_as_of - 6, 'to', p_as_of, 'impressions', a.i7, 'spend', a.s7),
+                                'history', jsonb_build_object('from', p_as_of - 27, 'to', p_as_of - 7, 'impressions', a.ih, 'spend', a.sh),
+                                'cpm_ratio', round(a.cpm_ratio, 4), 'platform_cpm_ratio', round(a.platform_cpm_ratio, 4), 'z', a.z),
+             round((a.cpm7 - a.cpm_h) * a.i7 / 1000 * a.week_factor, 2), 'spend_saved_per_week',
+             (a.cpm7 - a.cpm_h) * a.i7 / 1000 * a.week_factor,
+             a.ps7, ads_engine.confidence(a.days7, 7, a.i7 / 1000), 7
+      FROM surge a WHERE a.cpm_ratio / a.platform_cpm_ratio >= 1.3 AND a.z <= -1.96
+      UNION ALL
+      SELECT t.platform, t.entity_id, t.name, 'timing',
+             format('Reduce delivery of %s on weekdays %s (ISO): they convert at %s x the campaign''s average per unit of spend (chi-square %s, 6 df)',
+                    coalesce(t.name, t.entity_id), array_to_string(t.weak_days, ', '), round(t.worst_efficiency, 2), round(t.chi2, 1)),
+             round(t.weak_spend / nullif(t.weak_conv, 0), 4), round(t.s28 / t.k28, 4),
+             jsonb_build_object('window', jsonb_build_object('from', p_as_of - 27, 'to', p_as_of), 'by_weekday', t.by_weekday,
+                                'chi_square', round(t.chi2, 3), 'degrees_of_freedom', 6, 'critical_value_1pct', 16.81,
+                                'weak_weekdays', to_jsonb(t.weak_days), 'cpa_28d', round(t.s28 / t.k28, 4)),
+             round(t.weak_excess / 4, 2), 'spend_saved_per_week', t.weak_excess / 4,
+             t.ps7, ads_engine.confidence(t.days28, 28, t.k28), 14
+      FROM timing_hit t
+    ),
+    ins AS (
+      INSERT INTO ads.optimization_recommendations AS o (
+        tenant_id, platform, level, entity_id, entity_name, campaign_id, recommendation_type, description,
+        current_value, recommended_value, evidence, estimated_impact, impact_unit, priority, confidence_score, expires_at)
+      SELECT p_tenant, c.platform, 'campaign', c.entity_id, c.name, c.entity_id, c.type, c.description,
+             c.current_value, c.recommended_value, c.evidence || jsonb_build_object('money_per_week', round(c.money, 2),
+                                                                                  'platform_spend_7d', c.ps7),
+             c.impact, c.unit,
+             (CASE WHEN c.money >= 0.20 * c.ps7 THEN 'critical'
+                   WHEN c.money >= 0.05 * c.ps7 THEN 'high'
+                   WHEN c.money >= 0.01 * c.ps7 THEN 'medium'
+                   ELSE 'low' END)::ads.priority_level,
+             c.confidence, now() + make_interval(days => c.expires_days)
+      FROM cand c
+      WHERE NOT EXISTS (
+        SELECT 1 FROM ads.optimization_recommendations prev
+        WHERE prev.tenant_id = p_tenant AND prev.recommendation_type = c.type AND prev.platform = c.platform
+          AND prev.level = 'campaign' AND prev.entity_id = c.entity_id
+          AND ((prev.status = 'dismissed' AND coalesce(prev.dismissed_at, prev.created_at) > now() - interval '7 days')
+            OR (prev.status = 'applied' AND coalesce(prev.applied_at, prev.created_at) > now() - interval '7 days')))
+      ON CONFLICT (tenant_id, recommendation_type, platform, level, entity_id) WHERE status = 'pending' DO NOTHING
+      RETURNING o.id, o.recommendation_type, o.platform, o.entity_id, o.recommended_value
+    )
+    SELECT ins.id, ins.recommendation_type, ins.platform, ins.entity_id, ins.recommended_value, cfg.auto_apply
+    FROM ins JOIN cfg ON cfg.platform = ins.platform
+  LOOP
+    v_n := v_n + 1;
+    IF r.recommendation_type IN ('budget_increase', 'budget_decrease') THEN
+      UPDATE ads.budget_allocation ba SET recommended_budget = r.recommended_value, updated_at = now()
+       WHERE ba.tenant_id = p_tenant AND ba.platform = r.platform AND ba.campaign_id = r.entity_id;
+      IF r.auto_apply THEN
+        PERFORM ads_engine.apply_budget_recommendation(p_tenant, r.id, 'optimizer', 'recommendation.auto_apply');
+      END IF;
+    END IF;
+  END LOOP;
+
+  PERFORM ads_engine.leave_tenant(v_entered);
+  RETURN v_n;
+END
+$$;
+COMMENT ON FUNCTION ads_engine.generate_recommendations(uuid, date) IS
+  'ads.generate_recommendations with an explicit last complete day p_as_of (the decision window is p_as_of - 6 .. p_as_of).';
+
+CREATE OR REPLACE FUNCTION ads.generate_recommendations(tenant_id uuid)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+AS $$
+#variable_conflict use_column
+BEGIN
+  RETURN ads_engine.generate_recommendations(generate_recommendations.tenant_id, CURRENT_DATE - 1);
+END
+$$;
+COMMENT ON FUNCTION ads.generate_recommendations(uuid) IS
+  'Creates recommendations per campaign from the last 7 complete days, ads.platform_configs and the 30-day baselines; returns how many are new. '
+  'pause: no conversions after 3 x auto_pause_threshold x max_cpa of spend, or CPA > auto_pause_threshold x max_cpa with conversions significantly short (Poisson z <= -1.96); '
+  'budget_increase: ROAS >= 1.2 x target, significant, spend >= 95 % of the daily budget on 5 of 7 days; budget_decrease: ROAS <= 0.8 x target, significant; '
+  'bid_adjustment: CPC >= 1.5 x baseline while CPA is above its reference; creative: CTR down >= 25 % against the campaign''s own previous 21 days (fatigue); audience: CPM up >= 30 % more than the rest of the platform; '
+  'timing: weekday conversion pattern (chi-square >= 16.81, 6 df) with a weekday at <= 0.6 x. max_cpa falls back to the budget''s target_cpa, then the 30-day baseline CPA; budget rules need a target_roas (budget_allocation, else platform_configs). '
+  'Conversion-based rules skip a campaign with a recent day of spend without conversions where >= 5 were due (suspected tracking loss). '
+  'Each stores entity, current / recommended values, evidence, estimated_impact with impact_unit, priority from the money per week against the platform''s weekly spend, '
+  'confidence_score from data volume, expires_at. One pending per entity and type; nothing for 7 days after one was dismissed or applied; nothing where recommendations_enabled is off. '
+  'With auto_apply_recommendations on, budget changes are applied to ads.budget_allocation at once, marked applied and audited. '
+  'SECURITY INVOKER; refuses a tenant_id other than saas.tenant_id, and with no tenant set uses tenant_id for the call.';
+
+-- ---------------------------------------------------------------------------
+-- 4. Anomalies
+-- ---------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION ads_engine.detect_anomalies(p_tenant uuid, p_as_of date)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+AS $$
+#variable_conflict use_column
+DECLARE
+  v_entered boolean := ads_engine.enter_tenant(p_tenant);
+  v_n integer;
+BEGIN
+  PERFORM ads_engine.check_as_of(p_as_of);
+
+  WITH
+  cfg AS (
+    SELECT p.platform, coalesce(c.anomaly_sensitivity, 3.5) AS thr, coalesce(c.min_spend_for_decision, 50) AS min_spend
+    FROM (SELECT DISTINCT m.platform::text AS platform FROM ads.metrics_daily m
+          WHERE m.tenant_id = p_tenant AND m.level = 'campaign' AND m.day = p_as_of) p
+    LEFT JOIN ads.platform_configs c ON c.tenant_id = p_tenant AND c.platform = p.platform
+    WHERE coalesce(c.anomaly_detection_enabled, true)
+  ),
+  r AS (
+    SELECT m.platform::text AS platform, m.platform_id AS entity_id, m.day, extract(isodow FROM m.day)::integer AS dow,
+           coalesce(m.campaign_name, m.entity_name) AS name, m.campaign_id,
+           m.spend AS s, m.impressions::numeric AS i, m.clicks::numeric AS c, m.conversions AS k, m.conversion_value AS v
+    FROM ads.metrics_daily m
+    JOIN cfg ON cfg.platform = m.platform
+    WHERE m.tenant_id = p_tenant AND m.level = 'campaign' AND m.day BETWEEN p_as_of - 56 AND p_as_of
+  ),
+  -- Weekday profile of the platform (all its campaigns, last 8 weeks): mean
+  -- of each component on a weekday over its mean on all days, clamped to
+  -- [0.2, 5]; 1 until the platform has two weeks of history.
+  pday AS (
+    SELECT r.platform, r.day, r.dow, sum(r.s) AS s, sum(r.i) AS i, sum(r.c) AS c, sum(r.k) AS k, sum(r.v) AS v
+    FROM r WHERE r.day < p_as_of GROUP BY r.platform, r.day, r.dow
+  ),
+  pall AS (
+    SELECT pd.platform, count(*) AS n, avg(pd.s) AS s, avg(pd.i) AS i, avg(pd.c) AS c, avg(pd.k) AS k, avg(pd.v) AS v
+    FROM pday pd GROUP BY pd.platform
+  ),
+  pidx AS (
+    SELECT pd.platform, pd.dow,
+           CASE WHEN a.n >= 14 AND a.s > 0 THEN least(5, greatest(0.2, avg(pd.s) / a.s)) ELSE 1 END AS fs,
+           CASE WHEN a.n >= 14 AND a.i > 0 THEN least(5, greatest(0.2, avg(pd.i) / a.i)) ELSE 1 END AS fi,
+           CASE WHEN a.n >= 14 AND a.c > 0 THEN least(5, greatest(0.2, avg(pd.c) / a.c)) ELSE 1 END AS fc,
+           CASE WHEN a.n >= 14 AND a.k > 0 THEN least(5, greatest(0.2, avg(pd.k) / a.k)) ELSE 1 END AS fk,
+           CASE WHEN a.n >= 14 AND a.v > 0 THEN least(5, greatest(0.2, avg(pd.v) / a.v)) ELSE 1 END AS fv
+    FROM pday pd JOIN pall a ON a.platform = pd.platform
+    GROUP BY pd.platform, pd.dow, a.n, a.s, a.i, a.c, a.k, a.v
+  ),
+  tgt AS (SELECT r.* FROM r WHERE r.day = p_as_of),
+  hist AS (
+    SELECT h.*, t.dow AS tdow
+    FROM tgt t JOIN r h ON h.platform = t.platform AND h.entity_id = t.entity_id
+    WHERE h.day < p_as_of AND (h.s > 0 OR h.i > 0)
+  ),
+  hmode AS (
+    SELECT h.platform, h.entity_id,
+           count(*) FILTER (WHERE h.dow = h.tdow) AS same_n,
+           count(*) FILTER (WHERE h.day >= p_as_of - 28) AS recent_n
+    FROM hist h GROUP BY h.platform, h.entity_id
+  ),
+  -- The comparable history: the same weekday over 8 weeks when there are at
+  -- least 4 of them; otherwise the last 28 days, each day's components scaled
+  -- by the platform's weekday index (index(target weekday) / index(its weekday)).
+  hsel AS (
+    SELECT h.platform, h.entity_id, h.day,
+           CASE WHEN mo.same_n >= 4 THEN 'same_weekday' ELSE 'weekday_adjusted' END AS method,
+           h.s * coalesce(ft.fs / fh.fs, 1) AS s, h.i * coalesce(ft.fi / fh.fi, 1) AS i,
+           h.c * coalesce(ft.fc / fh.fc, 1) AS c, h.k * coalesce(ft.fk / fh.fk, 1) AS k,
+           h.v * coalesce(ft.fv / fh.fv, 1) AS v
+    FROM hist h
+    JOIN hmode mo ON mo.platform = h.platform AND mo.entity_id = h.entity_id
+    LEFT JOIN pidx ft ON ft.platform = h.platform AND ft.dow = h.tdow
+    LEFT JOIN pidx fh ON fh.platform = h.platform AND fh.dow = h.dow
+    WHERE (mo.same_n >= 4 AND h.dow = h.tdow)
+       OR (mo.same_n < 4 AND mo.recent_n >= 7 AND h.day >= p_as_of - 28)
+  ),
+  hv AS (
+    SELECT hs.platform, hs.entity_id, hs.method, mv.metric, mv.val
+    FROM hsel hs
+    CROSS JOIN LATERAL (VALUES ('spend', hs.s), ('conversions', hs.k), ('cpa', hs.s / nullif(hs.k, 0)),
+                               ('roas', hs.v / nullif(hs.s, 0)), ('ctr', hs.c / nullif(hs.i, 0)),
+                               ('cpc', hs.s / nullif(hs.c, 0))) AS mv(metric, val)
+    WHERE mv.val IS NOT NULL
+  ),
+  med AS (
+    SELECT hv.platform, hv.entity_id, hv.metric, min(hv.method) AS method, count(*) AS n,
+           (percentile_cont(0.5) WITHIN GROUP (ORDER BY hv.val))::numeric AS m
+    FROM hv GROUP BY hv.platform, hv.entity_id, hv.metric
+  ),
+  mad AS (
+    SELECT hv.platform, hv.entity_id, hv.metric,
+           (percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(hv.val - md.m)))::numeric AS mad
+    FROM hv JOIN med md ON md.platform = hv.platform AND md.entity_id = hv.entity_id AND md.metric = hv.metric
+    GROUP BY hv.platform, hv.entity_id, hv.metric
+  ),
+  sup AS (
+    SELECT hs.platform, hs.entity_id, count(*) AS n,
+           (percentile_cont(0.5) WITHIN GROUP (ORDER BY hs.s))::numeric AS m_s,
+           (percentile_cont(0.5) WITHIN GROUP (ORDER BY hs.i))::numeric AS m_i,
+           (percentile_cont(0.5) WITHIN GROUP (ORDER BY hs.c))::numeric AS m_c,
+           (percentile_cont(0.5) WITHIN GROUP (ORDER BY hs.k))::numeric AS m_k,
+           (percentile_cont(0.5) WITHIN GROUP (ORDER BY hs.v))::numeric AS m_v,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY (hs.s / nullif(hs.k, 0)))::numeric AS m_cpa,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY (hs.s / nullif(hs.c, 0)))::numeric AS m_cpc
+    FROM hsel hs GROUP BY hs.platform, hs.entity_id
+  ),
+  pref AS (  -- the platform's daily spend, for the money share in the severity
+    SELECT t.platform, greatest(sum(t.s), max(a.s), 0.01) AS daily_spend
+    FROM tgt t LEFT JOIN pall a ON a.platform = t.platform GROUP BY t.platform
+  ),
+  -- Tracking loss: no conversions (or no value) on a day whose spend would
+  -- have bought at least 5 at the usual rate (P(0) < 1 %).
+  tl AS (
+    SELECT t.platform, t.entity_id, t.name, t.campaign_id, 'conversions'::text AS metric, 'tracking_loss'::text AS type,
+           su.m_k AS baseline, t.k AS actual, su.m_k * t.s / su.m_s AS expected, t.s AS money
+    FROM tgt t JOIN sup su ON su.platform = t.platform AND su.entity_id = t.entity_id
+    WHERE t.k = 0 AND t.s > 0 AND su.m_s > 0 AND su.m_k > 0 AND t.s >= 0.5 * su.m_s AND su.m_k * t.s / su.m_s >= 5
+    UNION ALL
+    SELECT t.platform, t.entity_id, t.name, t.campaign_id, 'roas', 'tracking_loss',
+           su.m_v / su.m_s, 0, su.m_k * t.s / su.m_s, su.m_v * t.s / su.m_s
+    FROM tgt t JOIN sup su ON su.platform = t.platform AND su.entity_id = t.entity_id
+    WHERE t.v = 0 AND t.k >= 5 AND su.m_v > 0 AND su.m_s > 0 AND t.s > 0
+  ),
+  av AS (
+    SELECT t.platform, t.entity_id, t.name, t.campaign_id, t.s, t.i, t.c, t.k, t.v, mv.metric, mv.x
+    FROM tgt t
+    CROSS JOIN LATERAL (VALUES ('spend', t.s), ('conversions', t.k), ('cpa', t.s / nullif(t.k, 0)),
+                               ('roas', t.v / nullif(t.s, 0)), ('ctr', t.c / nullif(t.i, 0)),
+                               ('cpc', t.s / nullif(t.c, 0))) AS mv(metric, x)
+    WHERE mv.x IS NOT NULL
+  ),
+  sc AS (
+    SELECT av.*, md.m, md.n, md.method, ma.mad, su.m_s, su.m_i, su.m_c, su.m_k, su.m_cpa, su.m_cpc, cfg.thr, cfg.min_spend,
+           greatest(1.4826 * ma.mad, 0.05 * abs(md.m),
+                    CASE av.metric
+                      WHEN 'conversions' THEN sqrt(greatest(su.m_k, 0))
+                      WHEN 'cpa' THEN md.m / sqrt(greatest(su.m_k, 1))
+                      WHEN 'roas' THEN md.m / sqrt(greatest(su.m_k, 1))
+                      WHEN 'ctr' THEN md.m / sqrt(greatest(su.m_c, 1))
+                      WHEN 'cpc' THEN md.m / sqrt(greatest(su.m_c, 1))
+                      ELSE 0 END) AS scale,
+           CASE av.metric
+             WHEN 'spend' THEN greatest(md.m, av.x) >= cfg.min_spend / 7
+             WHEN 'conversions' THEN greatest(md.m, av.x) >= 5
+             WHEN 'cpa' THEN su.m_k >= 5
+             WHEN 'roas' THEN su.m_k >= 5
+             WHEN 'ctr' THEN su.m_c >= 20 AND su.m_i >= 1000
+             WHEN 'cpc' THEN su.m_c >= 20
+           END AS enough
+    FROM av
+    JOIN cfg ON cfg.platform = av.platform
+    JOIN med md ON md.platform = av.platform AND md.entity_id = av.entity_id AND md.metric = av.metric
+    JOIN mad ma ON ma.platform = av.platform AND ma.entity_id = av.entity_id AND ma.metric = av.metric
+    JOIN sup su ON su.platform = av.platform AND su.entity_id = av.entity_id
+    WHERE md.n >= 4 AND md.m > 0
+  ),
+  flagged AS (
+    SELECT sc.*, (sc.x - sc.m) / sc.scale AS z
+    FROM sc
+    WHERE sc.enough AND sc.scale > 0
+      AND abs(sc.x - sc.m) / sc.scale >= sc.thr
+      AND abs(sc.x - sc.m) >= 0.2 * sc.m
+      -- a tracking loss explains the conversion metrics of that day
+      AND NOT EXISTS (SELECT 1 FROM tl WHERE tl.platform = sc.platform AND tl.entity_id = sc.entity_id
+                        AND (tl.metric = sc.metric OR (tl.metric = 'conversions' AND sc.metric IN ('cpa', 'roas'))))
+  ),
+  found AS (
+    SELECT f.platform, f.entity_id, f.name, f.campaign_id, f.metric,
+           CASE WHEN f.z > 0 THEN 'spike' ELSE 'drop' END AS type,
+           f.m AS baseline, f.x AS actual, f.z AS score, f.thr,
+           CASE f.metric
+             WHEN 'spend' THEN abs(f.x - f.m)
+             WHEN 'conversions' THEN abs(f.x - f.m) * coalesce(f.m_cpa, 0)
+             WHEN 'cpa' THEN abs(f.s - f.k * f.m)
+             WHEN 'roas' THEN abs(f.x - f.m) * f.s
+             WHEN 'ctr' THEN abs(f.x - f.m) * f.i * coalesce(f.m_cpc, 0)
+             WHEN 'cpc' THEN abs(f.x - f.m) * f.c
+           END AS money,
+           (f.metric IN ('conversions', 'roas', 'ctr') AND f.z > 0) OR (f.metric IN ('cpa', 'cpc') AND f.z < 0) AS favourable,
+           jsonb_build_object('method', f.method, 'history_points', f.n, 'median', round(f.m, 6), 'mad', round(f.mad, 6),
+                              'scale', round(f.scale, 6), 'threshold', f.thr,
+                              'day', jsonb_build_object('spend', f.s, 'impressions', f.i, 'clicks', f.c, 'conversions', f.k, 'conversion_value', f.v),
+                              'history_medians', jsonb_build_object('spend', round(f.m_s, 2), 'clicks', round(f.m_c, 2), 'conversions', round(f.m_k, 2))) AS details
+    FROM flagged f
+    UNION ALL
+    SELECT tl.platform, tl.entity_id, tl.name, tl.campaign_id, tl.metric, tl.type, tl.baseline, tl.actual,
+           ads_engine.poisson_z(0, tl.expected), cfg.thr, tl.money, false,
+           jsonb_build_object('method', 'expected_from_spend', 'expected_conversions', round(tl.expected, 2),
+                              'p_zero', round(exp(-tl.expected), 6))
+    FROM tl JOIN cfg ON cfg.platform = tl.platform
+  ),
+  graded AS (
+    SELECT fd.*,
+           CASE WHEN fd.type = 'tracking_loss' THEN 3
+                WHEN abs(fd.score) >= 2.5 * fd.thr THEN 3
+                WHEN abs(fd.score) >= 1.5 * fd.thr THEN 2
+                ELSE 1 END
+           + CASE WHEN fd.money >= 0.20 * pr.daily_spend THEN 3
+                  WHEN fd.money >= 0.05 * pr.daily_spend THEN 2
+                  WHEN fd.money >= 0.01 * pr.daily_spend THEN 1
+                  ELSE 0 END
+           - CASE WHEN fd.favourable THEN 2 ELSE 0 END AS points,
+           pr.daily_spend
+    FROM found fd JOIN pref pr ON pr.platform = fd.platform
+  )
+  INSERT INTO ads.anomalies AS an (
+    tenant_id, platform, level, entity_id, entity_name, campaign_id, day, metric_name, anomaly_type,
+    baseline_value, actual_value, deviation_percent, anomaly_score, money_at_stake, severity, details)
+  SELECT p_tenant, g.platform, 'campaign', g.entity_id, g.name, coalesce(g.campaign_id, g.entity_id), p_as_of, g.metric, g.type,
+         round(g.baseline, 6), round(g.actual, 6),
+         round((g.actual - g.baseline) / nullif(abs(g.baseline), 0) * 100, 2),
+         round(g.score, 4), round(g.money, 2),
+         (CASE WHEN g.points >= 5 THEN 'critical' WHEN g.points = 4 THEN 'high'
+               WHEN g.points >= 2 THEN 'medium' ELSE 'low' END)::ads.severity_level,
+         g.details || jsonb_build_object('favourable', g.favourable, 'severity_points', g.points,
+                                         'platform_daily_spend', round(g.daily_spend, 2))
+  FROM graded g
+  ON CONFLICT ON CONSTRAINT anomalies_unique_observation DO NOTHING;
+  GET DIAGNOSTICS v_n = ROW_COUNT;
+
+  PERFORM ads_engine.leave_tenant(v_entered);
+  RETURN v_n;
+END
+$$;
+COMMENT ON FUNCTION ads_engine.detect_anomalies(uuid, date) IS
+  'ads.detect_anomalies for the day p_as_of against that campaign''s history before it.';
+
+CREATE OR REPLACE FUNCTION ads.detect_anomalies(tenant_id uuid)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+AS $$
+#variable_conflict use_column
+BEGIN
+  RETURN ads_engine.detect_anomalies(detect_anomalies.tenant_id, CURRENT_DATE - 1);
+END
+$$;
+COMMENT ON FUNCTION ads.detect_anomalies(uuid) IS
+  'Checks yesterday (CURRENT_DATE - 1) of every campaign against its own history; returns how many anomalies are new. '
+  'Metrics spend, conversions, CPA, ROAS, CTR, CPC. History: the same weekday over the last 8 weeks (>= 4 points), else the last 28 days scaled by the platform''s weekday profile. '
+  'Robust score z = (actual - median) / max(1.4826 MAD, 5 % of the median, Poisson noise of the counts behind the metric); an anomaly when |z| >= anomaly_sensitivity '
+  'and the change is >= 20 %, with minimum volumes (spend >= min_spend_for_decision / 7 a day, 5 conversions, 20 clicks). Zero conversions (or value) where spend would '
+  'have bought >= 5 is a tracking_loss. Severity from |z| and the money at stake against the platform''s daily spend (favourable moves rank lower). '
+  'One row per entity, metric and day; nothing where anomaly_detection_enabled is off. SECURITY INVOKER; refuses a tenant_id other than saas.tenant_id, '
+  'and with no tenant set uses tenant_id for the call.';
+
+-- ---------------------------------------------------------------------------
+-- Maintenance and the daily loop
+-- ---------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION ads_engine.run_maintenance(p_tenant uuid)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+  v_entered boolean := ads_engine.enter_tenant(p_tenant);
+  v_expired integer;
+  v_deleted integer;
+  v_completed integer;
+BEGIN
+  UPDATE ads.optimization_recommendations o SET status = 'expired'
+   WHERE o.tenant_id = p_tenant AND o.status = 'pending' AND o.expires_at <= now();
+  GET DIAGNOSTICS v_expired = ROW_COUNT;
+  DELETE FROM ads.anomalies an
+   WHERE an.tenant_id = p_tenant AND an.status = 'resolved' AND an.resolved_at < now() - interval '30 days';
+  GET DIAGNOSTICS v_deleted = ROW_COUNT;
+  UPDATE ads.ab_tests t SET status = 'completed', updated_at = now()
+   WHERE t.tenant_id = p_tenant AND t.status = 'running' AND t.end_date < CURRENT_DATE;
+  GET DIAGNOSTICS v_completed = ROW_COUNT;
+  PERFORM ads_engine.leave_tenant(v_entered);
+  RETURN jsonb_build_object('recommendations_expired', v_expired, 'anomalies_deleted', v_deleted, 'ab_tests_completed', v_completed);
+END
+$$;
+COMMENT ON FUNCTION ads_engine.run_maintenance(uuid) IS
+  'The guide''s maintenance for one tenant: expires pending recommendations past expires_at, deletes resolved anomalies older than 30 days, '
+  'completes running A/B tests past end_date. Returns the counts.';
+
+CREATE OR REPLACE FUNCTION ads_engine.run_daily_loop(
+  p_tenant uuid, p_as_of date DEFAULT CURRENT_DATE - 1, p_trigger text DEFAULT 'manual')
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+  v_entered boolean := ads_engine.enter_tenant(p_tenant);
+  v_summary jsonb;
+BEGIN
+  PERFORM ads_engine.check_as_of(p_as_of);
+  IF p_trigger IS NULL OR p_trigger NOT IN ('schedule', 'manual', 'cli') THEN
+    RAISE EXCEPTION 'trigger must be schedule, manual or cli (got %)', coalesce(p_trigger, 'NULL') USING ERRCODE = '22023';
+  END IF;
+  -- One loop per tenant at a time (scheduler, UI and command line may overlap).
+  PERFORM pg_advisory_xact_lock(hashtext('aegis.optimizer'), hashtext(p_tenant::text));
+
+  v_summary := jsonb_build_object(
+    'as_of', p_as_of,
+    'baselines', ads_engine.compute_baselines(p_tenant, p_as_of),
+    'campaigns_analyzed', ads_engine.record_campaign_performance(p_tenant, 7, p_as_of),
+    'recommendations', ads_engine.generate_recommendations(p_tenant, p_as_of),
+    'anomalies', ads_engine.detect_anomalies(p_tenant, p_as_of));
+  v_summary := v_summary || ads_engine.run_maintenance(p_tenant);
+
+  INSERT INTO ads_engine.optimizer_runs (tenant_id, trigger, as_of, status, summary, requested_by, finished_at)
+  VALUES (p_tenant, p_trigger, p_as_of, 'success', v_summary, saas.current_user_id(), clock_timestamp());
+  PERFORM ads_engine.leave_tenant(v_entered);
+  RETURN v_summary;
+END
+$$;
+COMMENT ON FUNCTION ads_engine.run_daily_loop(uuid, date, text) IS
+  'The daily loop for one tenant in the caller''s transaction: every baseline window, the 7-day campaign_performance of every campaign, recommendations, '
+  'anomalies for p_as_of, maintenance; logs a success row in ads_engine.optimizer_runs and returns the counts. Serialised per tenant by an advisory lock.';
+
+CREATE OR REPLACE FUNCTION ads_engine.record_run_failure(
+  p_tenant uuid, p_as_of date, p_trigger text, p_error text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+  v_entered boolean := ads_engine.enter_tenant(p_tenant);
+BEGIN
+  INSERT INTO ads_engine.optimizer_runs (tenant_id, trigger, as_of, status, error, requested_by, finished_at)
+  VALUES (p_tenant, p_trigger, coalesce(p_as_of, CURRENT_DATE - 1), 'error', left(p_error, 2000), saas.current_user_id(), clock_timestamp());
+  PERFORM ads_engine.leave_tenant(v_entered);
+END
+$$;
+COMMENT ON FUNCTION ads_engine.record_run_failure(uuid, date, text, text) IS
+  'Logs a failed loop run in ads_engine.optimizer_runs (called in a fresh transaction after the failed one rolled back).';
+
+-- The scheduler's view of every tenant: which are due now. SECURITY DEFINER
+-- (owned by aegis_owner) so it can read across tenants; it returns ids and
+-- schedules only, and refuses to run inside a tenant transaction, so a web
+-- request (always tenant-scoped) cannot use it to enumerate tenants.
+CREATE OR REPLACE FUNCTION ads_engine.tenants_due(p_now timestamptz DEFAULT now(), p_all boolean DEFAULT false)
+RETURNS TABLE (tenant_id uuid, frequency text, last_run_at timestamptz, due boolean)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+  IF saas.current_tenant_id() IS NOT NULL THEN
+    RAISE EXCEPTION 'ads_engine.tenants_due lists every tenant: call it outside a tenant transaction (scheduler, command line)'
+      USING ERRCODE = '42501';
+  END IF;
+  IF p_now IS NULL THEN
+    RAISE EXCEPTION 'p_now must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  PERFORM pg_catalog.set_config('ads_engine.scope', 'all_tenants', true);
+  RETURN QUERY
+  WITH f AS (
+    SELECT t.id,
+           coalesce((SELECT (ARRAY['hourly', 'daily', 'weekly', 'manual'])[min(array_position(ARRAY['hourly', 'daily', 'weekly', 'manual'], pc.optimization_frequency))]
+                     FROM ads.platform_configs pc WHERE pc.tenant_id = t.id), 'daily') AS frequency,
+           (SELECT max(o.started_at) FROM ads_engine.optimizer_runs o WHERE o.tenant_id = t.id) AS last_run,
+           (SELECT max(o.started_at) FROM ads_engine.optimizer_runs o WHERE o.tenant_id = t.id AND o.status = 'success') AS last_success,
+           (SELECT max(o.as_of) FROM ads_engine.optimizer_runs o WHERE o.tenant_id = t.id AND o.status = 'success') AS last_success_as_of
+    FROM saas.tenants t
+  ),
+  g AS (
+    SELECT f.*,
+           -- an attempt in the last 55 minutes (success or failure) waits for the next hour
+           (f.last_run IS NULL OR f.last_run <= p_now - interval '55 minutes') AND CASE f.frequency
+             WHEN 'hourly' THEN true
+             WHEN 'daily' THEN f.last_success_as_of IS NULL OR f.last_success_as_of < (p_now::date - 1)
+             WHEN 'weekly' THEN f.last_success IS NULL OR f.last_success <= p_now - interval '7 days' + interval '5 minutes'
+             ELSE false
+           END AS is_due
+    FROM f
+  )
+  SELECT g.id, g.frequency, g.last_run, g.is_due
+  FROM g
+  WHERE p_all OR g.is_due
+  ORDER BY g.id;
+  PERFORM pg_catalog.set_config('ads_engine.scope', '', true);
+END
+$$;
+COMMENT ON FUNCTION ads_engine.tenants_due(timestamptz, boolean) IS
+  'Tenants whose optimisation loop is due at p_now (every tenant with p_all): the most frequent optimization_frequency of its platform_configs (daily without any), '
+  'hourly: every hour; daily: until yesterday has been processed successfully; weekly: 7 days after the last success; manual: never. '
+  'SECURITY DEFINER with a fixed search_path; returns ids only and refuses to run while a tenant is set.';
+
+-- ---------------------------------------------------------------------------
+-- Grants: the app role runs everything (RLS applies: all but tenants_due are
+-- SECURITY INVOKER). The definer function is not for PUBLIC.
+-- ---------------------------------------------------------------------------
+REVOKE ALL ON FUNCTION ads_engine.tenants_due(timestamptz, boolean) FROM PUBLIC;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ads TO aegis_app;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ads_engine TO aegis_app;
+
+COMMENT ON FUNCTION ads_engine.tg_metrics_daily_defaults() IS
+  'Trigger on ads.metrics_daily: a campaign row is its own campaign (campaign_id, campaign_name default to platform_id, entity_name); stamps updated_at.';
+
+INSERT INTO public.deployment_log (phase, status, message)
+VALUES ('MEDIA_FUNCTIONS', 'success',
+        'ads.compute_baselines, ads.analyze_campaign_performance, ads.generate_recommendations, ads.detect_anomalies and ads_engine helpers present');
 
 INSERT INTO public.deployment_log (phase, status, message)
 VALUES ('MEDIA_COMPLETE', 'success', 'AEGIS Media Buying deployed');

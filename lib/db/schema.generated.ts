@@ -81,6 +81,10 @@ export interface AdsBaselines {
   cpa_stddev: number | null;
   cpc_stddev: number | null;
   ctr_stddev: number | null;
+  cpm_stddev: number | null;
+  entity_days: Generated<number>;
+  avg_entity_spend: number | null;
+  avg_entity_conversions: number | null;
   confidence_score: Generated<number>;
   computed_at: Generated<Date>;
 }
@@ -251,6 +255,13 @@ export interface SaasAuditLog {
   after: Json | null;
 }
 
+export interface SaasLoginAttempts {
+  id: GeneratedAlways<number>;
+  scope: string;
+  key: string;
+  attempted_at: Generated<Date>;
+}
+
 export interface SaasMemberships {
   tenant_id: string;
   user_id: string;
@@ -291,6 +302,7 @@ export interface Database {
   'public.schema_migrations': PublicSchemaMigrations;
   'saas.api_keys': SaasApiKeys;
   'saas.audit_log': SaasAuditLog;
+  'saas.login_attempts': SaasLoginAttempts;
   'saas.memberships': SaasMemberships;
   'saas.tenants': SaasTenants;
   'saas.users': SaasUsers;

@@ -1,0 +1,147 @@
+// The daily optimisation loop from TypeScript: one tenant per transaction
+// (withTenant), the work itself in ads_engine.run_daily_loop. Used by the
+// command line (scripts/optimize.ts), the scheduler (scripts/worker.ts) and
+// the UI (actions-core.ts). Not server-only: scripts import it too.
+import { sql } from 'kysely';
+import { isUuid, withTenant, type Db } from '../db/pool';
+
+export type LoopTrigger = 'schedule' | 'manual' | 'cli';
+
+/** What one run did, as returned by ads_engine.run_daily_loop. */
+export interface LoopSummary {
+  as_of: string;
+  baselines: number;
+  campaigns_analyzed: number;
+  recommendations: number;
+  anomalies: number;
+  recommendations_expired: number;
+  anomalies_deleted: number;
+  ab_tests_completed: number;
+}
+
+export interface LoopOptions {
+  /** Last complete day to process (YYYY-MM-DD); defaults to yesterday in the database. */
+  asOf?: string;
+  trigger?: LoopTrigger;
+  /** Signed-in user who asked for the run (UI), recorded in the run log. */
+  userId?: string | null;
+}
+
+export type TenantRunResult =
+  | { tenantId: string; ok: true; summary: LoopSummary; ms: number }
+  | { tenantId: string; ok: false; error: string; ms: number };
+
+const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
+
+function checkOptions(opts: LoopOptions): void {
+  if (opts.asOf !== undefined && !DAY_RE.test(opts.asOf)) throw new Error('asOf must be a day as YYYY-MM-DD');
+}
+
+/**
+ * Runs the loop for one tenant in one tenant transaction. On failure the
+ * transaction rolls back (nothing half-done stays), the failure is logged
+ * in ads_engine.optimizer_runs in a second transaction, and the error is rethrown.
+ */
+export async function runDailyLoop(db: Db, tenantId: string, opts: LoopOptions = {}): Promise<LoopSummary> {
+  if (!isUuid(tenantId)) throw new Error('runDailyLoop: tenantId must be a uuid');
+  checkOptions(opts);
+  const trigger = opts.trigger ?? 'manual';
+  const asOf = opts.asOf ?? null;
+  try {
+    return await withTenant(
+      tenantId,
+      async (trx) => {
+        const r = await sql<{ summary: LoopSummary }>`
+          select ads_engine.run_daily_loop(${tenantId}::uuid, coalesce(${asOf}::date, current_date - 1), ${trigger}) as summary`.execute(trx);
+        const summary = r.rows[0]?.summary;
+        if (!summary) throw new Error('ads_engine.run_daily_loop returned nothing');
+        return summary;
+      },
+      { userId: opts.userId ?? null },
+      db,
+    );
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    await withTenant(
+      tenantId,
+      (trx) =>
+        sql`select ads_engine.record_run_failure(${tenantId}::uuid, coalesce(${asOf}::date, current_date - 1), ${trigger}, ${message})`.execute(
+          trx,
+        ),
+      { userId: opts.userId ?? null },
+      db,
+    ).catch(() => undefined); // the log is best effort: the original error matters
+    throw err;
+  }
+}
+
+export interface DueTenant {
+  tenantId: string;
+  frequency: string;
+  lastRunAt: Date | null;
+  due: boolean;
+}
+
+/**
+ * Tenants whose loop is due now (per optimization_frequency), or every tenant
+ * with all = true. Runs outside any tenant transaction, as the definer
+ * function ads_engine.tenants_due requires.
+ */
+export async function listTenants(db: Db, opts: { all?: boolean; now?: Date } = {}): Promise<DueTenant[]> {
+  const now = opts.now ?? new Date();
+  const r = await sql<{ tenant_id: string; frequency: string; last_run_at: Date | null; due: boolean }>`
+    select tenant_id, frequency, last_run_at, due from ads_engine.tenants_due(${now.toISOString()}::timestamptz, ${opts.all ?? false})`.execute(db);
+  return r.rows.map((row) => ({ tenantId: row.tenant_id, frequency: row.frequency, lastRunAt: row.last_run_at, due: row.due }));
+}
+
+export interface AllTenantsOptions extends LoopOptions {
+  /** Only the tenants that are due (the scheduler); otherwise every tenant. */
+  dueOnly?: boolean;
+  /** Restrict to these tenants (e.g. --tenant on the command line). */
+  tenantIds?: string[];
+  now?: Date;
+  /** Called after each tenant, in order: for progress output. */
+  onResult?: (result: TenantRunResult) => void;
+}
+
+/**
+ * Runs the loop for every tenant (or the due ones), one after the other, each
+ * in its own transaction. One tenant's failure is logged and reported in
+ * the results; the others still run.
+ */
+export async function runAllTenants(db: Db, opts: AllTenantsOptions = {}): Promise<TenantRunResult[]> {
+  checkOptions(opts);
+  let ids: string[];
+  if (opts.tenantIds && opts.tenantIds.length > 0) {
+    const bad = opts.tenantIds.filter((t) => !isUuid(t));
+    if (bad.length) throw new Error(`not a tenant id: ${bad.join(', ')}`);
+    ids = opts.tenantIds;
+  } else {
+    ids = (await listTenants(db, { all: !opts.dueOnly, now: opts.now })).filter((t) => t.due || !opts.dueOnly).map((t) => t.tenantId);
+  }
+  const results: TenantRunResult[] = [];
+  for (const tenantId of ids) {
+    const started = performance.now();
+    let result: TenantRunResult;
+    try {
+      const summary = await runDailyLoop(db, tenantId, opts);
+      result = { tenantId, ok: true, summary, ms: Math.round(performance.now() - started) };
+    } catch (err) {
+      result = { tenantId, ok: false, error: err instanceof Error ? err.message : String(err), ms: Math.round(performance.now() - started) };
+    }
+    results.push(result);
+    opts.onResult?.(result);
+  }
+  return results;
+}
+
+/** One line per tenant for logs and the command line. */
+export function formatResult(r: TenantRunResult): string {
+  if (!r.ok) return `${r.tenantId}  FAILED  ${r.error}  (${r.ms} ms)`;
+  const s = r.summary;
+  return (
+    `${r.tenantId}  ok  as of ${s.as_of}: ${s.baselines} baselines, ${s.campaigns_analyzed} campaigns analysed, ` +
+    `${s.recommendations} new recommendations, ${s.anomalies} new anomalies, ${s.recommendations_expired} expired, ` +
+    `${s.anomalies_deleted} old anomalies deleted, ${s.ab_tests_completed} A/B tests completed  (${r.ms} ms)`
+  );
+}

@@ -1,0 +1,57 @@
+// The engine's contract in the catalogue: the ads schema lists exactly the
+// guide's four functions, every function is commented, runs as the invoker
+// (but the scheduler's one), and the app role may execute it.
+import type pg from 'pg';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ownerPool } from '../helpers/db';
+
+let owner: pg.Pool;
+
+beforeAll(() => {
+  owner = ownerPool();
+});
+
+describe('engine functions in the catalogue', () => {
+  it("the ads schema lists exactly the guide's four functions", async () => {
+    const r = await owner.query(`SELECT routine_name FROM information_schema.routines WHERE routine_schema = 'ads' ORDER BY routine_name`);
+    expect(r.rows.map((x) => x.routine_name)).toEqual(['analyze_campaign_performance', 'compute_baselines', 'detect_anomalies', 'generate_recommendations']);
+    const sig = await owner.query(
+      `select p.proname, pg_get_function_identity_arguments(p.oid) as args, pg_get_function_result(p.oid) as result
+       from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'ads' order by 1`,
+    );
+    expect(sig.rows).toEqual([
+      {
+        proname: 'analyze_campaign_performance',
+        args: 'tenant_id uuid, campaign_id text, platform text, days integer',
+        result:
+          'TABLE(metric_name text, current_value numeric, baseline_value numeric, performance_rating text, recommendation text, priority ads.priority_level)',
+      },
+      { proname: 'compute_baselines', args: 'tenant_id uuid, platform text, level text, window_days integer', result: 'text' },
+      { proname: 'detect_anomalies', args: 'tenant_id uuid', result: 'integer' },
+      { proname: 'generate_recommendations', args: 'tenant_id uuid', result: 'integer' },
+    ]);
+  });
+
+  it('every ads and ads_engine function has a comment, is executable by aegis_app, and only tenants_due is SECURITY DEFINER', async () => {
+    const r = await owner.query(`
+      select n.nspname || '.' || p.proname as name, p.prosecdef as definer, obj_description(p.oid, 'pg_proc') as comment,
+             has_function_privilege('aegis_app', p.oid, 'EXECUTE') as app_can, p.proconfig as config, p.provolatile as volatility
+      from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+      where n.nspname in ('ads', 'ads_engine') order by 1`);
+    expect(r.rows.length).toBeGreaterThan(20);
+    for (const f of r.rows) {
+      expect(f.comment, `${f.name} has no COMMENT`).toBeTruthy();
+      expect(f.app_can, `${f.name} is not executable by aegis_app`).toBe(true);
+      expect(f.definer, `${f.name} security`).toBe(f.name === 'ads_engine.tenants_due');
+    }
+    const due = r.rows.find((f) => f.name === 'ads_engine.tenants_due');
+    expect(due.config).toEqual(['search_path=pg_catalog, pg_temp']);
+    const publicCan = await owner.query(`select has_function_privilege('public', 'ads_engine.tenants_due(timestamptz, boolean)', 'EXECUTE') as ok`);
+    expect(publicCan.rows[0].ok).toBe(false);
+  });
+
+  it('the deployment logs the functions phase', async () => {
+    const r = await owner.query(`select status from public.deployment_log where phase = 'MEDIA_FUNCTIONS' order by id desc limit 1`);
+    expect(r.rows).toEqual([{ status: 'success' }]);
+  });
+});
