@@ -7,6 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../lib/db/config';
+import { createDb } from '../lib/db/pool';
+import { formatResult, runAllTenants } from '../lib/engine/loop';
 import { openTarget, prepare, requireOwner } from './db';
 
 type Mode = 'demo' | 'dev' | 'start';
@@ -43,6 +45,13 @@ async function main(mode: Mode): Promise<void> {
     if (mode === 'demo') {
       const { seedDemo, DEMO_PASSWORD } = await import('../db/seed/seed');
       const summary = await seedDemo({ ownerUrl: requireOwner(target), appUrl: target.appUrl, log: console.log });
+      // Run the daily loop once so the boards open with what it finds in the demo data.
+      const { db } = createDb(target.appUrl, { max: 2 });
+      try {
+        await runAllTenants(db, { tenantIds: summary.tenants.map((t) => t.id), trigger: 'cli', onResult: (r) => console.log(formatResult(r)) });
+      } finally {
+        await db.destroy();
+      }
       logins = summary.logins.map((l) => `  ${l.email.padEnd(22)} ${l.role.padEnd(7)} ${l.tenant}   password: ${DEMO_PASSWORD}`);
     }
     const env: NodeJS.ProcessEnv = {

@@ -3,7 +3,7 @@
 // when the committed file no longer matches the SQL.
 import pg from 'pg';
 
-const SCHEMAS = ['saas', 'ads', 'public'];
+const SCHEMAS = ['saas', 'ads', 'ads_engine', 'public'];
 
 interface Col {
   table_schema: string;

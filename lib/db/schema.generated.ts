@@ -215,6 +215,19 @@ export interface AdsPlatformConfigs {
   updated_at: Generated<Date>;
 }
 
+export interface AdsEngineOptimizerRuns {
+  tenant_id: string;
+  id: GeneratedAlways<number>;
+  trigger: string;
+  as_of: string;
+  started_at: Generated<Date>;
+  finished_at: Generated<Date>;
+  status: string;
+  summary: Generated<Json>;
+  error: string | null;
+  requested_by: string | null;
+}
+
 export interface PublicDeploymentLog {
   id: GeneratedAlways<number>;
   phase: string;
@@ -298,6 +311,7 @@ export interface Database {
   'ads.optimization_recommendations': AdsOptimizationRecommendations;
   'ads.performance_benchmarks': AdsPerformanceBenchmarks;
   'ads.platform_configs': AdsPlatformConfigs;
+  'ads_engine.optimizer_runs': AdsEngineOptimizerRuns;
   'public.deployment_log': PublicDeploymentLog;
   'public.schema_migrations': PublicSchemaMigrations;
   'saas.api_keys': SaasApiKeys;

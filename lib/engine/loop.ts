@@ -3,7 +3,7 @@
 // command line (scripts/optimize.ts), the scheduler (scripts/worker.ts) and
 // the UI (actions-core.ts). Not server-only: scripts import it too.
 import { sql } from 'kysely';
-import { isUuid, withTenant, type Db } from '../db/pool';
+import { isUuid, withTenant, type Db, type Tx } from '../db/pool';
 
 export type LoopTrigger = 'schedule' | 'manual' | 'cli';
 
@@ -38,6 +38,19 @@ function checkOptions(opts: LoopOptions): void {
 }
 
 /**
+ * The loop inside a tenant transaction the caller already holds (the UI's
+ * action wrapper); runDailyLoop opens one itself.
+ */
+export async function loopInTransaction(trx: Tx, tenantId: string, opts: LoopOptions = {}): Promise<LoopSummary> {
+  checkOptions(opts);
+  const r = await sql<{ summary: LoopSummary }>`
+    select ads_engine.run_daily_loop(${tenantId}::uuid, coalesce(${opts.asOf ?? null}::date, current_date - 1), ${opts.trigger ?? 'manual'}) as summary`.execute(trx);
+  const summary = r.rows[0]?.summary;
+  if (!summary) throw new Error('ads_engine.run_daily_loop returned nothing');
+  return summary;
+}
+
+/**
  * Runs the loop for one tenant in one tenant transaction. On failure the
  * transaction rolls back (nothing half-done stays), the failure is logged
  * in ads_engine.optimizer_runs in a second transaction, and the error is rethrown.
@@ -48,18 +61,7 @@ export async function runDailyLoop(db: Db, tenantId: string, opts: LoopOptions =
   const trigger = opts.trigger ?? 'manual';
   const asOf = opts.asOf ?? null;
   try {
-    return await withTenant(
-      tenantId,
-      async (trx) => {
-        const r = await sql<{ summary: LoopSummary }>`
-          select ads_engine.run_daily_loop(${tenantId}::uuid, coalesce(${asOf}::date, current_date - 1), ${trigger}) as summary`.execute(trx);
-        const summary = r.rows[0]?.summary;
-        if (!summary) throw new Error('ads_engine.run_daily_loop returned nothing');
-        return summary;
-      },
-      { userId: opts.userId ?? null },
-      db,
-    );
+    return await withTenant(tenantId, (trx) => loopInTransaction(trx, tenantId, { asOf: opts.asOf, trigger }), { userId: opts.userId ?? null }, db);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     await withTenant(
