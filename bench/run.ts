@@ -9,7 +9,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { withDatabase, withUser } from '../lib/db/config';
+import { withDatabase, withCredentials } from '../lib/db/config';
 import { createDb } from '../lib/db/pool';
 import { runDailyLoop } from '../lib/engine/loop';
 import { adminUrl, BENCH_TENANT_SQL } from './generate';
@@ -64,7 +64,7 @@ async function timeInTenant(pool: pg.Pool, tenant: string, repeat: number, fn: (
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const ownerUrl = withDatabase(adminUrl(), args.db);
-  const appUrl = process.env.BENCH_APP_URL ?? withUser(ownerUrl, 'aegis_app', null);
+  const appUrl = process.env.BENCH_APP_URL ?? withCredentials(ownerUrl, 'aegis_app', null);
   const owner = new pg.Client({ connectionString: ownerUrl });
   await owner.connect();
   const facts = (

@@ -45,7 +45,8 @@ BEGIN
   IF NOT pg_has_role(current_user, 'aegis_owner', 'MEMBER') THEN
     EXECUTE format('GRANT aegis_owner TO %I', current_user);
   END IF;
-  EXECUTE format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO aegis_app', current_database());
+  EXECUTE format('GRANT CONNECT ON DATABASE %I TO aegis_app', current_database());
+  EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM aegis_app', current_database());
   EXECUTE format('GRANT CREATE, CONNECT ON DATABASE %I TO aegis_owner', current_database());
 END
 $roles$;
@@ -239,7 +240,10 @@ CREATE POLICY tenant_isolation ON saas.api_keys
   WITH CHECK (tenant_id = (SELECT saas.current_tenant_id()));
 
 -- Grants name what they allow. The audit log is append-only for the app.
-GRANT SELECT, INSERT, UPDATE, DELETE ON saas.tenants, saas.memberships, saas.api_keys TO aegis_app;
+-- No DELETE on tenants: one app bug must not cascade away a whole tenant.
+GRANT SELECT, INSERT, UPDATE ON saas.tenants TO aegis_app;
+REVOKE DELETE, TRUNCATE ON saas.tenants FROM aegis_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON saas.memberships, saas.api_keys TO aegis_app;
 GRANT SELECT, INSERT, UPDATE ON saas.users TO aegis_app;
 GRANT SELECT, INSERT ON saas.audit_log TO aegis_app;
 GRANT EXECUTE ON FUNCTION saas.current_tenant_id(), saas.current_user_id(), saas.assert_tenant(uuid) TO aegis_app;

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FullConfig } from '@playwright/test';
 import pg from 'pg';
-import { APP_ROLE, withDatabase, withUser } from '../lib/db/config';
+import { APP_ROLE, withDatabase, withCredentials } from '../lib/db/config';
 import { freePort, newSecret, setAppPassword, startEmbedded } from '../lib/db/embedded';
 import { migrate } from '../lib/db/migrate';
 
@@ -88,7 +88,7 @@ export default async function globalSetup(config: FullConfig) {
   await migrate(ownerUrl);
   const appPassword = newSecret();
   await setAppPassword(ownerUrl, appPassword);
-  const appUrl = withUser(ownerUrl, APP_ROLE, appPassword);
+  const appUrl = withCredentials(ownerUrl, APP_ROLE, appPassword);
   log(`${external ? 'external' : 'embedded'} PostgreSQL, database ${dbName}`);
 
   // The production server.

@@ -10,16 +10,25 @@ admin=${1:-postgres://postgres@127.0.0.1:5432/postgres}
 db="aegis_db_guide_$$"
 url="${admin%/*}/$db"
 export PGOPTIONS='--client-min-messages=warning'
+fail() { echo "FAIL: $*" >&2; exit 1; }
 
 psql "$admin" -qAtc "create database $db" >/dev/null
 trap 'psql "$admin" -qAtc "drop database if exists $db with (force)" >/dev/null' EXIT
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
+completes() { psql -d "$url" -qAtc "select count(*) from public.deployment_log where phase = '$1' and status = 'success'" 2>/dev/null || echo 0; }
 for run in 1 2; do
-  # Option 1 of the guide: core first, then Media Buying. psql runs the files
-  # as they are; each file is one transaction, so a failure changes nothing.
-  psql -d "$url" -q -f database/deploy.sql >/dev/null
-  psql -d "$url" -q -f database/media_buying_deployment.sql >/dev/null
+  # Option 1 of the guide: core first, then Media Buying. Each file is one
+  # transaction, so a failure changes nothing; ON_ERROR_STOP makes psql's exit
+  # status say so (without it psql exits 0 and COMMIT quietly rolls back), and
+  # each run must add its own completion rows to the log.
+  psql -d "$url" -q -v ON_ERROR_STOP=1 -f database/deploy.sql >/dev/null || fail "deploy.sql, run $run"
+  psql -d "$url" -q -v ON_ERROR_STOP=1 -f database/media_buying_deployment.sql >/dev/null || fail "media_buying_deployment.sql, run $run"
+  for m in database/migrations/[0-9]*.sql; do
+    [ -e "$m" ] || continue
+    psql -d "$url" -q -v ON_ERROR_STOP=1 -f "$m" >/dev/null || fail "$m, run $run"
+  done
+  [ "$(completes CORE_COMPLETE)" = "$run" ] || fail "run $run: CORE_COMPLETE logged $(completes CORE_COMPLETE) times"
+  [ "$(completes MEDIA_COMPLETE)" = "$run" ] || fail "run $run: MEDIA_COMPLETE logged $(completes MEDIA_COMPLETE) times"
   echo "deploy run $run: ok"
 done
 

@@ -2,7 +2,7 @@
 // start the project's embedded PostgreSQL (data in .data/pg) for the run.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { APP_ROLE, projectRoot, withUser } from '../lib/db/config';
+import { APP_ROLE, projectRoot, withCredentials } from '../lib/db/config';
 import { generateSchemaSource } from '../lib/db/codegen';
 import { setAppPassword, startProjectEmbedded } from '../lib/db/embedded';
 import { migrate } from '../lib/db/migrate';
@@ -24,7 +24,7 @@ export async function openTarget(): Promise<Target> {
   const { server, state, ownerUrl } = await startProjectEmbedded(projectRoot);
   return {
     ownerUrl,
-    appUrl: withUser(ownerUrl, APP_ROLE, state.appPassword),
+    appUrl: withCredentials(ownerUrl, APP_ROLE, state.appPassword),
     stop: () => server.stop(),
   };
 }

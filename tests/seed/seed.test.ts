@@ -3,7 +3,7 @@
 // independent SQL over a freshly seeded scratch database.
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { APP_ROLE, withUser } from '../../lib/db/config';
+import { APP_ROLE, withCredentials } from '../../lib/db/config';
 import { migrate } from '../../lib/db/migrate';
 import { DEMO_TENANTS, PLANTED, PLANTED_EXPECT, seedDemo } from '../../db/seed/seed';
 import { queryRows, scratchDatabase } from '../helpers/db';
@@ -32,7 +32,7 @@ async function digest(): Promise<string> {
 beforeAll(async () => {
   url = await scratchDatabase('seed');
   await migrate(url);
-  appUrl = withUser(url, APP_ROLE, inject('appPassword'));
+  appUrl = withCredentials(url, APP_ROLE, inject('appPassword'));
   await seedDemo({ ownerUrl: url, appUrl, today: TODAY });
 }, 180_000);
 
