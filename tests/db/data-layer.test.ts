@@ -93,45 +93,33 @@ describe('app role safety check', () => {
     expect(owner.problems).toContain('it is a superuser');
   });
 
-  it('refuses a member of the owner role even when it does not inherit its rights (it could SET ROLE)', async () => {
+  /** Check a throwaway login role created with the given options (dropped afterwards). */
+  async function problemsOfRole(name: string, options: string): Promise<string[]> {
     const owner = ownerPool();
-    const role = `aegis_probe_ni_${process.pid}`;
+    const role = `${name}_${process.pid}`;
     await owner.query(`drop role if exists ${role}`);
-    await owner.query(`create role ${role} login password 'probe' noinherit in role aegis_owner`);
+    await owner.query(`create role ${role} login password 'probe' ${options}`);
     try {
       const u = new URL(inject('ownerUrl'));
       u.username = role;
       u.password = 'probe';
       const probe = createDb(u.toString(), { max: 1 });
       try {
-        expect((await checkAppRole(probe.db)).problems).toEqual(['it is a member of aegis_owner']);
+        return (await checkAppRole(probe.db)).problems;
       } finally {
         await probe.db.destroy();
       }
     } finally {
       await owner.query(`drop role ${role}`);
     }
+  }
+
+  it('refuses a member of the owner role even when it does not inherit its rights (it could SET ROLE)', async () => {
+    expect(await problemsOfRole('aegis_probe_ni', 'noinherit in role aegis_owner')).toEqual(['it is a member of aegis_owner']);
   });
 
   it('refuses a role that owns the tables or holds BYPASSRLS', async () => {
-    const owner = ownerPool();
-    const role = `aegis_probe_${process.pid}`;
-    await owner.query(`drop role if exists ${role}`);
-    await owner.query(`create role ${role} login password 'probe' bypassrls in role aegis_owner`);
-    try {
-      const u = new URL(inject('ownerUrl'));
-      u.username = role;
-      u.password = 'probe';
-      const probe = createDb(u.toString(), { max: 1 });
-      try {
-        const r = await checkAppRole(probe.db);
-        expect(r.problems).toEqual(['it has BYPASSRLS', 'it is a member of aegis_owner']);
-      } finally {
-        await probe.db.destroy();
-      }
-    } finally {
-      await owner.query(`drop role ${role}`);
-    }
+    expect(await problemsOfRole('aegis_probe', 'bypassrls in role aegis_owner')).toEqual(['it has BYPASSRLS', 'it is a member of aegis_owner']);
   });
 });
 
