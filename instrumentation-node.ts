@@ -1,12 +1,12 @@
 // Refuse to serve when the database role could bypass row-level security
-// (superuser, BYPASSRLS, owner of the tables). Skipped while building.
-import { appDb, assertAppRoleIsSafe } from './lib/db/pool';
+// (superuser, BYPASSRLS, owner of the tables or member of the owner role).
+import { appDb, assertAppRoleIsSafe, type Db } from './lib/db/pool';
 
-if (process.env.NEXT_PHASE !== 'phase-production-build') {
+export async function refuseUnsafeRole(db: Db = appDb().db, exit: (code: number) => void = (c) => process.exit(c)): Promise<void> {
   try {
-    await assertAppRoleIsSafe(appDb().db);
+    await assertAppRoleIsSafe(db);
   } catch (err) {
     console.error(`[aegis] ${(err as Error).message}`);
-    process.exit(1);
+    exit(1);
   }
 }

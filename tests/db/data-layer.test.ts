@@ -123,6 +123,25 @@ describe('app role safety check', () => {
   });
 });
 
+describe('server start', () => {
+  it('exits with a message when connected as a role that bypasses RLS, and starts as aegis_app', async () => {
+    const { refuseUnsafeRole } = await import('../../instrumentation-node');
+    const codes: number[] = [];
+    const errors: string[] = [];
+    const original = console.error;
+    console.error = (m: string) => errors.push(m);
+    try {
+      await refuseUnsafeRole(ownerDb.db, (c) => codes.push(c));
+      await refuseUnsafeRole(app.db, (c) => codes.push(c));
+    } finally {
+      console.error = original;
+    }
+    expect(codes).toEqual([1]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/Refusing to start: the database role "postgres" could bypass row-level security \(it is a superuser/);
+  });
+});
+
 describe('pool resilience', () => {
   it('a killed connection gives an error event, not a crash, and the next query reconnects', async () => {
     const errors: string[] = [];
