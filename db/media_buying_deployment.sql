@@ -165,22 +165,11 @@ CREATE TABLE IF NOT EXISTS ads.baselines (
   computed_at       timestamptz       NOT NULL DEFAULT now(),
   CONSTRAINT baselines_pkey PRIMARY KEY (tenant_id, platform, level, window_days)
 );
--- Databases built from a pre-release draft of this file lack the newer columns.
-DO $baseline_columns$
-BEGIN
-  IF NOT EXISTS (SELECT 1 FROM information_schema.columns
-                 WHERE table_schema = 'ads' AND table_name = 'baselines' AND column_name = 'avg_entity_spend') THEN
-    ALTER TABLE ads.baselines
-      ADD COLUMN IF NOT EXISTS cpm_stddev numeric,
-      ADD COLUMN IF NOT EXISTS entity_days integer NOT NULL DEFAULT 0 CHECK (entity_days >= 0),
-      ADD COLUMN IF NOT EXISTS avg_entity_spend numeric(16,4),
-      ADD COLUMN IF NOT EXISTS avg_entity_conversions numeric(16,4);
-  END IF;
-END
-$baseline_columns$;
 COMMENT ON TABLE ads.baselines IS
   'Reference performance per platform and level over the last window_days complete days. Written by ads.compute_baselines.';
 COMMENT ON COLUMN ads.baselines.spend IS 'Average spend per day with data over the window.';
+COMMENT ON COLUMN ads.baselines.conversions IS
+  'Conversions of the window / days with data. Includes conversions reported on days without delivery (late attribution).';
 COMMENT ON COLUMN ads.baselines.roas IS 'Sum of conversion value / sum of spend over the window (a ratio of sums).';
 COMMENT ON COLUMN ads.baselines.confidence_score IS
   'In 0..1: least(1, days_with_data / 7) * (1 - 1 / sqrt(1 + conversions over the window)). Grows with the days covered and the conversion volume.';
@@ -188,7 +177,7 @@ COMMENT ON COLUMN ads.baselines.days_with_data IS 'Days of the window on which a
 COMMENT ON COLUMN ads.baselines.spend_stddev IS 'Sample standard deviation of the daily platform totals (day-to-day spread); *_stddev of rates are over daily ratios.';
 COMMENT ON COLUMN ads.baselines.entity_days IS 'Entity-days with delivery in the window (the denominator of the avg_entity_* columns).';
 COMMENT ON COLUMN ads.baselines.avg_entity_spend IS 'Average spend of one entity on a day it delivered: what a typical campaign (or ad set) spends per day.';
-COMMENT ON COLUMN ads.baselines.avg_entity_conversions IS 'Average conversions of one entity on a day it delivered.';
+COMMENT ON COLUMN ads.baselines.avg_entity_conversions IS 'Conversions of the window (late ones included) per entity-day with delivery.';
 
 -- ---------------------------------------------------------------------------
 -- 3. budget_allocation: the daily budget per campaign and its strategy.
@@ -472,15 +461,19 @@ VALUES ('MEDIA_SECURITY', 'success', 'row-level security enabled and forced on e
 --
 -- The four ads.* functions keep the guide's names, signatures and results
 -- and delegate to ads_engine.* versions that take a reference day (p_as_of,
--- "the last complete day"); the guide's signatures pass CURRENT_DATE - 1.
--- Tests and backfills call the ads_engine versions with a fixed day.
+-- "the last complete day"); the guide's signatures pass the tenant's
+-- yesterday in its own time zone (ads_engine.tenant_yesterday), not the
+-- server's. Tests and backfills call the ads_engine versions with a fixed day.
 --
 -- All are SECURITY INVOKER: row-level security applies inside them. Each
 -- refuses a tenant argument that is NULL or differs from saas.tenant_id.
--- When no tenant is set (psql as a superuser or the owner, as in the
--- guide), the call sets saas.tenant_id to its argument for its own duration
--- (transaction-local, restored when it returns), so the owner's forced RLS
--- sees that tenant's rows; every query also filters on tenant_id explicitly.
+-- When no tenant is set and the caller is an operator (a superuser, or a
+-- member of aegis_owner: psql, as in the guide), the call sets
+-- saas.tenant_id to its argument for its own duration (transaction-local,
+-- restored when it returns), so the owner's forced RLS sees that tenant's
+-- rows. Anyone else without a tenant setting (the app role) is refused:
+-- "no setting: no rows, and writes fail". Every query also filters on
+-- tenant_id explicitly.
 --
 -- Statistics used throughout:
 --   * rates over a period are ratios of sums, never averages of daily ratios;
@@ -508,6 +501,8 @@ CREATE TABLE IF NOT EXISTS ads_engine.optimizer_runs (
   CONSTRAINT optimizer_runs_pkey PRIMARY KEY (tenant_id, id)
 );
 CREATE INDEX IF NOT EXISTS optimizer_runs_tenant_time_idx ON ads_engine.optimizer_runs (tenant_id, started_at DESC);
+-- The scheduler's "is the tenant's yesterday done?" (ads_engine.tenants_due).
+CREATE INDEX IF NOT EXISTS optimizer_runs_tenant_done_idx ON ads_engine.optimizer_runs (tenant_id, as_of) WHERE status = 'success';
 COMMENT ON TABLE ads_engine.optimizer_runs IS
   'One row per run of the daily optimisation loop for a tenant: when, for which day, what it did (summary) or why it failed.';
 ALTER TABLE ads_engine.optimizer_runs ENABLE ROW LEVEL SECURITY;
@@ -532,6 +527,11 @@ CREATE POLICY optimizer_scheduler_scan ON ads.platform_configs FOR SELECT TO aeg
 DROP POLICY IF EXISTS optimizer_scheduler_scan ON ads_engine.optimizer_runs;
 CREATE POLICY optimizer_scheduler_scan ON ads_engine.optimizer_runs FOR SELECT TO aegis_owner
   USING (current_setting('ads_engine.scope', true) = 'all_tenants');
+-- Whether yesterday's metrics have arrived (the latest day per tenant, on the
+-- (tenant_id, day) index).
+DROP POLICY IF EXISTS optimizer_scheduler_scan ON ads.metrics_daily;
+CREATE POLICY optimizer_scheduler_scan ON ads.metrics_daily FOR SELECT TO aegis_owner
+  USING (current_setting('ads_engine.scope', true) = 'all_tenants');
 
 -- ---------------------------------------------------------------------------
 -- Small helpers: tenant entry, argument checks, statistics.
@@ -544,6 +544,16 @@ DECLARE
 BEGIN
   PERFORM saas.assert_tenant(p_tenant);
   IF saas.current_tenant_id() IS NULL THEN
+    -- Only an operator (a superuser, or a member of aegis_owner such as the
+    -- migration role in psql, as the guide shows it) may name the tenant by
+    -- argument alone. Anyone else, the app role first of all, must be inside
+    -- a tenant transaction: "no setting: no rows, and writes fail".
+    IF NOT (pg_has_role(current_user, 'aegis_owner', 'MEMBER')
+            OR coalesce((SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = current_user), false)) THEN
+      RAISE EXCEPTION 'saas.tenant_id is not set: call inside a tenant transaction'
+        USING ERRCODE = '42501',
+              HINT = 'Begin a transaction with select set_config(''saas.tenant_id'', <tenant id>, true) first.';
+    END IF;
     PERFORM set_config('saas.tenant_id', p_tenant::text, true);
     v_entered := true;
   END IF;
@@ -554,8 +564,9 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION ads_engine.enter_tenant(uuid) IS
-  'Checks the tenant argument (saas.assert_tenant) and that the tenant exists. When no tenant is set, sets saas.tenant_id to it (transaction-local) and returns true: '
-  'the caller restores it with ads_engine.leave_tenant(true).';
+  'Checks the tenant argument (saas.assert_tenant) and that the tenant exists. When no tenant is set and the caller is a superuser or a member of aegis_owner '
+  '(psql, as in the guide), sets saas.tenant_id to it (transaction-local) and returns true: the caller restores it with ads_engine.leave_tenant(true). '
+  'Any other caller without a tenant setting (the app role) gets an error: saas.tenant_id is not set.';
 
 CREATE OR REPLACE FUNCTION ads_engine.leave_tenant(p_entered boolean) RETURNS void
 LANGUAGE plpgsql VOLATILE
@@ -568,6 +579,51 @@ END
 $$;
 COMMENT ON FUNCTION ads_engine.leave_tenant(boolean) IS
   'Undoes ads_engine.enter_tenant: clears saas.tenant_id when enter_tenant had set it (p_entered), so a call leaves no tenant behind.';
+
+-- "Yesterday" is the tenant's: a tenant in Los Angeles has not finished its
+-- day when the server's clock (UTC) passes midnight. saas.tenants.timezone is
+-- free text; an unrecognised zone counts as UTC rather than stopping the loop.
+CREATE OR REPLACE FUNCTION ads_engine.valid_timezone(p_timezone text) RETURNS text
+LANGUAGE plpgsql STABLE
+AS $$
+BEGIN
+  IF p_timezone IS NULL OR btrim(p_timezone) = '' THEN
+    RETURN 'UTC';
+  END IF;
+  PERFORM now() AT TIME ZONE p_timezone;
+  RETURN p_timezone;
+EXCEPTION WHEN invalid_parameter_value OR data_exception THEN
+  RETURN 'UTC';
+END
+$$;
+COMMENT ON FUNCTION ads_engine.valid_timezone(text) IS
+  'The time zone name when PostgreSQL knows it, else ''UTC'' (also for NULL or empty): saas.tenants.timezone is free text.';
+
+CREATE OR REPLACE FUNCTION ads_engine.local_yesterday(p_timezone text, p_at timestamptz) RETURNS date
+LANGUAGE sql STABLE
+AS $$
+  SELECT (p_at AT TIME ZONE ads_engine.valid_timezone(p_timezone))::date - 1
+$$;
+COMMENT ON FUNCTION ads_engine.local_yesterday(text, timestamptz) IS
+  'The day before the local calendar day of instant p_at in time zone p_timezone (UTC when unknown): the last complete day there.';
+
+CREATE OR REPLACE FUNCTION ads_engine.tenant_yesterday(p_tenant uuid) RETURNS date
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+  v_timezone text;
+BEGIN
+  SELECT t.timezone INTO v_timezone FROM saas.tenants t WHERE t.id = p_tenant;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'tenant % does not exist (or is not the current tenant)', p_tenant USING ERRCODE = '22023';
+  END IF;
+  RETURN ads_engine.local_yesterday(v_timezone, now());
+END
+$$;
+COMMENT ON FUNCTION ads_engine.tenant_yesterday(uuid) IS
+  'The tenant''s last complete day: (now() AT TIME ZONE saas.tenants.timezone)::date - 1 (UTC when the zone is unknown). '
+  'Reads saas.tenants under row-level security, so call it inside the tenant''s transaction (after ads_engine.enter_tenant). '
+  'The default "as of" day of the guide''s four functions, ads_engine.compute_baselines(tenant) and the daily loop.';
 
 CREATE OR REPLACE FUNCTION ads_engine.check_platform(p_platform text) RETURNS text
 LANGUAGE plpgsql STABLE
@@ -657,7 +713,7 @@ AS $$
   SELECT CASE
     WHEN p_observed IS NULL OR p_expected IS NULL OR p_observed < 0 OR p_expected < 0 THEN NULL
     ELSE round(2 * (sqrt(p_observed + 0.375) - sqrt(p_expected + 0.375))
-               / sqrt(1 + CASE WHEN p_reference_events > 0 THEN p_expected / p_reference_events ELSE 0 END), 4)
+               / sqrt(1 + CASE WHEN p_reference_events > 0 THEN p_expected / nullif(p_reference_events, 0) ELSE 0 END), 4)
   END
 $$;
 COMMENT ON FUNCTION ads_engine.poisson_z(numeric, numeric, numeric) IS
@@ -667,7 +723,7 @@ COMMENT ON FUNCTION ads_engine.poisson_z(numeric, numeric, numeric) IS
 CREATE OR REPLACE FUNCTION ads_engine.confidence(p_days numeric, p_full_days numeric, p_events numeric) RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
-  SELECT round(least(1, greatest(coalesce(p_days, 0), 0) / p_full_days)
+  SELECT round(least(1, greatest(coalesce(p_days, 0), 0) / nullif(p_full_days, 0))
                * (1 - 1 / sqrt(1 + greatest(coalesce(p_events, 0), 0))), 3)
 $$;
 COMMENT ON FUNCTION ads_engine.confidence(numeric, numeric, numeric) IS
@@ -708,10 +764,10 @@ BEGIN
     rating := 'Insufficient data';
     RETURN;
   END IF;
-  expected := p_exposure * p_base_events / p_base_exposure;
-  ratio := round((coalesce(p_events, 0) / p_exposure) / (p_base_events / p_base_exposure), 6);
+  expected := p_exposure * p_base_events / nullif(p_base_exposure, 0);
+  ratio := round((coalesce(p_events, 0) / nullif(p_exposure, 0)) / nullif(p_base_events / nullif(p_base_exposure, 0), 0), 6);
   z := ads_engine.poisson_z(coalesce(p_events, 0), expected, p_base_events);
-  v_expected_support := p_exposure * coalesce(p_base_support, p_base_events) / p_base_exposure;
+  v_expected_support := p_exposure * coalesce(p_base_support, p_base_events) / nullif(p_base_exposure, 0);
   IF greatest(coalesce(p_support, p_events, 0), v_expected_support) < p_min_support THEN
     rating := 'Insufficient data';
   ELSIF abs(z) < 1.96 THEN
@@ -774,9 +830,10 @@ AS $$
     SELECT CASE
       WHEN coalesce(p_spend, 0) <= 0 OR coalesce(p_base_spend, 0) <= 0 OR coalesce(p_base_conversions, 0) <= 0 THEN NULL
       WHEN coalesce(p_base_value, 0) > 0 THEN
-        (coalesce(p_value, 0) / (p_base_value / p_base_conversions) + 5) / (p_spend * p_base_conversions / p_base_spend + 5)
+        (coalesce(p_value, 0) / nullif(p_base_value / nullif(p_base_conversions, 0), 0) + 5)
+          / (p_spend * p_base_conversions / nullif(p_base_spend, 0) + 5)
       ELSE
-        (coalesce(p_conversions, 0) + 5) / (p_spend * p_base_conversions / p_base_spend + 5)
+        (coalesce(p_conversions, 0) + 5) / (p_spend * p_base_conversions / nullif(p_base_spend, 0) + 5)
     END AS p
   )
   SELECT round(100 * p / (1 + p), 2) FROM x
@@ -820,14 +877,17 @@ BEGIN
     UNION
     SELECT p_platform, p_level WHERE p_platform IS NOT NULL AND p_level IS NOT NULL
   ),
+  -- Every day with a row counts in the sums: conversions reported on a day
+  -- without delivery (late attribution) belong to the window's results.
+  -- Only days with delivery count as days (days_with_data, the spread).
   daily AS (
     SELECT r.platform, r.level, r.day,
            sum(r.spend) AS spend, sum(r.impressions)::numeric AS impressions, sum(r.clicks)::numeric AS clicks,
            sum(r.conversions) AS conversions, sum(r.conversion_value) AS value,
-           count(*) FILTER (WHERE r.active) AS entities
+           count(*) FILTER (WHERE r.active) AS entities,
+           bool_or(r.active) AS active
     FROM raw r
     GROUP BY r.platform, r.level, r.day
-    HAVING bool_or(r.active)
   ),
   ent AS (
     -- entities delivering in a window = those whose last active day falls in it
@@ -840,17 +900,17 @@ BEGIN
   ),
   agg AS (
     SELECT c.platform, c.level, w.w,
-           count(d.day)::integer AS days,
+           (count(d.day) FILTER (WHERE d.active))::integer AS days,
            coalesce(sum(d.spend), 0) AS s, coalesce(sum(d.impressions), 0) AS i, coalesce(sum(d.clicks), 0) AS c,
            coalesce(sum(d.conversions), 0) AS k, coalesce(sum(d.value), 0) AS v,
            coalesce(sum(d.entities), 0)::integer AS entity_days,
-           stddev_samp(d.spend) AS spend_sd,
-           stddev_samp(d.conversions) AS conv_sd,
-           stddev_samp(d.value / nullif(d.spend, 0)) AS roas_sd,
-           stddev_samp(d.spend / nullif(d.conversions, 0)) AS cpa_sd,
-           stddev_samp(d.spend / nullif(d.clicks, 0)) AS cpc_sd,
-           stddev_samp(d.spend * 1000 / nullif(d.impressions, 0)) AS cpm_sd,
-           stddev_samp(d.clicks / nullif(d.impressions, 0)) AS ctr_sd
+           stddev_samp(d.spend) FILTER (WHERE d.active) AS spend_sd,
+           stddev_samp(d.conversions) FILTER (WHERE d.active) AS conv_sd,
+           stddev_samp(d.value / nullif(d.spend, 0)) FILTER (WHERE d.active) AS roas_sd,
+           stddev_samp(d.spend / nullif(d.conversions, 0)) FILTER (WHERE d.active) AS cpa_sd,
+           stddev_samp(d.spend / nullif(d.clicks, 0)) FILTER (WHERE d.active) AS cpc_sd,
+           stddev_samp(d.spend * 1000 / nullif(d.impressions, 0)) FILTER (WHERE d.active) AS cpm_sd,
+           stddev_samp(d.clicks / nullif(d.impressions, 0)) FILTER (WHERE d.active) AS ctr_sd
     FROM combos c
     CROSS JOIN unnest(p_windows) AS w(w)
     LEFT JOIN daily d ON d.platform = c.platform AND d.level = c.level AND d.day > p_as_of - w.w
@@ -867,12 +927,13 @@ BEGIN
          a.entity_days,
          round(a.s / nullif(a.days, 0), 4), round(a.i / nullif(a.days, 0), 4), round(a.c / nullif(a.days, 0), 4),
          round(a.k / nullif(a.days, 0), 4), round(a.v / nullif(a.days, 0), 4),
+         -- rates only where something was delivered (late conversions alone give no rate)
          CASE WHEN a.days > 0 THEN round(a.v / nullif(a.s, 0), 6) END,
-         round(a.s / nullif(a.k, 0), 6),
-         round(a.s / nullif(a.c, 0), 6),
-         round(a.s * 1000 / nullif(a.i, 0), 6),
-         round(a.c / nullif(a.i, 0), 8),
-         round(a.k / nullif(a.c, 0), 8),
+         CASE WHEN a.days > 0 THEN round(a.s / nullif(a.k, 0), 6) END,
+         CASE WHEN a.days > 0 THEN round(a.s / nullif(a.c, 0), 6) END,
+         CASE WHEN a.days > 0 THEN round(a.s * 1000 / nullif(a.i, 0), 6) END,
+         CASE WHEN a.days > 0 THEN round(a.c / nullif(a.i, 0), 8) END,
+         CASE WHEN a.days > 0 THEN round(a.k / nullif(a.c, 0), 8) END,
          round(a.spend_sd, 4), round(a.conv_sd, 4), round(a.roas_sd, 6), round(a.cpa_sd, 6),
          round(a.cpc_sd, 6), round(a.ctr_sd, 8), round(a.cpm_sd, 6),
          round(a.s / nullif(a.entity_days, 0), 4), round(a.k / nullif(a.entity_days, 0), 4),
@@ -950,44 +1011,59 @@ $$;
 COMMENT ON FUNCTION ads_engine.compute_baselines(uuid, text, text, integer, date) IS
   'ads.compute_baselines with an explicit last complete day (p_as_of): the window is p_as_of - window_days + 1 .. p_as_of. Returns the number of baseline rows written (1).';
 
-CREATE OR REPLACE FUNCTION ads_engine.compute_baselines(p_tenant uuid, p_as_of date DEFAULT CURRENT_DATE - 1)
+CREATE OR REPLACE FUNCTION ads_engine.compute_baselines(p_tenant uuid, p_as_of date DEFAULT NULL)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
   v_entered boolean := ads_engine.enter_tenant(p_tenant);
+  v_as_of date := coalesce(p_as_of, ads_engine.tenant_yesterday(p_tenant));
   v_n integer;
 BEGIN
-  PERFORM ads_engine.check_as_of(p_as_of);
-  v_n := ads_engine.upsert_baselines(p_tenant, NULL, NULL, ARRAY[1, 7, 14, 30, 90], p_as_of);
+  v_n := ads_engine.upsert_baselines(p_tenant, NULL, NULL, ARRAY[1, 7, 14, 30, 90], v_as_of);
   PERFORM ads_engine.leave_tenant(v_entered);
   RETURN v_n;
 END
 $$;
 COMMENT ON FUNCTION ads_engine.compute_baselines(uuid, date) IS
-  'Every baseline of a tenant in one call and one scan: windows 1, 7, 14, 30 and 90 for every platform and level with data in the last 90 days '
-  '(or an existing baseline row). Returns the number of rows written.';
+  'Every baseline of a tenant in one call and one scan: windows 1, 7, 14, 30 and 90 ending on p_as_of (NULL or omitted: the tenant''s yesterday, '
+  'ads_engine.tenant_yesterday) for every platform and level with data in the last 90 days (or an existing baseline row). Returns the number of rows written.';
 
 CREATE OR REPLACE FUNCTION ads.compute_baselines(tenant_id uuid, platform text, level text, window_days integer)
 RETURNS text
 LANGUAGE plpgsql VOLATILE
 AS $$
 #variable_conflict use_column
+DECLARE
+  v_entered boolean := ads_engine.enter_tenant(compute_baselines.tenant_id);
+  v_n integer;
 BEGIN
-  RETURN format('Baselines computed: %s records updated',
-                ads_engine.compute_baselines(compute_baselines.tenant_id, compute_baselines.platform,
-                                             compute_baselines.level, compute_baselines.window_days, CURRENT_DATE - 1));
+  v_n := ads_engine.compute_baselines(compute_baselines.tenant_id, compute_baselines.platform, compute_baselines.level,
+                                      compute_baselines.window_days, ads_engine.tenant_yesterday(compute_baselines.tenant_id));
+  PERFORM ads_engine.leave_tenant(v_entered);
+  RETURN format('Baselines computed: %s records updated', v_n);
 END
 $$;
 COMMENT ON FUNCTION ads.compute_baselines(uuid, text, text, integer) IS
-  'Baseline of a platform at a level over the last window_days complete days (before CURRENT_DATE), upserted into ads.baselines. '
+  'Baseline of a platform at a level over the last window_days complete days of the tenant (ending on its yesterday in saas.tenants.timezone, '
+  'ads_engine.tenant_yesterday), upserted into ads.baselines. '
   'Volumes are averages per day with delivery, rates ratios of sums (ROAS = sum value / sum spend), with day-to-day spread, days with data and confidence_score. '
-  'Returns ''Baselines computed: N records updated''. SECURITY INVOKER: refuses a tenant_id other than saas.tenant_id; with no tenant set, uses tenant_id for the call. '
+  'Returns ''Baselines computed: N records updated''. SECURITY INVOKER: refuses a tenant_id other than saas.tenant_id; with no tenant set, a superuser or aegis_owner member (psql) uses tenant_id for the call, anyone else is refused. '
   'Errors: NULL tenant, unknown platform or level, window not in 1, 7, 14, 30, 90. All windows at once: ads_engine.compute_baselines(tenant_id).';
 
 -- ---------------------------------------------------------------------------
 -- 2. Campaign analysis
 -- ---------------------------------------------------------------------------
+-- A campaign is compared with the REST of its platform (leave-one-out): the
+-- other campaigns' totals over the baseline window (the smallest of 1, 7,
+-- 14, 30, 90 days covering the period), i.e. the platform's campaign-level
+-- baseline totals minus the campaign's own. A baseline that contained the
+-- campaign would pull the comparison towards it (a campaign that is 90 % of
+-- its platform would always look "Average"), and the Poisson score assumes
+-- the reference is independent of what is judged. A campaign alone on its
+-- platform has nothing to be compared with: its comparative ratings are
+-- "Insufficient data", its baseline values and efficiency_score NULL.
+--
 -- Writes the period totals and efficiency of every campaign (or one) into
 -- ads.campaign_performance. Campaign rows are level 'campaign' with
 -- platform_id = campaign id; a campaign without delivery in the period is
@@ -1002,29 +1078,45 @@ DECLARE
   v_n integer;
 BEGIN
   PERFORM ads_engine.ensure_baselines(p_tenant, p_platform, 'campaign', v_window, p_as_of);
+  WITH
+  r AS (
+    SELECT m.platform::text AS platform, m.platform_id AS campaign_id, m.day,
+           coalesce(m.campaign_name, m.entity_name) AS name,
+           m.spend, m.impressions, m.clicks, m.conversions, m.conversion_value,
+           m.day > p_as_of - p_days AS in_period,
+           m.day > p_as_of - v_window AS in_window,
+           (m.spend > 0 OR m.impressions > 0) AS active
+    FROM ads.metrics_daily m
+    WHERE m.tenant_id = p_tenant AND m.level = 'campaign'
+      AND m.day BETWEEN p_as_of - greatest(p_days, v_window) + 1 AND p_as_of
+      AND (p_platform IS NULL OR m.platform = p_platform)
+  ),
+  c AS (
+    SELECT r.platform, r.campaign_id,
+           (array_agg(r.name ORDER BY r.day DESC) FILTER (WHERE r.in_period AND r.name IS NOT NULL))[1] AS campaign_name,
+           coalesce(sum(r.spend) FILTER (WHERE r.in_period), 0) AS s,
+           coalesce(sum(r.impressions) FILTER (WHERE r.in_period), 0) AS i,
+           coalesce(sum(r.clicks) FILTER (WHERE r.in_period), 0) AS c,
+           coalesce(sum(r.conversions) FILTER (WHERE r.in_period), 0) AS k,
+           coalesce(sum(r.conversion_value) FILTER (WHERE r.in_period), 0) AS v,
+           coalesce(bool_or(r.active) FILTER (WHERE r.in_period), false) AS delivered,
+           coalesce(sum(r.spend) FILTER (WHERE r.in_window), 0) AS ws,
+           coalesce(sum(r.conversions) FILTER (WHERE r.in_window), 0) AS wk,
+           coalesce(sum(r.conversion_value) FILTER (WHERE r.in_window), 0) AS wv
+    FROM r GROUP BY r.platform, r.campaign_id
+  ),
+  p AS (
+    SELECT c.platform, sum(c.ws) AS ps, sum(c.wk) AS pk, sum(c.wv) AS pv FROM c GROUP BY c.platform
+  )
   INSERT INTO ads.campaign_performance AS cp (
     tenant_id, platform, campaign_id, campaign_name, period_start, period_end,
     spend, impressions, clicks, conversions, conversion_value, efficiency_score)
-  SELECT p_tenant, t.platform, t.campaign_id, t.campaign_name, p_as_of - p_days + 1, p_as_of,
-         t.s, t.i, t.c, t.k, t.v,
-         ads_engine.efficiency_score(t.s, t.k, t.v, b.spend * b.days_with_data,
-                                     b.conversions * b.days_with_data, b.conversion_value * b.days_with_data)
-  FROM (
-    SELECT m.platform::text AS platform, m.platform_id AS campaign_id,
-           (array_agg(coalesce(m.campaign_name, m.entity_name) ORDER BY m.day DESC)
-              FILTER (WHERE coalesce(m.campaign_name, m.entity_name) IS NOT NULL))[1] AS campaign_name,
-           sum(m.spend) AS s, sum(m.impressions) AS i, sum(m.clicks) AS c,
-           sum(m.conversions) AS k, sum(m.conversion_value) AS v
-    FROM ads.metrics_daily m
-    WHERE m.tenant_id = p_tenant AND m.level = 'campaign'
-      AND m.day BETWEEN p_as_of - p_days + 1 AND p_as_of
-      AND (p_platform IS NULL OR m.platform = p_platform)
-      AND (p_campaign_id IS NULL OR m.platform_id = p_campaign_id)
-    GROUP BY m.platform, m.platform_id
-    HAVING bool_or(m.spend > 0 OR m.impressions > 0)
-  ) t
-  LEFT JOIN ads.baselines b
-    ON b.tenant_id = p_tenant AND b.platform = t.platform AND b.level = 'campaign' AND b.window_days = v_window
+  SELECT p_tenant, c.platform, c.campaign_id, c.campaign_name, p_as_of - p_days + 1, p_as_of,
+         c.s, c.i, c.c, c.k, c.v,
+         -- against the rest of the platform over the baseline window
+         ads_engine.efficiency_score(c.s, c.k, c.v, p.ps - c.ws, p.pk - c.wk, p.pv - c.wv)
+  FROM c JOIN p ON p.platform = c.platform
+  WHERE c.delivered AND (p_campaign_id IS NULL OR c.campaign_id = p_campaign_id)
   ON CONFLICT (tenant_id, platform, campaign_id, period_start, period_end) DO UPDATE SET
     campaign_name = EXCLUDED.campaign_name, spend = EXCLUDED.spend, impressions = EXCLUDED.impressions,
     clicks = EXCLUDED.clicks, conversions = EXCLUDED.conversions, conversion_value = EXCLUDED.conversion_value,
@@ -1035,7 +1127,8 @@ END
 $$;
 COMMENT ON FUNCTION ads_engine.record_campaign_performance(uuid, integer, date, text, text) IS
   'Upserts ads.campaign_performance for the period p_as_of - p_days + 1 .. p_as_of of every campaign with delivery (or one platform / campaign), '
-  'with efficiency_score against the platform baseline of the matching window. Returns the rows written.';
+  'with efficiency_score against the rest of its platform (the other campaigns'' totals over the baseline window of the period: leave-one-out; '
+  'NULL for a campaign alone on its platform). Returns the rows written.';
 
 CREATE OR REPLACE FUNCTION ads_engine.analyze_campaign_performance(
   p_tenant uuid, p_campaign_id text, p_platform text, p_days integer, p_as_of date)
@@ -1047,11 +1140,10 @@ AS $$
 DECLARE
   v_entered boolean := ads_engine.enter_tenant(p_tenant);
   v_window integer;
-  b ads.baselines%ROWTYPE;
-  -- campaign totals
+  -- campaign totals over the period
   s numeric; i numeric; c numeric; k numeric; v numeric; active_days integer;
-  -- baseline totals
-  bs numeric; bi numeric; bc numeric; bk numeric; bv numeric; b_aov numeric;
+  -- the rest of the platform over the baseline window (leave-one-out)
+  bs numeric; bi numeric; bc numeric; bk numeric; bv numeric; b_entity_days integer; b_aov numeric;
   roas_r record; cpa_r record; cpc_r record; cpm_r record; ctr_r record; cvr_r record;
 BEGIN
   IF p_campaign_id IS NULL OR btrim(p_campaign_id) = '' THEN
@@ -1063,21 +1155,28 @@ BEGIN
   v_window := ads_engine.baseline_window(p_days);
 
   PERFORM ads_engine.record_campaign_performance(p_tenant, p_days, p_as_of, p_platform, p_campaign_id);
-  SELECT * INTO b FROM ads.baselines x
-   WHERE x.tenant_id = p_tenant AND x.platform = p_platform AND x.level = 'campaign' AND x.window_days = v_window;
 
-  SELECT coalesce(sum(m.spend), 0), coalesce(sum(m.impressions), 0), coalesce(sum(m.clicks), 0),
-         coalesce(sum(m.conversions), 0), coalesce(sum(m.conversion_value), 0),
-         count(*) FILTER (WHERE m.spend > 0 OR m.impressions > 0)
-    INTO s, i, c, k, v, active_days
+  SELECT coalesce(sum(m.spend) FILTER (WHERE x.mine AND x.in_period), 0),
+         coalesce(sum(m.impressions) FILTER (WHERE x.mine AND x.in_period), 0),
+         coalesce(sum(m.clicks) FILTER (WHERE x.mine AND x.in_period), 0),
+         coalesce(sum(m.conversions) FILTER (WHERE x.mine AND x.in_period), 0),
+         coalesce(sum(m.conversion_value) FILTER (WHERE x.mine AND x.in_period), 0),
+         count(*) FILTER (WHERE x.mine AND x.in_period AND x.active),
+         coalesce(sum(m.spend) FILTER (WHERE NOT x.mine AND x.in_window), 0),
+         coalesce(sum(m.impressions) FILTER (WHERE NOT x.mine AND x.in_window), 0),
+         coalesce(sum(m.clicks) FILTER (WHERE NOT x.mine AND x.in_window), 0),
+         coalesce(sum(m.conversions) FILTER (WHERE NOT x.mine AND x.in_window), 0),
+         coalesce(sum(m.conversion_value) FILTER (WHERE NOT x.mine AND x.in_window), 0),
+         count(*) FILTER (WHERE NOT x.mine AND x.in_window AND x.active)
+    INTO s, i, c, k, v, active_days, bs, bi, bc, bk, bv, b_entity_days
     FROM ads.metrics_daily m
+    CROSS JOIN LATERAL (SELECT m.platform_id = p_campaign_id AS mine,
+                               m.day > p_as_of - p_days AS in_period,
+                               m.day > p_as_of - v_window AS in_window,
+                               (m.spend > 0 OR m.impressions > 0) AS active) x
    WHERE m.tenant_id = p_tenant AND m.platform = p_platform AND m.level = 'campaign'
-     AND m.platform_id = p_campaign_id AND m.day BETWEEN p_as_of - p_days + 1 AND p_as_of;
+     AND m.day BETWEEN p_as_of - greatest(p_days, v_window) + 1 AND p_as_of;
 
-  IF b.days_with_data > 0 THEN
-    bs := b.spend * b.days_with_data; bi := b.impressions * b.days_with_data; bc := b.clicks * b.days_with_data;
-    bk := b.conversions * b.days_with_data; bv := b.conversion_value * b.days_with_data;
-  END IF;
   b_aov := bv / nullif(bk, 0);
 
   -- Every rate as "events per exposure, more is better": ROAS counts value in
@@ -1093,21 +1192,21 @@ BEGIN
   RETURN QUERY
   WITH r(ord, metric_name, current_value, baseline_value, performance_rating) AS (
     VALUES
-      (1, 'ROAS', round(v / nullif(s, 0), 4), round(b.roas, 4), roas_r.rating),
-      (2, 'CPA', round(s / nullif(k, 0), 4), round(b.cpa, 4), cpa_r.rating),
-      (3, 'CPC', round(s / nullif(c, 0), 4), round(b.cpc, 4), cpc_r.rating),
-      (4, 'CPM', round(s * 1000 / nullif(i, 0), 4), round(b.cpm, 4), cpm_r.rating),
-      (5, 'CTR', round(c / nullif(i, 0), 6), round(b.ctr, 6), ctr_r.rating),
-      (6, 'Conversion rate', round(k / nullif(c, 0), 6), round(b.conversion_rate, 6), cvr_r.rating),
-      (7, 'Spend', round(s / nullif(active_days, 0), 2), round(b.avg_entity_spend, 2),
-         CASE WHEN active_days = 0 OR coalesce(b.avg_entity_spend, 0) <= 0 THEN 'Insufficient data'
-              WHEN s / active_days >= 1.25 * b.avg_entity_spend THEN 'Above average'
-              WHEN s / active_days <= 0.8 * b.avg_entity_spend THEN 'Below average'
+      (1, 'ROAS', round(v / nullif(s, 0), 4), round(bv / nullif(bs, 0), 4), roas_r.rating),
+      (2, 'CPA', round(s / nullif(k, 0), 4), round(bs / nullif(bk, 0), 4), cpa_r.rating),
+      (3, 'CPC', round(s / nullif(c, 0), 4), round(bs / nullif(bc, 0), 4), cpc_r.rating),
+      (4, 'CPM', round(s * 1000 / nullif(i, 0), 4), round(bs * 1000 / nullif(bi, 0), 4), cpm_r.rating),
+      (5, 'CTR', round(c / nullif(i, 0), 6), round(bc / nullif(bi, 0), 6), ctr_r.rating),
+      (6, 'Conversion rate', round(k / nullif(c, 0), 6), round(bk / nullif(bc, 0), 6), cvr_r.rating),
+      (7, 'Spend', round(s / nullif(active_days, 0), 2), round(bs / nullif(b_entity_days, 0), 2),
+         CASE WHEN active_days = 0 OR b_entity_days = 0 OR bs <= 0 THEN 'Insufficient data'
+              WHEN s / nullif(active_days, 0) >= 1.25 * bs / nullif(b_entity_days, 0) THEN 'Above average'
+              WHEN s / nullif(active_days, 0) <= 0.8 * bs / nullif(b_entity_days, 0) THEN 'Below average'
               ELSE 'Average' END),
-      (8, 'Conversions', round(k / nullif(active_days, 0), 2), round(b.avg_entity_conversions, 2),
-         CASE WHEN active_days = 0 OR coalesce(b.avg_entity_conversions, 0) <= 0 THEN 'Insufficient data'
-              WHEN k / active_days >= 1.25 * b.avg_entity_conversions THEN 'Above average'
-              WHEN k / active_days <= 0.8 * b.avg_entity_conversions THEN 'Below average'
+      (8, 'Conversions', round(k / nullif(active_days, 0), 2), round(bk / nullif(b_entity_days, 0), 2),
+         CASE WHEN active_days = 0 OR b_entity_days = 0 OR bk <= 0 THEN 'Insufficient data'
+              WHEN k / nullif(active_days, 0) >= 1.25 * bk / nullif(b_entity_days, 0) THEN 'Above average'
+              WHEN k / nullif(active_days, 0) <= 0.8 * bk / nullif(b_entity_days, 0) THEN 'Below average'
               ELSE 'Average' END)
   )
   SELECT r.metric_name, r.current_value, r.baseline_value, r.performance_rating,
@@ -1128,6 +1227,8 @@ RETURNS TABLE (metric_name text, current_value numeric, baseline_value numeric,
 LANGUAGE plpgsql VOLATILE
 AS $$
 #variable_conflict use_column
+DECLARE
+  v_entered boolean := ads_engine.enter_tenant(analyze_campaign_performance.tenant_id);
 BEGIN
   RETURN QUERY
   SELECT a.metric_name, a.current_value, a.baseline_value, a.performance_rating, a.recommendation, a.priority
@@ -1135,21 +1236,42 @@ BEGIN
                                                analyze_campaign_performance.campaign_id,
                                                analyze_campaign_performance.platform,
                                                analyze_campaign_performance.days,
-                                               CURRENT_DATE - 1) AS a;
+                                               ads_engine.tenant_yesterday(analyze_campaign_performance.tenant_id)) AS a;
+  PERFORM ads_engine.leave_tenant(v_entered);
 END
 $$;
 COMMENT ON FUNCTION ads.analyze_campaign_performance(uuid, text, text, integer) IS
-  'The campaign''s last `days` complete days against the platform''s campaign-level baseline of the matching window (1, 7, 14, 30, 90; computed when missing). '
+  'The campaign''s last `days` complete days (ending on the tenant''s yesterday in saas.tenants.timezone) against the rest of its platform: the other campaigns'' '
+  'totals over the baseline window of the period (1, 7, 14, 30, 90 days; leave-one-out, so the campaign is not compared with itself; the platform''s '
+  'ads.baselines row of that window is computed when missing). baseline_value is that reference''s rate. '
   'One row per metric: ROAS, CPA, CPC, CPM, CTR, Conversion rate (rates, ratios of sums; ctr and conversion rate as fractions), Spend and Conversions (daily average '
-  'on days with delivery vs the average entity-day, rated neutrally). Ratings know direction (higher ROAS good, higher CPA bad): Excellent / Good / Average / Poor / Critical '
+  'on days with delivery vs the other campaigns'' average entity-day, rated neutrally). Ratings know direction (higher ROAS good, higher CPA bad): Excellent / Good / Average / Poor / Critical '
   'when the difference is significant (Poisson score |z| >= 1.96), Average within noise, Insufficient data under 5 conversions (ROAS, CPA, conversion rate), 20 clicks '
-  '(CPC, CTR) or 1000 impressions (CPM) observed and expected. Also upserts the period into ads.campaign_performance with efficiency_score. '
-  'SECURITY INVOKER; refuses a tenant_id other than saas.tenant_id, and with no tenant set uses tenant_id for the call. Errors: NULL tenant, empty campaign_id, '
-  'unknown platform, days outside 1..366.';
+  '(CPC, CTR) or 1000 impressions (CPM) observed and expected, and for a campaign alone on its platform (nothing to compare with: baseline_value NULL). '
+  'Also upserts the period into ads.campaign_performance with efficiency_score. '
+  'SECURITY INVOKER; refuses a tenant_id other than saas.tenant_id, and with no tenant set (a superuser or aegis_owner member in psql) uses tenant_id for the call (the app role is refused). '
+  'Errors: NULL tenant, empty campaign_id, unknown platform, days outside 1..366.';
 
 -- ---------------------------------------------------------------------------
 -- 3. Recommendations
 -- ---------------------------------------------------------------------------
+-- The one place that expires recommendations (maintenance and, for the
+-- guide's standalone call, generate_recommendations).
+CREATE OR REPLACE FUNCTION ads_engine.expire_recommendations(p_tenant uuid) RETURNS integer
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+  v_n integer;
+BEGIN
+  UPDATE ads.optimization_recommendations o SET status = 'expired'
+   WHERE o.tenant_id = p_tenant AND o.status = 'pending' AND o.expires_at <= now();
+  GET DIAGNOSTICS v_n = ROW_COUNT;
+  RETURN v_n;
+END
+$$;
+COMMENT ON FUNCTION ads_engine.expire_recommendations(uuid) IS
+  'Marks the tenant''s pending recommendations past expires_at as expired; returns how many (no tenant check: called by checked functions).';
+
 -- Applies a pending budget recommendation to ads.budget_allocation, marks it
 -- applied and writes the audit row, all in the caller's transaction.
 CREATE OR REPLACE FUNCTION ads_engine.apply_budget_recommendation(
@@ -1183,6 +1305,19 @@ BEGIN
   IF NOT FOUND THEN
     RAISE EXCEPTION 'no budget allocation for campaign % on %', rec.entity_id, rec.platform USING ERRCODE = 'P0002';
   END IF;
+  -- A recommendation is advice about one budget at one time: past its expiry,
+  -- or once the budget moved away from the value it was computed from, it
+  -- would move real money on stale numbers. It is marked expired instead,
+  -- and nothing else changes.
+  IF rec.expires_at <= now() OR bud.daily_budget IS DISTINCT FROM rec.current_value THEN
+    UPDATE ads.optimization_recommendations o SET status = 'expired'
+     WHERE o.tenant_id = p_tenant AND o.id = rec.id;
+    RAISE NOTICE 'recommendation % not applied and marked expired: %', rec.id,
+      CASE WHEN rec.expires_at <= now() THEN format('it expired at %s', rec.expires_at)
+           ELSE format('the daily budget is now %s, not the %s it was computed from', bud.daily_budget, rec.current_value) END;
+    PERFORM ads_engine.leave_tenant(v_entered);
+    RETURN false;
+  END IF;
   UPDATE ads.budget_allocation ba
      SET daily_budget = rec.recommended_value, recommended_budget = rec.recommended_value, updated_at = now()
    WHERE ba.tenant_id = p_tenant AND ba.id = bud.id;
@@ -1202,7 +1337,9 @@ END
 $$;
 COMMENT ON FUNCTION ads_engine.apply_budget_recommendation(uuid, uuid, text, text) IS
   'Applies a pending budget_increase / budget_decrease: daily_budget := recommended value in ads.budget_allocation, the recommendation marked applied, '
-  'and a saas.audit_log row (before / after) in the same transaction. Returns false when the recommendation is no longer pending.';
+  'and a saas.audit_log row (before / after) in the same transaction. Returns false, changing no budget, when the recommendation is no longer pending; '
+  'also when it is stale (expires_at passed, or the budget''s daily_budget is no longer the current_value it was computed from): it is then marked expired '
+  '(with a NOTICE saying why).';
 
 CREATE OR REPLACE FUNCTION ads_engine.generate_recommendations(p_tenant uuid, p_as_of date)
 RETURNS integer
@@ -1217,8 +1354,7 @@ BEGIN
   PERFORM ads_engine.check_as_of(p_as_of);
 
   -- A pending recommendation past its expiry no longer blocks a fresh one.
-  UPDATE ads.optimization_recommendations o SET status = 'expired'
-   WHERE o.tenant_id = p_tenant AND o.status = 'pending' AND o.expires_at <= now();
+  PERFORM ads_engine.expire_recommendations(p_tenant);
 
   PERFORM ads_engine.ensure_baselines(p_tenant, NULL, 'campaign', 30, p_as_of);
 
@@ -1282,7 +1418,7 @@ BEGIN
       SELECT DISTINCT d.platform, d.entity_id
       FROM d JOIN e ON e.platform = d.platform AND e.entity_id = d.entity_id
       WHERE d.recent AND d.conversions = 0 AND d.spend > 0 AND e.kh > 0 AND e.sh > 0 AND e.daysh > 0
-        AND d.spend >= 0.5 * e.sh / e.daysh AND d.spend * e.kh / e.sh >= 5
+        AND d.spend >= 0.5 * e.sh / nullif(e.daysh, 0) AND d.spend * e.kh / nullif(e.sh, 0) >= 5
     ),
     plat AS (
       SELECT e.platform, sum(e.s7) AS ps7, sum(e.i7) AS pi7, sum(e.sh) AS psh, sum(e.ih) AS pih
@@ -1330,7 +1466,8 @@ BEGIN
     -- would have given >= 3 (P(0) < 5 %), or a CPA above pause_factor x the
     -- limit while conversions are significantly below those the limit implies.
     pause AS (
-      SELECT x.*, x.s7 / x.cpa_ref AS lambda_ref, ads_engine.poisson_z(x.k7, x.s7 / x.cpa_ref, x.cpa_ref_events) AS z
+      SELECT x.*, x.s7 / nullif(x.cpa_ref, 0) AS lambda_ref,
+             ads_engine.poisson_z(x.k7, x.s7 / nullif(x.cpa_ref, 0), x.cpa_ref_events) AS z
       FROM x WHERE x.cpa_ref > 0 AND x.s7 >= x.min_spend AND NOT x.tracking_suspect
     ),
     pause_hit AS (
@@ -1341,26 +1478,26 @@ BEGIN
     -- ROAS against target: value counted in order-value units (value / aov)
     -- is a pseudo count of conversions; lambda = those the target implies.
     roas AS (
-      SELECT x.*, x.s7 * x.roas_ref / x.aov_ref AS lambda_target,
-             ads_engine.poisson_z(x.v7 / x.aov_ref, x.s7 * x.roas_ref / x.aov_ref, x.roas_ref_events) AS z
+      SELECT x.*, x.s7 * x.roas_ref / nullif(x.aov_ref, 0) AS lambda_target,
+             ads_engine.poisson_z(x.v7 / nullif(x.aov_ref, 0), x.s7 * x.roas_ref / nullif(x.aov_ref, 0), x.roas_ref_events) AS z
       FROM x
       WHERE x.roas_ref > 0 AND x.aov_ref > 0 AND x.s7 >= x.min_spend AND x.budget_id IS NOT NULL AND NOT x.tracking_suspect
         AND NOT EXISTS (SELECT 1 FROM pause_hit ph WHERE ph.platform = x.platform AND ph.entity_id = x.entity_id)
     ),
     inc AS (
       SELECT ro.*, least(coalesce(ro.max_budget, 'Infinity'::numeric),
-                         round(ro.daily_budget * least(1.5, 1 + (ro.roas7 / ro.roas_ref - 1) / 2), 2)) AS new_budget
+                         round(ro.daily_budget * least(1.5, 1 + (ro.roas7 / nullif(ro.roas_ref, 0) - 1) / 2), 2)) AS new_budget
       FROM roas ro
       WHERE ro.roas7 >= 1.2 * ro.roas_ref AND ro.z >= 1.96 AND greatest(ro.k7, ro.lambda_target) >= 5 AND ro.capped_days >= 5
     ),
     decr AS (
       SELECT ro.*, greatest(coalesce(ro.min_budget, 0),
-                            round(least(ro.daily_budget, ro.spend_per_day) * greatest(0.5, ro.roas7 / ro.roas_ref), 2)) AS new_budget
+                            round(least(ro.daily_budget, ro.spend_per_day) * greatest(0.5, ro.roas7 / nullif(ro.roas_ref, 0)), 2)) AS new_budget
       FROM roas ro
       WHERE ro.roas7 <= 0.8 * ro.roas_ref AND ro.z <= -1.96 AND greatest(ro.k7, ro.lambda_target) >= 5
     ),
     bid AS (
-      SELECT x.*, ads_engine.poisson_z(x.c7, x.s7 / x.b_cpc, x.bc) AS z FROM x
+      SELECT x.*, ads_engine.poisson_z(x.c7, x.s7 / nullif(x.b_cpc, 0), x.bc) AS z FROM x
       WHERE x.b_cpc > 0 AND x.c7 >= 50 AND x.s7 >= x.min_spend AND x.cpc7 >= 1.5 * x.b_cpc
         -- expensive clicks matter when results cost too much; a campaign type with
         -- dear clicks but a good CPA is not a bid problem
@@ -1372,9 +1509,11 @@ BEGIN
     ),
     surge AS (
       SELECT x.*,
-             (x.cpm7 / x.cpm_h) AS cpm_ratio,
+             x.cpm7 / nullif(x.cpm_h, 0) AS cpm_ratio,
+             -- the rest of the platform's CPM, recent over history; 1 when it has no
+             -- history to compare with, 0 when its recent impressions cost nothing
              coalesce(((x.ps7 - x.s7) / nullif(x.pi7 - x.i7, 0)) / nullif((x.psh - x.sh) / nullif(x.pih - x.ih, 0), 0), 1) AS platform_cpm_ratio,
-             ads_engine.poisson_z(x.i7, x.s7 * 1000 / x.cpm_h, x.ih) AS z
+             ads_engine.poisson_z(x.i7, x.s7 * 1000 / nullif(x.cpm_h, 0), x.ih) AS z
       FROM x
       WHERE x.i7 >= 10000 AND x.ih >= 10000 AND x.daysh >= 7 AND x.cpm_h > 0 AND x.s7 >= x.min_spend
         AND x.cpm7 >= 1.3 * x.cpm_h
@@ -1395,15 +1534,15 @@ BEGIN
     ),
     timing AS (
       SELECT w.platform, w.entity_id,
-             sum((w.k - w.expected) ^ 2 / w.expected) AS chi2,
-             min(w.k / w.expected) AS worst_efficiency,
+             sum((w.k - w.expected) ^ 2 / nullif(w.expected, 0)) AS chi2,
+             min(w.k / nullif(w.expected, 0)) AS worst_efficiency,
              max(w.s_tot) AS s28, max(w.k_tot) AS k28,
-             sum(w.s) FILTER (WHERE w.k / w.expected <= 0.6) AS weak_spend,
-             sum(w.k) FILTER (WHERE w.k / w.expected <= 0.6) AS weak_conv,
-             sum(greatest(0, w.s - w.k * w.s_tot / w.k_tot)) FILTER (WHERE w.k / w.expected <= 0.6) AS weak_excess,
-             array_agg(w.dow ORDER BY w.dow) FILTER (WHERE w.k / w.expected <= 0.6) AS weak_days,
+             sum(w.s) FILTER (WHERE w.k / nullif(w.expected, 0) <= 0.6) AS weak_spend,
+             sum(w.k) FILTER (WHERE w.k / nullif(w.expected, 0) <= 0.6) AS weak_conv,
+             sum(greatest(0, w.s - w.k * w.s_tot / nullif(w.k_tot, 0))) FILTER (WHERE w.k / nullif(w.expected, 0) <= 0.6) AS weak_excess,
+             array_agg(w.dow ORDER BY w.dow) FILTER (WHERE w.k / nullif(w.expected, 0) <= 0.6) AS weak_days,
              jsonb_agg(jsonb_build_object('isodow', w.dow, 'spend', w.s, 'conversions', w.k,
-                                          'expected', round(w.expected, 2), 'efficiency', round(w.k / w.expected, 3))
+                                          'expected', round(w.expected, 2), 'efficiency', round(w.k / nullif(w.expected, 0), 3))
                        ORDER BY w.dow) AS by_weekday
       FROM wd_exp w
       WHERE w.n = 7 AND w.expected > 0
@@ -1435,7 +1574,7 @@ BEGIN
       SELECT i.platform, i.entity_id, i.name, 'budget_increase',
              format('Raise the daily budget of %s from %s to %s: ROAS %s is %s x the target %s (%s) and spend hit the budget on %s of the last 7 days',
                     coalesce(i.name, i.entity_id), i.daily_budget, i.new_budget, round(i.roas7, 2),
-                    round(i.roas7 / i.roas_ref, 2), round(i.roas_ref, 2), i.roas_ref_source, i.capped_days),
+                    round(i.roas7 / nullif(i.roas_ref, 0), 2), round(i.roas_ref, 2), i.roas_ref_source, i.capped_days),
              i.daily_budget, i.new_budget,
              jsonb_build_object('window', jsonb_build_object('from', p_as_of - 6, 'to', p_as_of), 'spend_7d', i.s7,
                                 'value_7d', i.v7, 'conversions_7d', i.k7, 'roas_7d', round(i.roas7, 4),
@@ -1451,7 +1590,7 @@ BEGIN
       SELECT dd.platform, dd.entity_id, dd.name, 'budget_decrease',
              format('Lower the daily budget of %s from %s to %s: ROAS %s is %s x the target %s (%s)',
                     coalesce(dd.name, dd.entity_id), dd.daily_budget, dd.new_budget, round(dd.roas7, 2),
-                    round(dd.roas7 / dd.roas_ref, 2), round(dd.roas_ref, 2), dd.roas_ref_source),
+                    round(dd.roas7 / nullif(dd.roas_ref, 0), 2), round(dd.roas_ref, 2), dd.roas_ref_source),
              dd.daily_budget, dd.new_budget,
              jsonb_build_object('window', jsonb_build_object('from', p_as_of - 6, 'to', p_as_of), 'spend_7d', dd.s7,
                                 'value_7d', dd.v7, 'conversions_7d', dd.k7, 'roas_7d', round(dd.roas7, 4),
@@ -1466,7 +1605,7 @@ BEGIN
       UNION ALL
       SELECT b.platform, b.entity_id, b.name, 'bid_adjustment',
              format('Lower bids on %s: CPC %s is %s x the platform''s 30-day CPC %s',
-                    coalesce(b.name, b.entity_id), round(b.cpc7, 2), round(b.cpc7 / b.b_cpc, 2), round(b.b_cpc, 2)),
+                    coalesce(b.name, b.entity_id), round(b.cpc7, 2), round(b.cpc7 / nullif(b.b_cpc, 0), 2), round(b.b_cpc, 2)),
              round(b.cpc7, 4), round(b.b_cpc, 4),
              jsonb_build_object('window', jsonb_build_object('from', p_as_of - 6, 'to', p_as_of), 'spend_7d', b.s7,
                                 'clicks_7d', b.c7, 'cpc_7d', round(b.cpc7, 4), 'baseline_cpc_30d', round(b.b_cpc, 4), 'z', b.z),
@@ -1481,7 +1620,7 @@ BEGIN
       SELECT f.platform, f.entity_id, f.name, 'creative',
              format('Refresh the creatives of %s: CTR fell to %s%% over the last 7 days from %s%% over the 21 days before (%s%%)',
                     coalesce(f.name, f.entity_id), round(f.ctr7 * 100, 2), round(f.ctr_h * 100, 2),
-                    round((f.ctr7 / f.ctr_h - 1) * 100, 1)),
+                    round((f.ctr7 / nullif(f.ctr_h, 0) - 1) * 100, 1)),
              round(f.ctr7, 6), round(f.ctr_h, 6),
              jsonb_build_object('recent', jsonb_build_object('from', p_as_of - 6, 'to', p_as_of, 'impressions', f.i7, 'clicks', f.c7),
                                 'history', jsonb_build_object('from', p_as_of - 27, 'to', p_as_of - 7, 'impressions', f.ih, 'clicks', f.ch),
@@ -1501,46 +1640,74 @@ BEGIN
              round((a.cpm7 - a.cpm_h) * a.i7 / 1000 * a.week_factor, 2), 'spend_saved_per_week',
              (a.cpm7 - a.cpm_h) * a.i7 / 1000 * a.week_factor,
              a.ps7, ads_engine.confidence(a.days7, 7, a.i7 / 1000), 7
-      FROM surge a WHERE a.cpm_ratio / a.platform_cpm_ratio >= 1.3 AND a.z <= -1.96
+      -- CPM up >= 30 % more than the rest of the platform moved (no division:
+      -- the rest of the platform may have had free impressions, a ratio of 0)
+      FROM surge a WHERE a.cpm_ratio >= 1.3 * a.platform_cpm_ratio AND a.z <= -1.96
       UNION ALL
       SELECT t.platform, t.entity_id, t.name, 'timing',
              format('Reduce delivery of %s on weekdays %s (ISO): they convert at %s x the campaign''s average per unit of spend (chi-square %s, 6 df)',
                     coalesce(t.name, t.entity_id), array_to_string(t.weak_days, ', '), round(t.worst_efficiency, 2), round(t.chi2, 1)),
-             round(t.weak_spend / nullif(t.weak_conv, 0), 4), round(t.s28 / t.k28, 4),
+             round(t.weak_spend / nullif(t.weak_conv, 0), 4), round(t.s28 / nullif(t.k28, 0), 4),
              jsonb_build_object('window', jsonb_build_object('from', p_as_of - 27, 'to', p_as_of), 'by_weekday', t.by_weekday,
                                 'chi_square', round(t.chi2, 3), 'degrees_of_freedom', 6, 'critical_value_1pct', 16.81,
-                                'weak_weekdays', to_jsonb(t.weak_days), 'cpa_28d', round(t.s28 / t.k28, 4)),
+                                'weak_weekdays', to_jsonb(t.weak_days), 'cpa_28d', round(t.s28 / nullif(t.k28, 0), 4)),
              round(t.weak_excess / 4, 2), 'spend_saved_per_week', t.weak_excess / 4,
              t.ps7, ads_engine.confidence(t.days28, 28, t.k28), 14
       FROM timing_hit t
+    ),
+    -- each candidate as it is stored
+    n AS (
+      SELECT c.platform, c.entity_id, c.name, c.type, c.description, c.current_value, c.recommended_value,
+             c.evidence || jsonb_build_object('money_per_week', round(c.money, 2), 'platform_spend_7d', c.ps7) AS evidence,
+             c.impact, c.unit,
+             (CASE WHEN c.money >= 0.20 * c.ps7 THEN 'critical'
+                   WHEN c.money >= 0.05 * c.ps7 THEN 'high'
+                   WHEN c.money >= 0.01 * c.ps7 THEN 'medium'
+                   ELSE 'low' END)::ads.priority_level AS priority,
+             c.confidence, now() + make_interval(days => c.expires_days) AS expires_at
+      FROM cand c
+    ),
+    -- Still pending for the same entity and type: refreshed with today's
+    -- numbers when they changed (and its expiry pushed back), so a buyer never
+    -- approves week-old figures. A refresh is not a new recommendation.
+    upd AS (
+      UPDATE ads.optimization_recommendations o SET
+        entity_name = n.name, description = n.description, current_value = n.current_value,
+        recommended_value = n.recommended_value, evidence = n.evidence, estimated_impact = n.impact,
+        impact_unit = n.unit, priority = n.priority, confidence_score = n.confidence, expires_at = n.expires_at
+      FROM n
+      WHERE o.tenant_id = p_tenant AND o.status = 'pending' AND o.recommendation_type = n.type
+        AND o.platform = n.platform AND o.level = 'campaign' AND o.entity_id = n.entity_id
+        AND (o.current_value, o.recommended_value, o.evidence, o.estimated_impact, o.priority, o.confidence_score)
+            IS DISTINCT FROM (n.current_value, n.recommended_value, n.evidence, n.impact, n.priority, n.confidence)
+      RETURNING o.id, o.recommendation_type, o.platform, o.entity_id, o.recommended_value, false AS is_new
     ),
     ins AS (
       INSERT INTO ads.optimization_recommendations AS o (
         tenant_id, platform, level, entity_id, entity_name, campaign_id, recommendation_type, description,
         current_value, recommended_value, evidence, estimated_impact, impact_unit, priority, confidence_score, expires_at)
-      SELECT p_tenant, c.platform, 'campaign', c.entity_id, c.name, c.entity_id, c.type, c.description,
-             c.current_value, c.recommended_value, c.evidence || jsonb_build_object('money_per_week', round(c.money, 2),
-                                                                                  'platform_spend_7d', c.ps7),
-             c.impact, c.unit,
-             (CASE WHEN c.money >= 0.20 * c.ps7 THEN 'critical'
-                   WHEN c.money >= 0.05 * c.ps7 THEN 'high'
-                   WHEN c.money >= 0.01 * c.ps7 THEN 'medium'
-                   ELSE 'low' END)::ads.priority_level,
-             c.confidence, now() + make_interval(days => c.expires_days)
-      FROM cand c
+      SELECT p_tenant, n.platform, 'campaign', n.entity_id, n.name, n.entity_id, n.type, n.description,
+             n.current_value, n.recommended_value, n.evidence, n.impact, n.unit, n.priority, n.confidence, n.expires_at
+      FROM n
       WHERE NOT EXISTS (
         SELECT 1 FROM ads.optimization_recommendations prev
-        WHERE prev.tenant_id = p_tenant AND prev.recommendation_type = c.type AND prev.platform = c.platform
-          AND prev.level = 'campaign' AND prev.entity_id = c.entity_id
-          AND ((prev.status = 'dismissed' AND coalesce(prev.dismissed_at, prev.created_at) > now() - interval '7 days')
-            OR (prev.status = 'applied' AND coalesce(prev.applied_at, prev.created_at) > now() - interval '7 days')))
+        WHERE prev.tenant_id = p_tenant AND prev.recommendation_type = n.type AND prev.platform = n.platform
+          AND prev.level = 'campaign' AND prev.entity_id = n.entity_id
+          AND (prev.status = 'pending'  -- refreshed above (same snapshot), not duplicated
+            -- cooldown: nothing for 7 days after a buyer dismissed, approved or applied one
+            OR (prev.status = 'dismissed' AND coalesce(prev.dismissed_at, prev.created_at) > now() - interval '7 days')
+            OR (prev.status IN ('approved', 'applied') AND coalesce(prev.applied_at, prev.created_at) > now() - interval '7 days')))
       ON CONFLICT (tenant_id, recommendation_type, platform, level, entity_id) WHERE status = 'pending' DO NOTHING
-      RETURNING o.id, o.recommendation_type, o.platform, o.entity_id, o.recommended_value
+      RETURNING o.id, o.recommendation_type, o.platform, o.entity_id, o.recommended_value, true AS is_new
     )
-    SELECT ins.id, ins.recommendation_type, ins.platform, ins.entity_id, ins.recommended_value, cfg.auto_apply
-    FROM ins JOIN cfg ON cfg.platform = ins.platform
+    SELECT x.id, x.recommendation_type, x.platform, x.entity_id, x.recommended_value, x.is_new, cfg.auto_apply
+    FROM (SELECT * FROM ins UNION ALL SELECT * FROM upd) x
+    JOIN cfg ON cfg.platform = x.platform
+    ORDER BY x.platform, x.entity_id, x.recommendation_type
   LOOP
-    v_n := v_n + 1;
+    IF r.is_new THEN
+      v_n := v_n + 1;
+    END IF;
     IF r.recommendation_type IN ('budget_increase', 'budget_decrease') THEN
       UPDATE ads.budget_allocation ba SET recommended_budget = r.recommended_value, updated_at = now()
        WHERE ba.tenant_id = p_tenant AND ba.platform = r.platform AND ba.campaign_id = r.entity_id;
@@ -1562,21 +1729,31 @@ RETURNS integer
 LANGUAGE plpgsql VOLATILE
 AS $$
 #variable_conflict use_column
+DECLARE
+  v_entered boolean := ads_engine.enter_tenant(generate_recommendations.tenant_id);
+  v_n integer;
 BEGIN
-  RETURN ads_engine.generate_recommendations(generate_recommendations.tenant_id, CURRENT_DATE - 1);
+  v_n := ads_engine.generate_recommendations(generate_recommendations.tenant_id,
+                                             ads_engine.tenant_yesterday(generate_recommendations.tenant_id));
+  PERFORM ads_engine.leave_tenant(v_entered);
+  RETURN v_n;
 END
 $$;
 COMMENT ON FUNCTION ads.generate_recommendations(uuid) IS
-  'Creates recommendations per campaign from the last 7 complete days, ads.platform_configs and the 30-day baselines; returns how many are new. '
+  'Creates recommendations per campaign from the last 7 complete days (ending on the tenant''s yesterday in saas.tenants.timezone), ads.platform_configs '
+  'and the 30-day baselines; returns how many are new. '
   'pause: no conversions after 3 x auto_pause_threshold x max_cpa of spend, or CPA > auto_pause_threshold x max_cpa with conversions significantly short (Poisson z <= -1.96); '
   'budget_increase: ROAS >= 1.2 x target, significant, spend >= 95 % of the daily budget on 5 of 7 days; budget_decrease: ROAS <= 0.8 x target, significant; '
   'bid_adjustment: CPC >= 1.5 x baseline while CPA is above its reference; creative: CTR down >= 25 % against the campaign''s own previous 21 days (fatigue); audience: CPM up >= 30 % more than the rest of the platform; '
   'timing: weekday conversion pattern (chi-square >= 16.81, 6 df) with a weekday at <= 0.6 x. max_cpa falls back to the budget''s target_cpa, then the 30-day baseline CPA; budget rules need a target_roas (budget_allocation, else platform_configs). '
   'Conversion-based rules skip a campaign with a recent day of spend without conversions where >= 5 were due (suspected tracking loss). '
   'Each stores entity, current / recommended values, evidence, estimated_impact with impact_unit, priority from the money per week against the platform''s weekly spend, '
-  'confidence_score from data volume, expires_at. One pending per entity and type; nothing for 7 days after one was dismissed or applied; nothing where recommendations_enabled is off. '
-  'With auto_apply_recommendations on, budget changes are applied to ads.budget_allocation at once, marked applied and audited. '
-  'SECURITY INVOKER; refuses a tenant_id other than saas.tenant_id, and with no tenant set uses tenant_id for the call.';
+  'confidence_score from data volume, expires_at. One pending per entity and type: a still-pending one whose numbers changed is refreshed in place (values, '
+  'evidence, impact, priority, confidence, a new expires_at) and is not counted as new. Pending ones past expires_at are marked expired first. '
+  'Nothing for 7 days after one was dismissed, approved or applied; nothing where recommendations_enabled is off. '
+  'With auto_apply_recommendations on, budget changes are applied to ads.budget_allocation at once, marked applied and audited '
+  '(ads_engine.apply_budget_recommendation, which refuses stale ones). '
+  'SECURITY INVOKER; refuses a tenant_id other than saas.tenant_id, and with no tenant set (a superuser or aegis_owner member in psql) uses tenant_id for the call (the app role is refused).';
 
 -- ---------------------------------------------------------------------------
 -- 4. Anomalies
@@ -1621,11 +1798,11 @@ BEGIN
   ),
   pidx AS (
     SELECT pd.platform, pd.dow,
-           CASE WHEN a.n >= 14 AND a.s > 0 THEN least(5, greatest(0.2, avg(pd.s) / a.s)) ELSE 1 END AS fs,
-           CASE WHEN a.n >= 14 AND a.i > 0 THEN least(5, greatest(0.2, avg(pd.i) / a.i)) ELSE 1 END AS fi,
-           CASE WHEN a.n >= 14 AND a.c > 0 THEN least(5, greatest(0.2, avg(pd.c) / a.c)) ELSE 1 END AS fc,
-           CASE WHEN a.n >= 14 AND a.k > 0 THEN least(5, greatest(0.2, avg(pd.k) / a.k)) ELSE 1 END AS fk,
-           CASE WHEN a.n >= 14 AND a.v > 0 THEN least(5, greatest(0.2, avg(pd.v) / a.v)) ELSE 1 END AS fv
+           CASE WHEN a.n >= 14 AND a.s > 0 THEN least(5, greatest(0.2, avg(pd.s) / nullif(a.s, 0))) ELSE 1 END AS fs,
+           CASE WHEN a.n >= 14 AND a.i > 0 THEN least(5, greatest(0.2, avg(pd.i) / nullif(a.i, 0))) ELSE 1 END AS fi,
+           CASE WHEN a.n >= 14 AND a.c > 0 THEN least(5, greatest(0.2, avg(pd.c) / nullif(a.c, 0))) ELSE 1 END AS fc,
+           CASE WHEN a.n >= 14 AND a.k > 0 THEN least(5, greatest(0.2, avg(pd.k) / nullif(a.k, 0))) ELSE 1 END AS fk,
+           CASE WHEN a.n >= 14 AND a.v > 0 THEN least(5, greatest(0.2, avg(pd.v) / nullif(a.v, 0))) ELSE 1 END AS fv
     FROM pday pd JOIN pall a ON a.platform = pd.platform
     GROUP BY pd.platform, pd.dow, a.n, a.s, a.i, a.c, a.k, a.v
   ),
@@ -1647,9 +1824,9 @@ BEGIN
   hsel AS (
     SELECT h.platform, h.entity_id, h.day,
            CASE WHEN mo.same_n >= 4 THEN 'same_weekday' ELSE 'weekday_adjusted' END AS method,
-           h.s * coalesce(ft.fs / fh.fs, 1) AS s, h.i * coalesce(ft.fi / fh.fi, 1) AS i,
-           h.c * coalesce(ft.fc / fh.fc, 1) AS c, h.k * coalesce(ft.fk / fh.fk, 1) AS k,
-           h.v * coalesce(ft.fv / fh.fv, 1) AS v
+           h.s * coalesce(ft.fs / nullif(fh.fs, 0), 1) AS s, h.i * coalesce(ft.fi / nullif(fh.fi, 0), 1) AS i,
+           h.c * coalesce(ft.fc / nullif(fh.fc, 0), 1) AS c, h.k * coalesce(ft.fk / nullif(fh.fk, 0), 1) AS k,
+           h.v * coalesce(ft.fv / nullif(fh.fv, 0), 1) AS v
     FROM hist h
     JOIN hmode mo ON mo.platform = h.platform AND mo.entity_id = h.entity_id
     LEFT JOIN pidx ft ON ft.platform = h.platform AND ft.dow = h.tdow
@@ -1691,16 +1868,25 @@ BEGIN
     SELECT t.platform, greatest(sum(t.s), max(a.s), 0.01) AS daily_spend
     FROM tgt t LEFT JOIN pall a ON a.platform = t.platform GROUP BY t.platform
   ),
-  -- Tracking loss: no conversions (or no value) on a day whose spend would
-  -- have bought at least 5 at the usual rate (P(0) < 1 %).
+  -- Tracking loss: no conversions on a day whose spend would have bought at
+  -- least 5 at the usual rate (P(0) < 1 %): scored as 0 events where
+  -- `expected` were due. Or conversions (>= 5) that all came without value
+  -- where value is usually tracked: scored as 0 valued conversions out of
+  -- the `expected` = t.k observed ones (not from a count of 0 conversions).
   tl AS (
     SELECT t.platform, t.entity_id, t.name, t.campaign_id, 'conversions'::text AS metric, 'tracking_loss'::text AS type,
-           su.m_k AS baseline, t.k AS actual, su.m_k * t.s / su.m_s AS expected, t.s AS money
+           su.m_k AS baseline, t.k AS actual, su.m_k * t.s / nullif(su.m_s, 0) AS expected, t.s AS money,
+           jsonb_build_object('method', 'expected_from_spend',
+                              'expected_conversions', round(su.m_k * t.s / nullif(su.m_s, 0), 2),
+                              'p_zero', round(exp(-(su.m_k * t.s / nullif(su.m_s, 0))), 6)) AS details
     FROM tgt t JOIN sup su ON su.platform = t.platform AND su.entity_id = t.entity_id
-    WHERE t.k = 0 AND t.s > 0 AND su.m_s > 0 AND su.m_k > 0 AND t.s >= 0.5 * su.m_s AND su.m_k * t.s / su.m_s >= 5
+    WHERE t.k = 0 AND t.s > 0 AND su.m_s > 0 AND su.m_k > 0 AND t.s >= 0.5 * su.m_s
+      AND su.m_k * t.s / nullif(su.m_s, 0) >= 5
     UNION ALL
     SELECT t.platform, t.entity_id, t.name, t.campaign_id, 'roas', 'tracking_loss',
-           su.m_v / su.m_s, 0, su.m_k * t.s / su.m_s, su.m_v * t.s / su.m_s
+           su.m_v / nullif(su.m_s, 0), 0, t.k, su.m_v * t.s / nullif(su.m_s, 0),
+           jsonb_build_object('method', 'conversions_without_value', 'conversions', t.k,
+                              'expected_value', round(su.m_v * t.s / nullif(su.m_s, 0), 2))
     FROM tgt t JOIN sup su ON su.platform = t.platform AND su.entity_id = t.entity_id
     WHERE t.v = 0 AND t.k >= 5 AND su.m_v > 0 AND su.m_s > 0 AND t.s > 0
   ),
@@ -1738,10 +1924,10 @@ BEGIN
     WHERE md.n >= 4 AND md.m > 0
   ),
   flagged AS (
-    SELECT sc.*, (sc.x - sc.m) / sc.scale AS z
+    SELECT sc.*, (sc.x - sc.m) / nullif(sc.scale, 0) AS z
     FROM sc
     WHERE sc.enough AND sc.scale > 0
-      AND abs(sc.x - sc.m) / sc.scale >= sc.thr
+      AND abs(sc.x - sc.m) / nullif(sc.scale, 0) >= sc.thr
       AND abs(sc.x - sc.m) >= 0.2 * sc.m
       -- a tracking loss explains the conversion metrics of that day
       AND NOT EXISTS (SELECT 1 FROM tl WHERE tl.platform = sc.platform AND tl.entity_id = sc.entity_id
@@ -1767,9 +1953,7 @@ BEGIN
     FROM flagged f
     UNION ALL
     SELECT tl.platform, tl.entity_id, tl.name, tl.campaign_id, tl.metric, tl.type, tl.baseline, tl.actual,
-           ads_engine.poisson_z(0, tl.expected), cfg.thr, tl.money, false,
-           jsonb_build_object('method', 'expected_from_spend', 'expected_conversions', round(tl.expected, 2),
-                              'p_zero', round(exp(-tl.expected), 6))
+           ads_engine.poisson_z(0, tl.expected), cfg.thr, tl.money, false, tl.details
     FROM tl JOIN cfg ON cfg.platform = tl.platform
   ),
   graded AS (
@@ -1813,18 +1997,24 @@ RETURNS integer
 LANGUAGE plpgsql VOLATILE
 AS $$
 #variable_conflict use_column
+DECLARE
+  v_entered boolean := ads_engine.enter_tenant(detect_anomalies.tenant_id);
+  v_n integer;
 BEGIN
-  RETURN ads_engine.detect_anomalies(detect_anomalies.tenant_id, CURRENT_DATE - 1);
+  v_n := ads_engine.detect_anomalies(detect_anomalies.tenant_id, ads_engine.tenant_yesterday(detect_anomalies.tenant_id));
+  PERFORM ads_engine.leave_tenant(v_entered);
+  RETURN v_n;
 END
 $$;
 COMMENT ON FUNCTION ads.detect_anomalies(uuid) IS
-  'Checks yesterday (CURRENT_DATE - 1) of every campaign against its own history; returns how many anomalies are new. '
+  'Checks the tenant''s yesterday (in saas.tenants.timezone: ads_engine.tenant_yesterday) of every campaign against its own history; returns how many anomalies are new. '
   'Metrics spend, conversions, CPA, ROAS, CTR, CPC. History: the same weekday over the last 8 weeks (>= 4 points), else the last 28 days scaled by the platform''s weekday profile. '
   'Robust score z = (actual - median) / max(1.4826 MAD, 5 % of the median, Poisson noise of the counts behind the metric); an anomaly when |z| >= anomaly_sensitivity '
-  'and the change is >= 20 %, with minimum volumes (spend >= min_spend_for_decision / 7 a day, 5 conversions, 20 clicks). Zero conversions (or value) where spend would '
-  'have bought >= 5 is a tracking_loss. Severity from |z| and the money at stake against the platform''s daily spend (favourable moves rank lower). '
-  'One row per entity, metric and day; nothing where anomaly_detection_enabled is off. SECURITY INVOKER; refuses a tenant_id other than saas.tenant_id, '
-  'and with no tenant set uses tenant_id for the call.';
+  'and the change is >= 20 %, with minimum volumes (spend >= min_spend_for_decision / 7 a day, 5 conversions, 20 clicks). Zero conversions where spend would '
+  'have bought >= 5 is a tracking_loss on conversions (score: Poisson z of 0 where that many were expected); >= 5 conversions all without value is a '
+  'tracking_loss on roas (score: Poisson z of 0 valued conversions out of those observed). Severity from |z| and the money at stake against the platform''s '
+  'daily spend (favourable moves rank lower). One row per entity, metric and day; nothing where anomaly_detection_enabled is off. SECURITY INVOKER; refuses a '
+  'tenant_id other than saas.tenant_id, and with no tenant set (a superuser or aegis_owner member in psql) uses tenant_id for the call (the app role is refused).';
 
 -- ---------------------------------------------------------------------------
 -- Maintenance and the daily loop
@@ -1839,56 +2029,63 @@ DECLARE
   v_deleted integer;
   v_completed integer;
 BEGIN
-  UPDATE ads.optimization_recommendations o SET status = 'expired'
-   WHERE o.tenant_id = p_tenant AND o.status = 'pending' AND o.expires_at <= now();
-  GET DIAGNOSTICS v_expired = ROW_COUNT;
+  v_expired := ads_engine.expire_recommendations(p_tenant);
   DELETE FROM ads.anomalies an
    WHERE an.tenant_id = p_tenant AND an.status = 'resolved' AND an.resolved_at < now() - interval '30 days';
   GET DIAGNOSTICS v_deleted = ROW_COUNT;
+  -- "past end_date" in the tenant's calendar: its today is its yesterday + 1
   UPDATE ads.ab_tests t SET status = 'completed', updated_at = now()
-   WHERE t.tenant_id = p_tenant AND t.status = 'running' AND t.end_date < CURRENT_DATE;
+   WHERE t.tenant_id = p_tenant AND t.status = 'running' AND t.end_date <= ads_engine.tenant_yesterday(p_tenant);
   GET DIAGNOSTICS v_completed = ROW_COUNT;
   PERFORM ads_engine.leave_tenant(v_entered);
   RETURN jsonb_build_object('recommendations_expired', v_expired, 'anomalies_deleted', v_deleted, 'ab_tests_completed', v_completed);
 END
 $$;
 COMMENT ON FUNCTION ads_engine.run_maintenance(uuid) IS
-  'The guide''s maintenance for one tenant: expires pending recommendations past expires_at, deletes resolved anomalies older than 30 days, '
-  'completes running A/B tests past end_date. Returns the counts.';
+  'The guide''s maintenance for one tenant: expires pending recommendations past expires_at (ads_engine.expire_recommendations), deletes resolved anomalies '
+  'older than 30 days, completes running A/B tests whose end_date is before the tenant''s today (saas.tenants.timezone). Returns the counts.';
 
 CREATE OR REPLACE FUNCTION ads_engine.run_daily_loop(
-  p_tenant uuid, p_as_of date DEFAULT CURRENT_DATE - 1, p_trigger text DEFAULT 'manual')
+  p_tenant uuid, p_as_of date DEFAULT NULL, p_trigger text DEFAULT 'manual')
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
   v_entered boolean := ads_engine.enter_tenant(p_tenant);
+  v_as_of date := coalesce(p_as_of, ads_engine.tenant_yesterday(p_tenant));
   v_summary jsonb;
 BEGIN
-  PERFORM ads_engine.check_as_of(p_as_of);
   IF p_trigger IS NULL OR p_trigger NOT IN ('schedule', 'manual', 'cli') THEN
     RAISE EXCEPTION 'trigger must be schedule, manual or cli (got %)', coalesce(p_trigger, 'NULL') USING ERRCODE = '22023';
   END IF;
   -- One loop per tenant at a time (scheduler, UI and command line may overlap).
   PERFORM pg_advisory_xact_lock(hashtext('aegis.optimizer'), hashtext(p_tenant::text));
 
-  v_summary := jsonb_build_object(
-    'as_of', p_as_of,
-    'baselines', ads_engine.compute_baselines(p_tenant, p_as_of),
-    'campaigns_analyzed', ads_engine.record_campaign_performance(p_tenant, 7, p_as_of),
-    'recommendations', ads_engine.generate_recommendations(p_tenant, p_as_of),
-    'anomalies', ads_engine.detect_anomalies(p_tenant, p_as_of));
-  v_summary := v_summary || ads_engine.run_maintenance(p_tenant);
+  -- Maintenance first: expired recommendations are counted here (and no
+  -- longer block fresh ones).
+  v_summary := ads_engine.run_maintenance(p_tenant);
+  v_summary := v_summary || jsonb_build_object(
+    'as_of', v_as_of,
+    -- whether the day's metrics had arrived (the scheduler runs a day again
+    -- when they arrive after a run without them: ads_engine.tenants_due)
+    'data_arrived', EXISTS (SELECT 1 FROM ads.metrics_daily m WHERE m.tenant_id = p_tenant AND m.day >= v_as_of));
+  -- one step after the other, in this order
+  v_summary := v_summary || jsonb_build_object('baselines', ads_engine.compute_baselines(p_tenant, v_as_of));
+  v_summary := v_summary || jsonb_build_object('campaigns_analyzed', ads_engine.record_campaign_performance(p_tenant, 7, v_as_of));
+  v_summary := v_summary || jsonb_build_object('recommendations', ads_engine.generate_recommendations(p_tenant, v_as_of));
+  v_summary := v_summary || jsonb_build_object('anomalies', ads_engine.detect_anomalies(p_tenant, v_as_of));
 
   INSERT INTO ads_engine.optimizer_runs (tenant_id, trigger, as_of, status, summary, requested_by, finished_at)
-  VALUES (p_tenant, p_trigger, p_as_of, 'success', v_summary, saas.current_user_id(), clock_timestamp());
+  VALUES (p_tenant, p_trigger, v_as_of, 'success', v_summary, saas.current_user_id(), clock_timestamp());
   PERFORM ads_engine.leave_tenant(v_entered);
   RETURN v_summary;
 END
 $$;
 COMMENT ON FUNCTION ads_engine.run_daily_loop(uuid, date, text) IS
-  'The daily loop for one tenant in the caller''s transaction: every baseline window, the 7-day campaign_performance of every campaign, recommendations, '
-  'anomalies for p_as_of, maintenance; logs a success row in ads_engine.optimizer_runs and returns the counts. Serialised per tenant by an advisory lock.';
+  'The daily loop for one tenant in the caller''s transaction, for the day p_as_of (NULL or omitted: the tenant''s yesterday in saas.tenants.timezone, '
+  'ads_engine.tenant_yesterday): maintenance, every baseline window, the 7-day campaign_performance of every campaign, recommendations, anomalies; '
+  'logs a success row in ads_engine.optimizer_runs and returns the counts, with as_of and data_arrived (whether metrics for as_of or later were loaded). '
+  'Serialised per tenant by an advisory lock.';
 
 CREATE OR REPLACE FUNCTION ads_engine.record_run_failure(
   p_tenant uuid, p_as_of date, p_trigger text, p_error text)
@@ -1899,7 +2096,8 @@ DECLARE
   v_entered boolean := ads_engine.enter_tenant(p_tenant);
 BEGIN
   INSERT INTO ads_engine.optimizer_runs (tenant_id, trigger, as_of, status, error, requested_by, finished_at)
-  VALUES (p_tenant, p_trigger, coalesce(p_as_of, CURRENT_DATE - 1), 'error', left(p_error, 2000), saas.current_user_id(), clock_timestamp());
+  VALUES (p_tenant, p_trigger, coalesce(p_as_of, ads_engine.tenant_yesterday(p_tenant)), 'error', left(p_error, 2000),
+          saas.current_user_id(), clock_timestamp());
   PERFORM ads_engine.leave_tenant(v_entered);
 END
 $$;
@@ -1908,10 +2106,21 @@ COMMENT ON FUNCTION ads_engine.record_run_failure(uuid, date, text, text) IS
 
 -- The scheduler's view of every tenant: which are due now. SECURITY DEFINER
 -- (owned by aegis_owner) so it can read across tenants; it returns ids and
--- schedules only, and refuses to run inside a tenant transaction, so a web
--- request (always tenant-scoped) cannot use it to enumerate tenants.
-CREATE OR REPLACE FUNCTION ads_engine.tenants_due(p_now timestamptz DEFAULT now(), p_all boolean DEFAULT false)
-RETURNS TABLE (tenant_id uuid, frequency text, last_run_at timestamptz, due boolean)
+-- schedules only, refuses to run inside a tenant transaction, and only the
+-- owner (and its members: the worker, the command line) may execute it: the
+-- app role cannot list tenants (see the grants below).
+--
+-- A daily run is for the tenant's yesterday (its own time zone) and waits
+-- for that day's data: a tenant is due once metrics for its yesterday (or
+-- later) are loaded, or, when they are late, once the grace period after
+-- its local midnight has passed (p_grace, default 12 hours: noon). A run
+-- made without data records data_arrived = false in its summary; when the
+-- data then arrives, the day is due again, so a late load is still checked
+-- for anomalies instead of being skipped for good.
+DROP FUNCTION IF EXISTS ads_engine.tenants_due(timestamptz, boolean);
+CREATE OR REPLACE FUNCTION ads_engine.tenants_due(
+  p_now timestamptz DEFAULT now(), p_all boolean DEFAULT false, p_grace interval DEFAULT interval '12 hours')
+RETURNS TABLE (tenant_id uuid, frequency text, last_run_at timestamptz, due boolean, as_of date, data_arrived boolean)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -1924,47 +2133,73 @@ BEGIN
   IF p_now IS NULL THEN
     RAISE EXCEPTION 'p_now must not be NULL' USING ERRCODE = '22004';
   END IF;
+  IF p_grace IS NULL OR p_grace < interval '0' OR p_grace > interval '24 hours' THEN
+    RAISE EXCEPTION 'p_grace must be between 0 and 24 hours (got %)', coalesce(p_grace::text, 'NULL') USING ERRCODE = '22023';
+  END IF;
   PERFORM pg_catalog.set_config('ads_engine.scope', 'all_tenants', true);
   RETURN QUERY
-  WITH f AS (
-    SELECT t.id,
+  WITH t AS (
+    SELECT t.id, ads_engine.local_yesterday(t.timezone, p_now) AS as_of,
+           p_now AT TIME ZONE ads_engine.valid_timezone(t.timezone) AS local_now
+    FROM saas.tenants t
+  ),
+  f AS (
+    SELECT t.id, t.as_of,
+           t.local_now - date_trunc('day', t.local_now) >= p_grace AS grace_passed,
            coalesce((SELECT (ARRAY['hourly', 'daily', 'weekly', 'manual'])[min(array_position(ARRAY['hourly', 'daily', 'weekly', 'manual'], pc.optimization_frequency))]
                      FROM ads.platform_configs pc WHERE pc.tenant_id = t.id), 'daily') AS frequency,
            (SELECT max(o.started_at) FROM ads_engine.optimizer_runs o WHERE o.tenant_id = t.id) AS last_run,
            (SELECT max(o.started_at) FROM ads_engine.optimizer_runs o WHERE o.tenant_id = t.id AND o.status = 'success') AS last_success,
-           (SELECT max(o.as_of) FROM ads_engine.optimizer_runs o WHERE o.tenant_id = t.id AND o.status = 'success') AS last_success_as_of
-    FROM saas.tenants t
+           -- successful runs for the tenant's yesterday (or later): any, and any made with its data
+           -- (runs logged before data_arrived existed count as made with data)
+           (SELECT bool_or(true) FROM ads_engine.optimizer_runs o
+             WHERE o.tenant_id = t.id AND o.status = 'success' AND o.as_of >= t.as_of) AS done,
+           (SELECT bool_or(coalesce((o.summary ->> 'data_arrived')::boolean, true)) FROM ads_engine.optimizer_runs o
+             WHERE o.tenant_id = t.id AND o.status = 'success' AND o.as_of >= t.as_of) AS done_with_data,
+           coalesce((SELECT max(m.day) FROM ads.metrics_daily m WHERE m.tenant_id = t.id) >= t.as_of, false) AS data_ready
+    FROM t
   ),
   g AS (
     SELECT f.*,
            -- an attempt in the last 55 minutes (success or failure) waits for the next hour
            (f.last_run IS NULL OR f.last_run <= p_now - interval '55 minutes') AND CASE f.frequency
              WHEN 'hourly' THEN true
-             WHEN 'daily' THEN f.last_success_as_of IS NULL OR f.last_success_as_of < (p_now::date - 1)
-             WHEN 'weekly' THEN f.last_success IS NULL OR f.last_success <= p_now - interval '7 days' + interval '5 minutes'
+             WHEN 'daily' THEN (f.data_ready OR f.grace_passed)
+                               AND (f.done IS NULL OR (f.data_ready AND NOT coalesce(f.done_with_data, false)))
+             WHEN 'weekly' THEN (f.data_ready OR f.grace_passed)
+                                AND (f.last_success IS NULL OR f.last_success <= p_now - interval '7 days' + interval '5 minutes')
              ELSE false
            END AS is_due
     FROM f
   )
-  SELECT g.id, g.frequency, g.last_run, g.is_due
+  SELECT g.id, g.frequency, g.last_run, g.is_due, g.as_of, g.data_ready
   FROM g
   WHERE p_all OR g.is_due
   ORDER BY g.id;
   PERFORM pg_catalog.set_config('ads_engine.scope', '', true);
 END
 $$;
-COMMENT ON FUNCTION ads_engine.tenants_due(timestamptz, boolean) IS
-  'Tenants whose optimisation loop is due at p_now (every tenant with p_all): the most frequent optimization_frequency of its platform_configs (daily without any), '
-  'hourly: every hour; daily: until yesterday has been processed successfully; weekly: 7 days after the last success; manual: never. '
-  'SECURITY DEFINER with a fixed search_path; returns ids only and refuses to run while a tenant is set.';
+COMMENT ON FUNCTION ads_engine.tenants_due(timestamptz, boolean, interval) IS
+  'Tenants whose optimisation loop is due at p_now (every tenant with p_all), with the day to run (as_of: the tenant''s yesterday in saas.tenants.timezone) '
+  'and whether metrics for that day have arrived (data_arrived). Frequency: the most frequent optimization_frequency of its platform_configs (daily without any). '
+  'hourly: every hour; daily: once metrics for its yesterday are loaded, or once p_grace (default 12 hours) has passed since its local midnight, until a run '
+  'for that day succeeded, and again when the data arrives after a run that had none (summary data_arrived = false); weekly: 7 days after the last success, '
+  'with the same wait for data; manual: never. An attempt in the last 55 minutes (success or failure) waits. '
+  'SECURITY DEFINER with a fixed search_path; returns ids only, refuses to run while a tenant is set, and is executable by the owner (and its members) only, '
+  'not by the app role.';
 
 -- ---------------------------------------------------------------------------
--- Grants: the app role runs everything (RLS applies: all but tenants_due are
--- SECURITY INVOKER). The definer function is not for PUBLIC.
+-- Grants: the app role runs everything but tenants_due (RLS applies: all the
+-- others are SECURITY INVOKER). The definer function lists every tenant: it
+-- is for the owner and its members only (the scheduler and the command line
+-- connect as the owner to call it), so it is revoked from PUBLIC and, after
+-- the bulk grant, from the app role.
 -- ---------------------------------------------------------------------------
-REVOKE ALL ON FUNCTION ads_engine.tenants_due(timestamptz, boolean) FROM PUBLIC;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ads TO aegis_app;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ads_engine TO aegis_app;
+REVOKE ALL ON FUNCTION ads_engine.tenants_due(timestamptz, boolean, interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ads_engine.tenants_due(timestamptz, boolean, interval) FROM aegis_app;
+GRANT EXECUTE ON FUNCTION ads_engine.tenants_due(timestamptz, boolean, interval) TO aegis_owner;
 
 COMMENT ON FUNCTION ads_engine.tg_metrics_daily_defaults() IS
   'Trigger on ads.metrics_daily: a campaign row is its own campaign (campaign_id, campaign_name default to platform_id, entity_name); stamps updated_at.';

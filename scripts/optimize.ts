@@ -1,8 +1,12 @@
 // npm run optimize [-- --tenant <uuid>] [--as-of YYYY-MM-DD]: the daily loop
 // from the command line, for every tenant or one, printing what it did per
 // tenant. Exits 1 when any tenant failed (the others still ran).
-import { createDb, isUuid } from '../lib/db/pool';
-import { formatResult, runAllTenants } from '../lib/engine/loop';
+// Each tenant's loop runs as the app role (row-level security applies); the
+// list of every tenant is read over the owner's connection, as the app role
+// may not enumerate tenants. Without --as-of each tenant gets its own
+// yesterday (its time zone).
+import { createDb, isUuid, type DbHandle } from '../lib/db/pool';
+import { formatResult, LIST_NEEDS_OWNER, runAllTenants } from '../lib/engine/loop';
 import { openTarget, prepare } from './db';
 
 interface Args {
@@ -29,6 +33,7 @@ function parseArgs(argv: string[]): Args {
       args.asOf = d;
     } else if (a === '--help' || a === '-h') {
       console.log('usage: npm run optimize [-- --tenant <uuid> ...] [--as-of YYYY-MM-DD]');
+      console.log('Every tenant (no --tenant) needs DATABASE_OWNER_URL besides DATABASE_URL: only the owner may list tenants.');
       process.exit(0);
     } else {
       throw new Error(`unknown argument ${a} (try --help)`);
@@ -40,13 +45,22 @@ function parseArgs(argv: string[]): Args {
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   const target = await openTarget();
+  if (!target.ownerUrl && args.tenants.length === 0) {
+    await target.stop();
+    throw new Error(`${LIST_NEEDS_OWNER} (e.g. npm run optimize -- --tenant <uuid>)`);
+  }
   const { db } = createDb(target.appUrl, { max: 2 });
+  let owner: DbHandle | undefined;
   try {
     // With only the app role's URL (DATABASE_URL without DATABASE_OWNER_URL) the schema is taken as deployed.
-    if (target.ownerUrl) await prepare(target, () => undefined);
+    if (target.ownerUrl) {
+      await prepare(target, () => undefined);
+      if (args.tenants.length === 0) owner = createDb(target.ownerUrl, { max: 1 });
+    }
     const results = await runAllTenants(db, {
       trigger: 'cli',
       tenantIds: args.tenants,
+      listDb: owner?.db,
       asOf: args.asOf,
       onResult: (r) => console.log(formatResult(r)),
     });
@@ -55,6 +69,7 @@ async function main(): Promise<number> {
     return failed ? 1 : 0;
   } finally {
     await db.destroy();
+    await owner?.db.destroy();
     await target.stop();
   }
 }

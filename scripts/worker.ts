@@ -1,51 +1,72 @@
 // npm run worker: the scheduled optimiser on graphile-worker (its queue lives
 // in PostgreSQL, schema graphile_worker: no other infrastructure). Every hour
 // a cron job asks ads_engine.tenants_due which tenants are due (per their
-// optimization_frequency) and queues one job per tenant; job keys collapse
-// duplicates, so several workers can run side by side.
+// optimization_frequency, their time zone and whether yesterday's metrics
+// have arrived) and queues one job per tenant for the day it is due for; job
+// keys collapse duplicates, so several workers can run side by side.
+//
+// AEGIS_OPTIMIZER_GRACE_HOURS (0..24, default 12): hours after a tenant's
+// local midnight after which its daily run goes ahead without yesterday's
+// metrics (it runs again for that day when they arrive).
 import { run, type Task, type TaskList } from 'graphile-worker';
 import { createDb, isUuid } from '../lib/db/pool';
 import { formatResult, listTenants, runDailyLoop } from '../lib/engine/loop';
 import { openTarget, prepare, requireOwner } from './db';
 
+const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
+
+function graceHours(): number {
+  const raw = process.env.AEGIS_OPTIMIZER_GRACE_HOURS;
+  if (raw === undefined || raw === '') return 12;
+  const h = Number(raw);
+  if (!Number.isFinite(h) || h < 0 || h > 24) throw new Error(`AEGIS_OPTIMIZER_GRACE_HOURS must be a number of hours between 0 and 24 (got "${raw}")`);
+  return h;
+}
+
 async function main(): Promise<void> {
+  const grace = graceHours();
   const target = await openTarget();
   await prepare(target, (l) => console.log(`[worker] ${l}`));
-  // Tenant work runs as the app role (row-level security applies); the queue
-  // needs to create its own schema, so it uses the owner connection.
-  const { db } = createDb(target.appUrl, { max: 4 });
+  const ownerUrl = requireOwner(target);
+  // Tenant work runs as the app role (row-level security applies). Listing
+  // the tenants (ads_engine.tenants_due) and the queue, which creates its own
+  // schema, use the owner connection.
+  const app = createDb(target.appUrl, { max: 4 });
+  const owner = createDb(ownerUrl, { max: 1 });
 
   const tick: Task = async (_payload, helpers) => {
-    const due = await listTenants(db, { now: new Date() });
+    const due = await listTenants(owner.db, { now: new Date(), graceHours: grace });
     for (const t of due) {
-      await helpers.addJob('optimize_tenant', { tenantId: t.tenantId }, { jobKey: `optimize:${t.tenantId}`, maxAttempts: 3 });
+      await helpers.addJob('optimize_tenant', { tenantId: t.tenantId, asOf: t.asOf }, { jobKey: `optimize:${t.tenantId}`, maxAttempts: 3 });
     }
     helpers.logger.info(`${due.length} tenant(s) due`);
   };
 
   const optimizeTenant: Task = async (payload, helpers) => {
-    const tenantId = (payload as { tenantId?: unknown } | null)?.tenantId;
-    if (!isUuid(tenantId)) throw new Error('optimize_tenant: payload.tenantId must be a uuid');
+    const p = (payload ?? {}) as { tenantId?: unknown; asOf?: unknown };
+    if (!isUuid(p.tenantId)) throw new Error('optimize_tenant: payload.tenantId must be a uuid');
+    const asOf = typeof p.asOf === 'string' && DAY_RE.test(p.asOf) ? p.asOf : undefined;
     const started = performance.now();
-    const summary = await runDailyLoop(db, tenantId, { trigger: 'schedule' });
-    helpers.logger.info(formatResult({ tenantId, ok: true, summary, ms: Math.round(performance.now() - started) }));
+    const summary = await runDailyLoop(app.db, p.tenantId, { trigger: 'schedule', asOf });
+    helpers.logger.info(formatResult({ tenantId: p.tenantId, ok: true, summary, ms: Math.round(performance.now() - started) }));
   };
 
   const taskList: TaskList = { optimizer_tick: tick, optimize_tenant: optimizeTenant };
   const runner = await run({
-    connectionString: requireOwner(target),
+    connectionString: ownerUrl,
     concurrency: 2,
     taskList,
     // Hourly; tenants_due decides who is due. ?fill=1h runs a missed tick after a restart.
     crontab: '0 * * * * optimizer_tick ?fill=1h&max=1\n',
   });
-  console.log('[worker] running: optimizer_tick every hour. Ctrl-C to stop.');
+  console.log(`[worker] running: optimizer_tick every hour (grace ${grace} h after local midnight). Ctrl-C to stop.`);
   // Check at start too, so a fresh worker does not wait up to an hour.
   await runner.addJob('optimizer_tick', {}, { jobKey: 'optimizer_tick:startup' });
   try {
     await runner.promise;
   } finally {
-    await db.destroy();
+    await app.db.destroy();
+    await owner.db.destroy();
     await target.stop();
   }
 }

@@ -1,7 +1,9 @@
 // The daily optimisation loop from TypeScript: one tenant per transaction
-// (withTenant), the work itself in ads_engine.run_daily_loop. Used by the
-// command line (scripts/optimize.ts), the scheduler (scripts/worker.ts) and
-// the UI (actions-core.ts). Not server-only: scripts import it too.
+// (withTenant, as the app role), the work itself in ads_engine.run_daily_loop.
+// Used by the command line (scripts/optimize.ts), the scheduler
+// (scripts/worker.ts) and the UI (run.ts). Listing tenants is the owner's
+// business: ads_engine.tenants_due is not executable by the app role, so
+// listTenants takes an owner connection. Not server-only: scripts import it too.
 import { sql } from 'kysely';
 import { isUuid, withTenant, type Db, type Tx } from '../db/pool';
 
@@ -9,7 +11,10 @@ export type LoopTrigger = 'schedule' | 'manual' | 'cli';
 
 /** What one run did, as returned by ads_engine.run_daily_loop. */
 export interface LoopSummary {
+  /** The day processed: the one asked for, else the tenant's yesterday in its time zone. */
   as_of: string;
+  /** Whether metrics for as_of (or later) had been loaded when the loop ran. */
+  data_arrived: boolean;
   baselines: number;
   campaigns_analyzed: number;
   recommendations: number;
@@ -20,7 +25,7 @@ export interface LoopSummary {
 }
 
 export interface LoopOptions {
-  /** Last complete day to process (YYYY-MM-DD); defaults to yesterday in the database. */
+  /** Last complete day to process (YYYY-MM-DD); defaults to the tenant's yesterday in its time zone (saas.tenants.timezone). */
   asOf?: string;
   trigger?: LoopTrigger;
   /** Signed-in user who asked for the run (UI), recorded in the run log. */
@@ -44,7 +49,7 @@ function checkOptions(opts: LoopOptions): void {
 export async function loopInTransaction(trx: Tx, tenantId: string, opts: LoopOptions = {}): Promise<LoopSummary> {
   checkOptions(opts);
   const r = await sql<{ summary: LoopSummary }>`
-    select ads_engine.run_daily_loop(${tenantId}::uuid, coalesce(${opts.asOf ?? null}::date, current_date - 1), ${opts.trigger ?? 'manual'}) as summary`.execute(trx);
+    select ads_engine.run_daily_loop(${tenantId}::uuid, ${opts.asOf ?? null}::date, ${opts.trigger ?? 'manual'}) as summary`.execute(trx);
   const summary = r.rows[0]?.summary;
   if (!summary) throw new Error('ads_engine.run_daily_loop returned nothing');
   return summary;
@@ -67,7 +72,7 @@ export async function runDailyLoop(db: Db, tenantId: string, opts: LoopOptions =
     await withTenant(
       tenantId,
       (trx) =>
-        sql`select ads_engine.record_run_failure(${tenantId}::uuid, coalesce(${asOf}::date, current_date - 1), ${trigger}, ${message})`.execute(
+        sql`select ads_engine.record_run_failure(${tenantId}::uuid, ${asOf}::date, ${trigger}, ${message})`.execute(
           trx,
         ),
       { userId: opts.userId ?? null },
@@ -82,51 +87,89 @@ export interface DueTenant {
   frequency: string;
   lastRunAt: Date | null;
   due: boolean;
+  /** The day a run now would process: the tenant's yesterday in its time zone (YYYY-MM-DD). */
+  asOf: string;
+  /** Whether metrics for asOf have been loaded. */
+  dataArrived: boolean;
+}
+
+export interface ListOptions {
+  /** Every tenant, due or not (the command line); otherwise the due ones (the scheduler). */
+  all?: boolean;
+  now?: Date;
+  /**
+   * Hours after the tenant's local midnight after which a daily run goes
+   * ahead although yesterday's metrics have not arrived (0..24; default 12).
+   */
+  graceHours?: number;
 }
 
 /**
- * Tenants whose loop is due now (per optimization_frequency), or every tenant
- * with all = true. Runs outside any tenant transaction, as the definer
+ * Tenants whose loop is due now (per optimization_frequency and the arrival
+ * of yesterday's data), or every tenant with all = true. ownerDb must connect
+ * as the owner (or a member of aegis_owner, or a superuser): the app role may
+ * not list tenants. Runs outside any tenant transaction, as the definer
  * function ads_engine.tenants_due requires.
  */
-export async function listTenants(db: Db, opts: { all?: boolean; now?: Date } = {}): Promise<DueTenant[]> {
+export async function listTenants(ownerDb: Db, opts: ListOptions = {}): Promise<DueTenant[]> {
   const now = opts.now ?? new Date();
-  const r = await sql<{ tenant_id: string; frequency: string; last_run_at: Date | null; due: boolean }>`
-    select tenant_id, frequency, last_run_at, due from ads_engine.tenants_due(${now.toISOString()}::timestamptz, ${opts.all ?? false})`.execute(db);
-  return r.rows.map((row) => ({ tenantId: row.tenant_id, frequency: row.frequency, lastRunAt: row.last_run_at, due: row.due }));
+  const grace = opts.graceHours ?? 12;
+  if (!Number.isFinite(grace) || grace < 0 || grace > 24) throw new Error('graceHours must be between 0 and 24');
+  const r = await sql<{ tenant_id: string; frequency: string; last_run_at: Date | null; due: boolean; as_of: string; data_arrived: boolean }>`
+    select tenant_id, frequency, last_run_at, due, as_of, data_arrived
+    from ads_engine.tenants_due(${now.toISOString()}::timestamptz, ${opts.all ?? false}, make_interval(secs => ${grace * 3600}))`.execute(ownerDb);
+  return r.rows.map((row) => ({
+    tenantId: row.tenant_id,
+    frequency: row.frequency,
+    lastRunAt: row.last_run_at,
+    due: row.due,
+    asOf: row.as_of,
+    dataArrived: row.data_arrived,
+  }));
 }
 
 export interface AllTenantsOptions extends LoopOptions {
   /** Only the tenants that are due (the scheduler); otherwise every tenant. */
   dueOnly?: boolean;
-  /** Restrict to these tenants (e.g. --tenant on the command line). */
+  /** Restrict to these tenants (e.g. --tenant on the command line); no listing then. */
   tenantIds?: string[];
+  /** The owner connection that lists the tenants (needed unless tenantIds is given). */
+  listDb?: Db;
   now?: Date;
+  graceHours?: number;
   /** Called after each tenant, in order: for progress output. */
   onResult?: (result: TenantRunResult) => void;
 }
 
+/** Why a run over every tenant cannot start: listing them needs the owner. */
+export const LIST_NEEDS_OWNER =
+  'listing tenants needs the owner connection (DATABASE_OWNER_URL): the app role may not enumerate tenants. Set it, or name the tenants.';
+
 /**
  * Runs the loop for every tenant (or the due ones), one after the other, each
- * in its own transaction. One tenant's failure is logged and reported in
- * the results; the others still run.
+ * in its own transaction as the app role (appDb). The list comes from the
+ * owner connection opts.listDb, unless opts.tenantIds names the tenants. One
+ * tenant's failure is logged and reported in the results; the others still run.
  */
-export async function runAllTenants(db: Db, opts: AllTenantsOptions = {}): Promise<TenantRunResult[]> {
+export async function runAllTenants(appDb: Db, opts: AllTenantsOptions = {}): Promise<TenantRunResult[]> {
   checkOptions(opts);
-  let ids: string[];
+  let work: { tenantId: string; asOf?: string }[];
   if (opts.tenantIds && opts.tenantIds.length > 0) {
     const bad = opts.tenantIds.filter((t) => !isUuid(t));
     if (bad.length) throw new Error(`not a tenant id: ${bad.join(', ')}`);
-    ids = opts.tenantIds;
+    work = opts.tenantIds.map((tenantId) => ({ tenantId, asOf: opts.asOf }));
   } else {
-    ids = (await listTenants(db, { all: !opts.dueOnly, now: opts.now })).filter((t) => t.due || !opts.dueOnly).map((t) => t.tenantId);
+    if (!opts.listDb) throw new Error(LIST_NEEDS_OWNER);
+    const listed = await listTenants(opts.listDb, { all: !opts.dueOnly, now: opts.now, graceHours: opts.graceHours });
+    // The day each tenant is due for, unless one was asked for.
+    work = listed.filter((t) => t.due || !opts.dueOnly).map((t) => ({ tenantId: t.tenantId, asOf: opts.asOf ?? (opts.dueOnly ? t.asOf : undefined) }));
   }
   const results: TenantRunResult[] = [];
-  for (const tenantId of ids) {
+  for (const { tenantId, asOf } of work) {
     const started = performance.now();
     let result: TenantRunResult;
     try {
-      const summary = await runDailyLoop(db, tenantId, opts);
+      const summary = await runDailyLoop(appDb, tenantId, { ...opts, asOf });
       result = { tenantId, ok: true, summary, ms: Math.round(performance.now() - started) };
     } catch (err) {
       result = { tenantId, ok: false, error: err instanceof Error ? err.message : String(err), ms: Math.round(performance.now() - started) };
@@ -142,7 +185,8 @@ export function formatResult(r: TenantRunResult): string {
   if (!r.ok) return `${r.tenantId}  FAILED  ${r.error}  (${r.ms} ms)`;
   const s = r.summary;
   return (
-    `${r.tenantId}  ok  as of ${s.as_of}: ${s.baselines} baselines, ${s.campaigns_analyzed} campaigns analysed, ` +
+    `${r.tenantId}  ok  as of ${s.as_of}${s.data_arrived === false ? ' (no metrics for that day yet)' : ''}: ` +
+    `${s.baselines} baselines, ${s.campaigns_analyzed} campaigns analysed, ` +
     `${s.recommendations} new recommendations, ${s.anomalies} new anomalies, ${s.recommendations_expired} expired, ` +
     `${s.anomalies_deleted} old anomalies deleted, ${s.ab_tests_completed} A/B tests completed  (${r.ms} ms)`
   );

@@ -15,7 +15,8 @@ export const runOptimizerHandler: ActionHandler<typeof runOptimizerSchema, LoopS
   return {
     message:
       `Optimiser ran for ${summary.as_of}: ${summary.recommendations} new recommendation(s), ` +
-      `${summary.anomalies} new anomaly(ies), ${summary.baselines} baselines updated.`,
+      `${summary.anomalies} new anomaly(ies), ${summary.baselines} baselines updated.` +
+      (summary.data_arrived === false ? ' No metrics are loaded for that day yet; the scheduled run checks it again once they arrive.' : ''),
     data: summary,
   };
 };

@@ -154,6 +154,25 @@ describe('ads.detect_anomalies', () => {
     });
   });
 
+  it('conversions that all lost their value: a roas tracking loss scored on the conversions observed (hand-computed)', async () => {
+    await rollback(app, async (c) => {
+      await setTenant(c, tenant);
+      // V: 300 spend, 20 conversions worth 1000 a day; on D 15 conversions arrive, all without value.
+      await insertMetrics(c, tenant, [
+        ...daily(addDays(AS_OF, -56), AS_OF, (day) => ({ id: 'V', spend: 300, impressions: 30000, clicks: 300, conversions: day === AS_OF ? 15 : 20, value: day === AS_OF ? 0 : 1000 })),
+      ]);
+      expect(await detect(c)).toBe(1);
+      const [v] = await anomalies(c);
+      // Baseline ROAS 1000 / 300 = 3.3333; 1000 of value expected for the day's 300 of spend.
+      expect(v).toMatchObject({ entity_id: 'V', metric_name: 'roas', anomaly_type: 'tracking_loss', baseline_value: 3.333333, actual_value: 0, money_at_stake: 1000 });
+      // 0 valued conversions out of the 15 observed: 2 (sqrt(0.375) - sqrt(15.375)) = -6.6174,
+      // not the score of 0 conversions where 20 were due (-7.8030): conversions did arrive.
+      expect(v.anomaly_score).toBeCloseTo(2 * (Math.sqrt(0.375) - Math.sqrt(15.375)), 4);
+      expect(v.details).toMatchObject({ method: 'conversions_without_value', conversions: 15, expected_value: 1000 });
+      expect(v.details.p_zero).toBeUndefined();
+    });
+  });
+
   it('edge cases: zero spend everywhere, a single day of data, NULL-heavy rows', async () => {
     await rollback(app, async (c) => {
       await setTenant(c, tenant);
@@ -168,10 +187,10 @@ describe('ads.detect_anomalies', () => {
     });
   });
 
-  it('the guide signature checks CURRENT_DATE - 1 and refuses bad tenants', async () => {
-    const yesterday = (await app.query('select (current_date - 1)::text as d')).rows[0].d as string;
+  it("the guide signature checks the tenant's yesterday and refuses bad tenants", async () => {
     await rollback(app, async (c) => {
       await setTenant(c, tenant);
+      const yesterday = (await c.query('select ads_engine.tenant_yesterday($1)::text as d', [tenant])).rows[0].d as string;
       await insertMetrics(c, tenant, fixture(yesterday));
       const n = (await c.query(`SELECT ads.detect_anomalies($1) as n`, [tenant])).rows[0].n;
       // The same four, whatever weekday yesterday was (X's history is anchored on yesterday's weekday).

@@ -115,8 +115,9 @@ describe('ads.compute_baselines', () => {
     });
   });
 
-  it('the guide signature works on the last complete days before CURRENT_DATE and returns the guide text', async () => {
-    const yesterday = (await app.query("select (current_date - 1)::text as d")).rows[0].d as string;
+  it("the guide signature works on the tenant's last complete days and returns the guide text", async () => {
+    // The tenant's yesterday in its time zone (UTC here), read by the superuser.
+    const yesterday = (await owner.query('select ads_engine.tenant_yesterday($1)::text as d', [tenant])).rows[0].d as string;
     await withFixture(yesterday, async (c) => {
       const r = await c.query(`SELECT ads.compute_baselines($1, 'meta', 'campaign', 7) as msg`, [tenant]);
       expect(r.rows[0].msg).toBe('Baselines computed: 1 records updated');
@@ -212,6 +213,29 @@ describe('ads.compute_baselines', () => {
     });
   });
 
+  it('conversions reported on a day without delivery (late attribution) count in the sums, not as a day (hand-computed)', async () => {
+    await rollback(app, async (c) => {
+      await setTenant(c, tenant);
+      await insertMetrics(c, tenant, [
+        { id: 'A', day: AS_OF, spend: 100, impressions: 10000, clicks: 100, conversions: 5, value: 400 },
+        // No spend, no impressions on D-1, but 3 conversions worth 150 attributed to it afterwards.
+        { id: 'A', day: addDays(AS_OF, -1), conversions: 3, value: 150 },
+      ]);
+      await c.query(`select ads_engine.compute_baselines($1, 'meta', 'campaign', 7, $2::date)`, [tenant, AS_OF]);
+      const b = await baselineRow(c, 7);
+      // One day with delivery; the window's results are 8 conversions worth 550 for 100 of spend
+      // (dropping D-1 would give 5 conversions, ROAS 4, CPA 20).
+      expect(b).toMatchObject({ days_with_data: 1, entity_days: 1, spend: 100, conversions: 8, conversion_value: 550 });
+      expect(b.roas).toBeCloseTo(5.5, 6);
+      expect(b.cpa).toBeCloseTo(12.5, 6);
+      expect(b.conversion_rate).toBeCloseTo(0.08, 8);
+      expect(b.avg_entity_conversions).toBeCloseTo(8, 4);
+      // A single day with delivery: no spread; 1/7 x (1 - 1/sqrt(9)) = 0.095.
+      expect(b.spend_stddev).toBeNull();
+      expect(b.confidence_score).toBe(0.095);
+    });
+  });
+
   it('huge values stay exact and zero-spend days do not divide by zero', async () => {
     await rollback(app, async (c) => {
       await setTenant(c, tenant);
@@ -251,10 +275,13 @@ describe('ads.compute_baselines', () => {
       expect(await errorOf(c, `select ads_engine.compute_baselines($1, 'meta', 'campaign', 7, null)`, [tenant])).toBe(
         'as_of (the last complete day) must not be NULL',
       );
-      expect(await errorOf(c, `select ads_engine.compute_baselines($1, null::date)`, [tenant])).toBe('as_of (the last complete day) must not be NULL');
     });
     await rollback(app, async (c) => {
-      // No tenant set, and a tenant that does not exist.
+      // The app role with no tenant set is refused (see tenancy.test.ts); a tenant that does not exist is named.
+      expect(await errorOf(c, `select ads.compute_baselines('00000000-0000-0000-0000-000000000000', 'meta', 'campaign', 7)`)).toBe(
+        'saas.tenant_id is not set: call inside a tenant transaction',
+      );
+      await setTenant(c, '00000000-0000-0000-0000-000000000000');
       expect(await errorOf(c, `select ads.compute_baselines('00000000-0000-0000-0000-000000000000', 'meta', 'campaign', 7)`)).toBe(
         'tenant 00000000-0000-0000-0000-000000000000 does not exist',
       );

@@ -1,6 +1,7 @@
 // The engine's contract in the catalogue: the ads schema lists exactly the
 // guide's four functions, every function is commented, runs as the invoker
-// (but the scheduler's one), and the app role may execute it.
+// (but the scheduler's one), and the app role may execute it (but the
+// scheduler's one, which lists every tenant).
 import type pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ownerPool } from '../helpers/db';
@@ -32,7 +33,7 @@ describe('engine functions in the catalogue', () => {
     ]);
   });
 
-  it('every ads and ads_engine function has a comment, is executable by aegis_app, and only tenants_due is SECURITY DEFINER', async () => {
+  it('every ads and ads_engine function has a comment, is executable by aegis_app but tenants_due, and only tenants_due is SECURITY DEFINER', async () => {
     const r = await owner.query(`
       select n.nspname || '.' || p.proname as name, p.prosecdef as definer, obj_description(p.oid, 'pg_proc') as comment,
              has_function_privilege('aegis_app', p.oid, 'EXECUTE') as app_can, p.proconfig as config, p.provolatile as volatility
@@ -41,13 +42,17 @@ describe('engine functions in the catalogue', () => {
     expect(r.rows.length).toBeGreaterThan(20);
     for (const f of r.rows) {
       expect(f.comment, `${f.name} has no COMMENT`).toBeTruthy();
-      expect(f.app_can, `${f.name} is not executable by aegis_app`).toBe(true);
+      expect(f.app_can, `${f.name}: executable by aegis_app`).toBe(f.name !== 'ads_engine.tenants_due');
       expect(f.definer, `${f.name} security`).toBe(f.name === 'ads_engine.tenants_due');
     }
     const due = r.rows.find((f) => f.name === 'ads_engine.tenants_due');
     expect(due.config).toEqual(['search_path=pg_catalog, pg_temp']);
-    const publicCan = await owner.query(`select has_function_privilege('public', 'ads_engine.tenants_due(timestamptz, boolean)', 'EXECUTE') as ok`);
-    expect(publicCan.rows[0].ok).toBe(false);
+    const who = await owner.query(
+      `select has_function_privilege('public', 'ads_engine.tenants_due(timestamptz, boolean, interval)', 'EXECUTE') as public,
+              has_function_privilege('aegis_app', 'ads_engine.tenants_due(timestamptz, boolean, interval)', 'EXECUTE') as app,
+              has_function_privilege('aegis_owner', 'ads_engine.tenants_due(timestamptz, boolean, interval)', 'EXECUTE') as owner`,
+    );
+    expect(who.rows[0]).toEqual({ public: false, app: false, owner: true });
   });
 
   it('the deployment logs the functions phase', async () => {

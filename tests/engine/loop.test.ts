@@ -1,27 +1,31 @@
 // The daily loop from TypeScript: one transaction per tenant, idempotent,
-// a failing tenant logged and isolated; the scheduler's view of who is due;
-// the guide's maintenance; the UI entry point. These tests commit (the loop
-// opens its own transactions), each on tenants of its own.
+// a failing tenant logged and isolated; the scheduler's view of who is due
+// (read over the owner's connection: the app role may not list tenants);
+// the guide's maintenance. These tests commit (the loop opens its own
+// transactions), each on tenants of its own.
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDb, type DbHandle } from '../../lib/db/pool';
-import { formatResult, listTenants, runAllTenants, runDailyLoop } from '../../lib/engine/loop';
+import { formatResult, LIST_NEEDS_OWNER, listTenants, runAllTenants, runDailyLoop } from '../../lib/engine/loop';
 import { appPool, createTenant, errorOf, ownerPool, rollback, setTenant } from '../helpers/db';
 import { AS_OF, addDays, daily, insertMetrics, type MetricRow } from './fixtures';
 
 let owner: pg.Pool;
 let app: pg.Pool;
 let handle: DbHandle;
+let ownerHandle: DbHandle;
 
 beforeAll(async () => {
   owner = ownerPool();
   app = appPool();
   handle = createDb(inject('appUrl'), { max: 2 });
+  ownerHandle = createDb(inject('ownerUrl'), { max: 1 });
 });
 
 afterAll(async () => {
   await handle.db.destroy();
+  await ownerHandle.db.destroy();
 });
 
 /** Committed data for a tenant: a steady campaign, a capped winner with a budget, and a tracking loss on D. */
@@ -58,7 +62,7 @@ describe('runDailyLoop / runAllTenants', () => {
     const t = await seedTenant('Loop tenant');
     const first = await runDailyLoop(handle.db, t, { asOf: AS_OF, trigger: 'cli' });
     // meta / campaign x 5 windows; 3 campaigns analysed; the winner's budget_increase; the tracking loss.
-    expect(first).toMatchObject({ as_of: AS_OF, baselines: 5, campaigns_analyzed: 3, anomalies: 1 });
+    expect(first).toMatchObject({ as_of: AS_OF, data_arrived: true, baselines: 5, campaigns_analyzed: 3, anomalies: 1 });
     expect(first.recommendations).toBeGreaterThanOrEqual(1);
     const second = await runDailyLoop(handle.db, t, { asOf: AS_OF, trigger: 'cli' });
     expect(second).toMatchObject({ baselines: 5, campaigns_analyzed: 3, recommendations: 0, anomalies: 0 });
@@ -101,11 +105,15 @@ describe('runDailyLoop / runAllTenants', () => {
     await expect(runDailyLoop(handle.db, 'not-a-uuid')).rejects.toThrow(/tenantId must be a uuid/);
     await expect(runDailyLoop(handle.db, randomUUID(), { asOf: '31/03/2025' })).rejects.toThrow(/asOf must be a day/);
     await expect(runAllTenants(handle.db, { tenantIds: ['x'] })).rejects.toThrow(/not a tenant id: x/);
+    // Every tenant needs the owner's connection to list them.
+    await expect(runAllTenants(handle.db, {})).rejects.toThrow(LIST_NEEDS_OWNER);
+    await expect(runAllTenants(handle.db, { listDb: handle.db })).rejects.toThrow(/permission denied for function tenants_due/);
     const missing = randomUUID();
     await expect(runDailyLoop(handle.db, missing, { asOf: AS_OF })).rejects.toThrow(`tenant ${missing} does not exist`);
+    const checked = await createTenant(owner, 'Trigger check');
     await rollback(app, async (c) => {
-      await setTenant(c, null);
-      expect(await errorOf(c, `select ads_engine.run_daily_loop($1, $2::date, 'cron')`, [await createTenant(owner, 'Trigger check'), AS_OF])).toBe(
+      await setTenant(c, checked);
+      expect(await errorOf(c, `select ads_engine.run_daily_loop($1, $2::date, 'cron')`, [checked, AS_OF])).toBe(
         'trigger must be schedule, manual or cli (got cron)',
       );
     });
@@ -145,7 +153,8 @@ describe('ads_engine.tenants_due (the scheduler)', () => {
     // The most frequent schedule of a tenant's platforms wins.
     await owner.query(`insert into ads.platform_configs (tenant_id, platform, optimization_frequency) values ($1, 'google', 'hourly')`, [cases.weeklyRecent]);
 
-    const due = new Map((await listTenants(handle.db, { now })).map((t) => [t.tenantId, t]));
+    // 12:00 UTC: these UTC tenants are past the noon grace, so none waits for data here (see below).
+    const due = new Map((await listTenants(ownerHandle.db, { now })).map((t) => [t.tenantId, t]));
     const isDue = (id: string) => due.has(id);
     expect(isDue(cases.dailyDone)).toBe(false);
     expect(isDue(cases.dailyDue)).toBe(true);
@@ -158,24 +167,85 @@ describe('ads_engine.tenants_due (the scheduler)', () => {
     expect(isDue(cases.weeklyDue)).toBe(true);
     expect(isDue(cases.manual)).toBe(false);
 
-    const all = new Map((await listTenants(handle.db, { now, all: true })).map((t) => [t.tenantId, t]));
-    expect(all.get(cases.manual)).toMatchObject({ frequency: 'manual', due: false, lastRunAt: null });
+    const all = new Map((await listTenants(ownerHandle.db, { now, all: true })).map((t) => [t.tenantId, t]));
+    expect(all.get(cases.manual)).toMatchObject({ frequency: 'manual', due: false, lastRunAt: null, asOf: '2025-03-31', dataArrived: false });
     expect(all.get(cases.dailyDone)).toMatchObject({ frequency: 'daily', due: false });
   });
 
-  it('is for the scheduler only: refused inside a tenant transaction, and leaves no cross-tenant access behind', async () => {
+  it('waits for the day\'s data until noon in the tenant\'s time zone, and runs a day again when its data arrives late', async () => {
+    const early = new Date('2025-04-01T06:00:00Z'); // 06:00 in UTC: yesterday is 2025-03-31
+    const metricsOn = async (t: string, day: string) =>
+      owner.query(`insert into ads.metrics_daily (tenant_id, platform, level, platform_id, day, spend) values ($1, 'meta', 'campaign', 'c', $2, 10)`, [t, day]);
+    const run = async (t: string, hoursAgoAt: number, asOf: string, summary: object) =>
+      owner.query(`insert into ads_engine.optimizer_runs (tenant_id, trigger, as_of, started_at, status, summary) values ($1, 'schedule', $2, $3, 'success', $4)`, [
+        t,
+        asOf,
+        new Date(early.getTime() - hoursAgoAt * 3600e3).toISOString(),
+        JSON.stringify(summary),
+      ]);
+    const waiting = await createTenant(owner, 'no data for yesterday yet');
+    await run(waiting, 24, '2025-03-30', { data_arrived: true });
+    const ready = await createTenant(owner, 'yesterday loaded');
+    await run(ready, 24, '2025-03-30', { data_arrived: true });
+    await metricsOn(ready, '2025-03-31');
+    const late = await createTenant(owner, 'ran without data, data arrived since');
+    await run(late, 3, '2025-03-31', { data_arrived: false });
+    await metricsOn(late, '2025-03-31');
+    const complete = await createTenant(owner, 'ran with data');
+    await run(complete, 3, '2025-03-31', { data_arrived: true });
+    await metricsOn(complete, '2025-03-31');
+    const stillMissing = await createTenant(owner, 'ran without data, still none');
+    await run(stillMissing, 3, '2025-03-31', { data_arrived: false });
+    // Los Angeles (UTC-7 in April): at 06:00 UTC it is 23:00 on the 31st there, so yesterday is the 30th, done.
+    const la = await createTenant(owner, 'Los Angeles');
+    await owner.query(`update saas.tenants set timezone = 'America/Los_Angeles' where id = $1`, [la]);
+    await run(la, 20, '2025-03-30', { data_arrived: true });
+    await metricsOn(la, '2025-03-30');
+    // Kiritimati (UTC+14): 20:00 on April 1st there, past its noon: due for the 31st without data.
+    const kiri = await createTenant(owner, 'Kiritimati');
+    await owner.query(`update saas.tenants set timezone = 'Pacific/Kiritimati' where id = $1`, [kiri]);
+
+    const at = async (now: Date, graceHours?: number) =>
+      new Map((await listTenants(ownerHandle.db, { now, all: true, graceHours })).map((t) => [t.tenantId, t]));
+    const d = await at(early);
+    expect(d.get(waiting)).toMatchObject({ due: false, asOf: '2025-03-31', dataArrived: false });
+    expect(d.get(ready)).toMatchObject({ due: true, asOf: '2025-03-31', dataArrived: true });
+    expect(d.get(late)).toMatchObject({ due: true, dataArrived: true });
+    expect(d.get(complete)).toMatchObject({ due: false });
+    expect(d.get(stillMissing)).toMatchObject({ due: false });
+    expect(d.get(la)).toMatchObject({ due: false, asOf: '2025-03-30' });
+    expect(d.get(kiri)).toMatchObject({ due: true, asOf: '2025-03-31', dataArrived: false });
+    // At noon UTC the grace is over: the waiting tenant runs anyway (and its run records data_arrived = false).
+    const noon = await at(new Date('2025-04-01T12:00:00Z'));
+    expect(noon.get(waiting)).toMatchObject({ due: true, dataArrived: false });
+    expect(noon.get(stillMissing)).toMatchObject({ due: false });
+    // The grace is configurable: 4 hours after midnight.
+    expect((await at(early, 4)).get(waiting)).toMatchObject({ due: true });
+    await expect(listTenants(ownerHandle.db, { now: early, graceHours: 25 })).rejects.toThrow(/graceHours must be between 0 and 24/);
+  });
+
+  it('is for the scheduler only: the app role may not call it; refused inside a tenant transaction; no cross-tenant access left behind', async () => {
     const t = await createTenant(owner, 'Scheduler check');
     await rollback(app, async (c) => {
+      expect(await errorOf(c, 'select * from ads_engine.tenants_due(now(), true)')).toBe('permission denied for function tenants_due');
+      await setTenant(c, t);
+      expect(await errorOf(c, 'select * from ads_engine.tenants_due()')).toBe('permission denied for function tenants_due');
+    });
+    await rollback(owner, async (c) => {
       await setTenant(c, t);
       expect(await errorOf(c, 'select * from ads_engine.tenants_due()')).toMatch(/call it outside a tenant transaction/);
     });
-    await rollback(app, async (c) => {
+    await rollback(owner, async (c) => {
       const r = await c.query('select count(*)::int as n from ads_engine.tenants_due(now(), true)');
       expect(r.rows[0].n).toBeGreaterThan(0);
-      // The app role sees no tenant afterwards, even with the scope variable set by hand.
+      expect((await c.query(`select current_setting('ads_engine.scope', true) as s`)).rows[0].s).toBe('');
+    });
+    await rollback(app, async (c) => {
+      // The app role sees no tenant, even with the scope variable set by hand.
       await c.query(`select set_config('ads_engine.scope', 'all_tenants', true)`);
       expect((await c.query('select 1 from saas.tenants')).rowCount).toBe(0);
       expect((await c.query('select 1 from ads.platform_configs')).rowCount).toBe(0);
+      expect((await c.query('select 1 from ads.metrics_daily')).rowCount).toBe(0);
     });
   });
 });
@@ -191,9 +261,11 @@ describe('maintenance', () => {
                      values ($1, 'meta', 'a', current_date - 40, 'spend', 'spike', 'resolved', now() - interval '31 days'),
                             ($1, 'meta', 'b', current_date - 10, 'spend', 'spike', 'resolved', now() - interval '5 days'),
                             ($1, 'meta', 'c', current_date - 40, 'spend', 'spike', 'active', null)`, [t]);
+      // Days in the tenant's calendar (UTC here): its yesterday y, its today y + 1.
       await c.query(`insert into ads.ab_tests (tenant_id, test_name, status, start_date, end_date)
-                     values ($1, 'over', 'running', current_date - 30, current_date - 1), ($1, 'ongoing', 'running', current_date - 3, current_date + 3),
-                            ($1, 'ends today', 'running', current_date - 3, current_date)`, [t]);
+                     select $1, n, 'running', y - 30, y + e
+                     from (select ads_engine.tenant_yesterday($1) as y) d,
+                          (values ('over', 0), ('ongoing', 4), ('ends today', 1)) v(n, e)`, [t]);
       const r = (await c.query('select ads_engine.run_maintenance($1) as m', [t])).rows[0].m;
       expect(r).toEqual({ recommendations_expired: 1, anomalies_deleted: 1, ab_tests_completed: 1 });
       expect((await c.query('select description, status from ads.optimization_recommendations order by 1')).rows).toEqual([
@@ -212,32 +284,5 @@ describe('maintenance', () => {
         ab_tests_completed: 0,
       });
     });
-  });
-});
-
-describe('runOptimizerForTenant (the UI entry point)', () => {
-  const saved = process.env.DATABASE_URL;
-  afterAll(async () => {
-    const { appDb } = await import('../../lib/db/pool');
-    await appDb().pool.end();
-    if (saved === undefined) delete process.env.DATABASE_URL;
-    else process.env.DATABASE_URL = saved;
-  });
-
-  it('runs the loop for the tenant as the signed-in user and answers plainly', async () => {
-    process.env.DATABASE_URL = inject('appUrl');
-    const { runOptimizerForTenant } = await import('../../lib/engine/actions-core');
-    const t = await seedTenant('UI tenant');
-    const user = randomUUID();
-    const r = await runOptimizerForTenant(t, user);
-    expect(r.ok).toBe(true);
-    const runs = await rollback(app, async (c) => {
-      await setTenant(c, t);
-      return (await c.query('select trigger, requested_by, status from ads_engine.optimizer_runs')).rows;
-    });
-    expect(runs).toEqual([{ trigger: 'manual', requested_by: user, status: 'success' }]);
-    expect(await runOptimizerForTenant('nope', user)).toEqual({ ok: false, message: 'Unknown tenant.' });
-    const failed = await runOptimizerForTenant(randomUUID(), user);
-    expect(failed.ok).toBe(false);
   });
 });

@@ -161,6 +161,86 @@ describe('ads.generate_recommendations: budget and pause rules', () => {
     });
   });
 
+  it('a recommendation is applied only while fresh: not after the budget moved, not past its expiry; it is marked expired and nothing changes', async () => {
+    await rollback(app, async (c) => {
+      await setTenant(c, tenant);
+      await seedBudgets(c, AS_OF);
+      expect(await generate(c)).toBe(4);
+      const idOf = async (entity: string) =>
+        (await c.query(`select id from ads.optimization_recommendations where entity_id = $1 and status = 'pending'`, [entity])).rows[0].id as string;
+      const w = await idOf('W'); // 100 -> 150, computed on a daily budget of 100
+      const l = await idOf('L'); // 200 -> 50
+      // A buyer changed W's budget by hand to 104 since: applying 150 now would act on numbers made for 100.
+      await c.query(`update ads.budget_allocation set daily_budget = 104 where campaign_id = 'W'`);
+      // L's recommendation is past its expiry.
+      await c.query(`update ads.optimization_recommendations set expires_at = now() - interval '1 minute' where id = $1`, [l]);
+      const apply = async (id: string) => (await c.query('select ads_engine.apply_budget_recommendation($1, $2) as ok', [tenant, id])).rows[0].ok as boolean;
+      expect(await apply(w)).toBe(false);
+      expect(await apply(l)).toBe(false);
+      const st = await c.query(`select entity_id, status, applied_at from ads.optimization_recommendations where id in ($1, $2) order by 1`, [w, l]);
+      expect(st.rows).toEqual([
+        { entity_id: 'L', status: 'expired', applied_at: null },
+        { entity_id: 'W', status: 'expired', applied_at: null },
+      ]);
+      const b = await c.query(`select campaign_id, daily_budget::float8 from ads.budget_allocation where campaign_id in ('W', 'L') order by 1`);
+      expect(b.rows).toEqual([
+        { campaign_id: 'L', daily_budget: 200 },
+        { campaign_id: 'W', daily_budget: 104 },
+      ]);
+      expect((await c.query(`select count(*)::int as n from saas.audit_log where entity_type = 'budget_allocation'`)).rows[0].n).toBe(0);
+      // Fresh ones still apply: a new run proposes W again from its budget of 104 (99 a day is still >= 95 % of it:
+      // 104 x 1.5 = 156), and L again (expired ones do not block).
+      expect(await generate(c)).toBe(2);
+      const w2 = await idOf('W');
+      expect((await c.query('select current_value::float8, recommended_value::float8 from ads.optimization_recommendations where id = $1', [w2])).rows[0]).toEqual({
+        current_value: 104,
+        recommended_value: 156,
+      });
+      expect(await apply(w2)).toBe(true);
+      expect((await c.query(`select daily_budget::float8 as b from ads.budget_allocation where campaign_id = 'W'`)).rows[0].b).toBe(156);
+    });
+  });
+
+  it('a pending recommendation whose numbers changed is refreshed in place, and not counted as new (hand-computed)', async () => {
+    await rollback(app, async (c) => {
+      await setTenant(c, tenant);
+      await seedBudgets(c, AS_OF);
+      expect(await generate(c)).toBe(4);
+      const before = (await c.query(`select id, expires_at from ads.optimization_recommendations where entity_id = 'W'`)).rows[0];
+      await c.query(`update ads.optimization_recommendations set expires_at = now() + interval '1 day' where id = $1`, [before.id]);
+      // W's value falls to 396 a day over the last 7 days: ROAS 2772 / 693 = 4 (still >= 1.2 x 2.5, and significant:
+      // 70 conversions where 693 x 2.5 / 39.6 = 43.75 were due, z = 2 (sqrt(70.375) - sqrt(44.125)) = 3.49).
+      await c.query(`update ads.metrics_daily set conversion_value = 396 where platform_id = 'W' and day > $1::date - 7`, [AS_OF]);
+      expect(await generate(c)).toBe(0);
+      const r = await recs(c);
+      expect(r.filter((x) => x.entity_id === 'W')).toHaveLength(1);
+      const w = r.find((x) => x.entity_id === 'W')!;
+      // New budget 100 x (1 + (4 / 2.5 - 1) / 2) = 130; value 30 x 7 x (4 + 2.5) / 2 = 682.5 a week,
+      // 18.3 % of the platform's 3728 a week: high (was critical).
+      expect(w).toMatchObject({ status: 'pending', current_value: 100, recommended_value: 130, estimated_impact: 682.5, priority: 'high', confidence_score: 0.881 });
+      expect(w.evidence).toMatchObject({ roas_7d: 4, value_7d: 2772 });
+      expect(w.description).toMatch(/from 100\.00 to 130\.00: ROAS 4\.00/);
+      // Same row, a new expiry 7 days out; budget_allocation follows the refreshed advice.
+      const after = (await c.query(`select id, expires_at > now() + interval '6 days' as renewed from ads.optimization_recommendations where entity_id = 'W'`)).rows[0];
+      expect(after).toEqual({ id: before.id, renewed: true });
+      expect((await c.query(`select recommended_budget::float8 as b from ads.budget_allocation where campaign_id = 'W'`)).rows[0].b).toBe(130);
+      // The other three are untouched, and nothing changes on a third run.
+      expect(await generate(c)).toBe(0);
+      expect((await recs(c)).length).toBe(4);
+    });
+  });
+
+  it('an approved recommendation is not raised again for 7 days, like a dismissed or applied one', async () => {
+    await rollback(app, async (c) => {
+      await setTenant(c, tenant);
+      await seedBudgets(c, AS_OF);
+      expect(await generate(c)).toBe(4);
+      await c.query(`update ads.optimization_recommendations set status = 'approved' where entity_id = 'P'`);
+      expect(await generate(c)).toBe(0);
+      expect((await c.query(`select status from ads.optimization_recommendations where entity_id = 'P'`)).rows).toEqual([{ status: 'approved' }]);
+    });
+  });
+
   it('falls back to the baseline when max_cpa and target_roas are not configured', async () => {
     await rollback(app, async (c) => {
       await setTenant(c, tenant);
@@ -174,10 +254,10 @@ describe('ads.generate_recommendations: budget and pause rules', () => {
     });
   });
 
-  it('the guide signature works on CURRENT_DATE - 1 and refuses bad tenants', async () => {
-    const yesterday = (await app.query('select (current_date - 1)::text as d')).rows[0].d as string;
+  it("the guide signature works on the tenant's yesterday and refuses bad tenants", async () => {
     await rollback(app, async (c) => {
       await setTenant(c, tenant);
+      const yesterday = (await c.query('select ads_engine.tenant_yesterday($1)::text as d', [tenant])).rows[0].d as string;
       await seedBudgets(c, yesterday);
       expect((await c.query(`SELECT ads.generate_recommendations($1) as n`, [tenant])).rows[0].n).toBe(4);
       expect((await c.query(`SELECT ads.generate_recommendations(tenant_id => $1) as n`, [tenant])).rows[0].n).toBe(0);
@@ -243,6 +323,28 @@ describe('ads.generate_recommendations: bid, creative, audience and timing rules
       expect(by.T).toMatchObject({ current_value: 50, impact_unit: 'spend_saved_per_week', expires_days: '14' });
       expect(by.T.recommended_value).toBeCloseTo(2800 / 216, 4);
       expect(by.T.estimated_impact).toBeCloseTo((2 * (400 - (8 * 2800) / 216)) / 4, 2);
+    });
+  });
+
+  it('the audience rule survives a platform whose other campaigns had free impressions (no division by zero)', async () => {
+    await rollback(app, async (c) => {
+      await setTenant(c, tenant);
+      const d = AS_OF;
+      const recent = (day: string) => day > addDays(d, -7);
+      await insertMetrics(c, tenant, [
+        // A: CPM 5 for 21 days, then 8 (surge), as above.
+        ...daily(addDays(d, -27), d, (day) => ({ id: 'A', spend: 100, impressions: recent(day) ? 12500 : 20000, clicks: 200, conversions: 10, value: 300 })),
+        // Free: the rest of the platform, paid 50 a day for its impressions, then nothing over the last 7 days:
+        // its CPM went from 5 to 0, so the platform ratio is 0 (it used to be a divisor).
+        ...daily(addDays(d, -27), d, (day) => ({ id: 'Free', spend: recent(day) ? 0 : 50, impressions: 10000, clicks: 100 })),
+      ]);
+      expect(await generate(c)).toBe(1);
+      const [a] = await recs(c);
+      // CPM 700 x 1000 / 87500 = 8 against 2100 x 1000 / 420000 = 5 (x 1.6), the rest of the platform x 0:
+      // 3 x 87500 / 1000 = 262.5 a week.
+      expect(a).toMatchObject({ entity_id: 'A', recommendation_type: 'audience', current_value: 8, recommended_value: 5, estimated_impact: 262.5 });
+      expect(a.evidence).toMatchObject({ cpm_ratio: 1.6, platform_cpm_ratio: 0 });
+      expect(a.description).toMatch(/\(x 1\.60\) while the rest of the platform moved x 0\.00$/);
     });
   });
 
