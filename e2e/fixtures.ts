@@ -34,6 +34,8 @@ export interface Db {
   addMember(tenantId: string, userId: string, role: Role): Promise<void>;
   createTeam(name?: string): Promise<Team>;
   roleOf(tenantId: string, userId: string): Promise<Role | null>;
+  /** Turn the user's password into a temporary one (as an admin's invitation does) expiring after `interval` (negative: already expired). */
+  makeTemporary(userId: string, interval: string): Promise<void>;
   auditRows(tenantId: string): Promise<{ id: number; action: string; entity_id: string | null; before: unknown; after: unknown; actor_user_id: string | null }[]>;
 }
 
@@ -92,6 +94,12 @@ export const test = base.extend<{ team: Team; signIn: (page: Page, user: TestUse
         async roleOf(tenantId, userId) {
           const r = await pool.query('select role from saas.memberships where tenant_id = $1 and user_id = $2', [tenantId, userId]);
           return r.rows[0]?.role ?? null;
+        },
+        async makeTemporary(userId, interval) {
+          await pool.query('update saas.users set password_must_change = true, password_expires_at = now() + $2::interval where id = $1', [
+            userId,
+            interval,
+          ]);
         },
         async auditRows(tenantId) {
           const r = await pool.query(

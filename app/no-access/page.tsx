@@ -1,13 +1,14 @@
 import type { Metadata } from 'next';
 import { redirect } from 'next/navigation';
 import { SignOutButton } from '@/components/auth/SignOutButton';
-import { getAccess } from '@/lib/auth/session';
+import { CHANGE_PASSWORD_PATH, getAccess } from '@/lib/auth/session';
 
 export const metadata: Metadata = { title: 'No access' };
 
 export default async function NoAccessPage() {
   const access = await getAccess();
   if (!access) redirect('/signin');
+  if (access.mustChangePassword) redirect(CHANGE_PASSWORD_PATH);
   if (access.current) redirect('/performance');
   return (
     <main className="landing">

@@ -5,6 +5,9 @@ import type { AuditFilter } from '@/lib/audit/schema';
 export function AuditFilters({ filter, actions, entityTypes }: { filter: AuditFilter; actions: string[]; entityTypes: string[] }) {
   return (
     <form method="get" action="/audit" className="form form-inline filters" aria-label="Filter the audit log">
+      {/* The chosen order survives a new filter. */}
+      {filter.sort ? <input type="hidden" name="sort" value={filter.sort} /> : null}
+      {filter.dir ? <input type="hidden" name="dir" value={filter.dir} /> : null}
       <div className="field">
         <label htmlFor="f-action">Action</label>
         <select id="f-action" name="action" defaultValue={filter.action ?? ''}>

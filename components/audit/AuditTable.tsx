@@ -1,48 +1,48 @@
-import Link from 'next/link';
+// The audit list: plain rows for the shared data table. The server pages and
+// orders the log, so sorting lives in the URL (?sort=&dir=) with the filters.
+import { DataTable, type DataColumn, type DataRow } from '@/components/tables/DataTable';
 import type { AuditRow } from '@/lib/audit/queries';
+import type { AuditFilter } from '@/lib/audit/schema';
 
 function when(iso: string): string {
   return iso.replace('T', ' ').slice(0, 19) + ' UTC';
 }
 
-export function AuditTable({ rows }: { rows: AuditRow[] }) {
+const COLUMNS: DataColumn[] = [
+  { key: 'occurredAt', header: 'When', kind: 'time' },
+  { key: 'actor', header: 'Who' },
+  { key: 'action', header: 'Action', kind: 'code' },
+  { key: 'entityType', header: 'Entity', noteKey: 'entityId' },
+  { key: 'details', header: 'Details', kind: 'link', hrefKey: 'detailsHref', labelKey: 'detailsLabel', hideHeader: true },
+];
+
+export function AuditTable({ rows, filter }: { rows: AuditRow[]; filter: AuditFilter }) {
+  const data: DataRow[] = rows.map((r) => ({
+    id: String(r.id),
+    occurredAt: r.occurredAt,
+    actor: r.actor,
+    action: r.action,
+    entityType: r.entityType,
+    entityId: r.entityId,
+    details: 'Details',
+    detailsHref: `/audit/${r.id}`,
+    detailsLabel: `Details of entry ${r.id}`,
+  }));
+  const sort = filter.sort ?? 'occurredAt';
+  const dir = filter.dir ?? (sort === 'occurredAt' ? 'desc' : 'asc');
   return (
-    <table className="table">
-      <caption className="visually-hidden">Audit log entries, newest first</caption>
-      <thead>
-        <tr>
-          <th scope="col">When</th>
-          <th scope="col">Who</th>
-          <th scope="col">Action</th>
-          <th scope="col">Entity</th>
-          <th scope="col">
-            <span className="visually-hidden">Details</span>
-          </th>
-        </tr>
-      </thead>
-      <tbody>
-        {rows.map((r) => (
-          <tr key={r.id}>
-            <td>
-              <time dateTime={r.occurredAt}>{when(r.occurredAt)}</time>
-            </td>
-            <td>{r.actor}</td>
-            <td>
-              <code>{r.action}</code>
-            </td>
-            <td>
-              {r.entityType}
-              {r.entityId ? <span className="muted"> {r.entityId}</span> : null}
-            </td>
-            <td>
-              <Link href={`/audit/${r.id}`} aria-label={`Details of entry ${r.id}`}>
-                Details
-              </Link>
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <DataTable
+      caption="Audit log entries"
+      columns={COLUMNS}
+      rows={data}
+      sorting={{
+        mode: 'url',
+        basePath: '/audit',
+        params: { action: filter.action, entity: filter.entity, actor: filter.actor, from: filter.from, to: filter.to },
+        sort,
+        dir,
+      }}
+    />
   );
 }
 

@@ -1,6 +1,6 @@
 'use client';
 // Add a member: an existing account by email, or a new account whose
-// one-time password is shown here once.
+// temporary password (24 hours, changed at first sign-in) is shown here once.
 import { useActionState, useEffect, useRef } from 'react';
 import { addMemberAction } from '@/lib/members/actions';
 import { ROLE_DESCRIPTION, ROLE_LABEL, ROLES } from '@/lib/auth/roles';
@@ -8,6 +8,7 @@ import { ActionForm } from '@/components/ui/ActionForm';
 import { FieldError } from '@/components/ui/FieldError';
 import { FormMessage } from '@/components/ui/FormMessage';
 import { SubmitButton } from '@/components/ui/SubmitButton';
+import { TemporaryPasswordNotice } from './TemporaryPasswordNotice';
 
 export function AddMemberForm({ tenantId }: { tenantId: string }) {
   const [state, formAction, pending] = useActionState(addMemberAction, null);
@@ -16,13 +17,13 @@ export function AddMemberForm({ tenantId }: { tenantId: string }) {
     if (state?.ok) formRef.current?.reset();
   }, [state]);
   const errors = state && !state.ok ? state.fieldErrors : undefined;
-  const oneTime = state?.ok ? state.data?.oneTimePassword : undefined;
+  const temporary = state?.ok ? state.data?.temporary : undefined;
   return (
     <section className="card" aria-labelledby="add-member-title">
       <h2 id="add-member-title">Add a member</h2>
       <p className="muted">
-        An existing account is added as it is. For a new email an account is created with a one-time password, shown
-        once below.
+        An existing account is added as it is. For a new email an account is created with a temporary password, shown
+        once below: it works for 24 hours and must be replaced at first sign-in.
       </p>
       <ActionForm action={formAction} ref={formRef} className="form form-inline" aria-label="Add a member">
         <input type="hidden" name="_tenant" value={tenantId} />
@@ -62,15 +63,7 @@ export function AddMemberForm({ tenantId }: { tenantId: string }) {
         </div>
       </ActionForm>
       <FormMessage state={state} />
-      {oneTime ? (
-        <div className="one-time" role="region" aria-label="One-time password">
-          <p>
-            One-time password for <strong>{state?.ok ? state.data?.email : ''}</strong>. Copy it now and hand it over
-            safely: it will not be shown again.
-          </p>
-          <code className="secret">{oneTime}</code>
-        </div>
-      ) : null}
+      {temporary ? <TemporaryPasswordNotice temporary={temporary} /> : null}
     </section>
   );
 }

@@ -1,47 +1,42 @@
-import Link from 'next/link';
+// The members list: plain rows for the shared data table (sorted in the
+// browser; the whole list is on the page).
+import { DataTable, type DataColumn, type DataRow } from '@/components/tables/DataTable';
 import { ROLE_LABEL } from '@/lib/auth/roles';
 import type { Member } from '@/lib/members/queries';
 
+const BASE_COLUMNS: DataColumn[] = [
+  { key: 'email', header: 'Email', noteKey: 'emailNote' },
+  { key: 'name', header: 'Name' },
+  { key: 'role', header: 'Role' },
+  { key: 'joinedAt', header: 'Member since', kind: 'date' },
+];
+const MANAGE_COLUMN: DataColumn = { key: 'manage', header: 'Actions', kind: 'link', hrefKey: 'manageHref', labelKey: 'manageLabel', hideHeader: true };
+const COLUMNS_READ = BASE_COLUMNS;
+const COLUMNS_MANAGE = [...BASE_COLUMNS, MANAGE_COLUMN];
+
+function note(m: Member, selfId: string): string | null {
+  const notes = [m.userId === selfId ? '(you)' : null, m.disabled ? '(disabled)' : null, m.pendingActivation ? '(not activated yet)' : null];
+  return notes.filter(Boolean).join(' ') || null;
+}
+
 export function MembersTable({ members, canManage, selfId }: { members: Member[]; canManage: boolean; selfId: string }) {
+  const rows: DataRow[] = members.map((m) => ({
+    id: m.userId,
+    email: m.email,
+    emailNote: note(m, selfId),
+    name: m.name,
+    role: ROLE_LABEL[m.role],
+    joinedAt: m.joinedAt,
+    manage: 'Manage',
+    manageHref: `/members/${m.userId}`,
+    manageLabel: `Manage ${m.email}`,
+  }));
   return (
-    <table className="table">
-      <caption className="visually-hidden">Members of this tenant</caption>
-      <thead>
-        <tr>
-          <th scope="col">Email</th>
-          <th scope="col">Name</th>
-          <th scope="col">Role</th>
-          <th scope="col">Member since</th>
-          {canManage ? (
-            <th scope="col">
-              <span className="visually-hidden">Actions</span>
-            </th>
-          ) : null}
-        </tr>
-      </thead>
-      <tbody>
-        {members.map((m) => (
-          <tr key={m.userId}>
-            <td>
-              {m.email}
-              {m.userId === selfId ? <span className="muted"> (you)</span> : null}
-              {m.disabled ? <span className="muted"> (disabled)</span> : null}
-            </td>
-            <td>{m.name ?? '—'}</td>
-            <td>{ROLE_LABEL[m.role]}</td>
-            <td>
-              <time dateTime={m.joinedAt}>{m.joinedAt.slice(0, 10)}</time>
-            </td>
-            {canManage ? (
-              <td>
-                <Link href={`/members/${m.userId}`} aria-label={`Manage ${m.email}`}>
-                  Manage
-                </Link>
-              </td>
-            ) : null}
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <DataTable
+      caption="Members of this tenant"
+      columns={canManage ? COLUMNS_MANAGE : COLUMNS_READ}
+      rows={rows}
+      sorting={{ mode: 'client', initial: { key: 'email' } }}
+    />
   );
 }

@@ -12,7 +12,8 @@ export function RemoveMemberForm({ tenantId, userId, email }: { tenantId: string
     <section className="card card-danger" aria-labelledby="remove-title">
       <h2 id="remove-title">Remove from this tenant</h2>
       <p className="muted">
-        {email} loses access to this tenant at once. Their account stays, with any other memberships.
+        {email} loses access to this tenant at once. Their account stays, with any other memberships (an account that
+        was never activated is deleted).
       </p>
       {state?.ok ? null : (
         <ActionForm action={formAction} className="form" aria-label="Remove member">

@@ -49,6 +49,9 @@ export function AppShell({ tenant, user, role, memberships, counts, children }: 
           <span className="role-pill" aria-label={`Role: ${ROLE_LABEL[role]}`}>
             {ROLE_LABEL[role]}
           </span>
+          <Link href="/account/password" className="account-link">
+            Change password
+          </Link>
           <SignOutButton />
         </div>
       </header>

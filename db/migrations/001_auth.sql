@@ -1,7 +1,11 @@
 -- AEGIS sign-in support: the look-ups that happen before a tenant is known
 -- (login by email, a user's memberships), login rate limiting shared by every
--- web instance, the "last admin" rule, and the admin-only look-up of an
--- account by email when adding a member.
+-- web instance, the "last admin" rule, the admin-only look-up of an account
+-- by email when adding a member, temporary passwords (accounts an admin
+-- creates must choose their own password within 24 hours, and cannot be
+-- added to a second tenant before they have), single-sign-on identities
+-- (issuer + subject), and the rule that an account is changed only by its
+-- owner (or, for a temporary password, by the admin of its only tenant).
 --
 -- saas.users, saas.memberships and saas.tenants are under forced row-level
 -- security keyed on the tenant setting, so these reads go through SECURITY
@@ -19,7 +23,7 @@ SELECT pg_advisory_xact_lock(hashtext('aegis.deploy'));
 SET LOCAL ROLE aegis_owner;
 
 INSERT INTO public.deployment_log (phase, status, message)
-VALUES ('CORE_AUTH_START', 'started', '001_auth: sign-in functions, login rate limit, last-admin rule');
+VALUES ('CORE_AUTH_START', 'started', '001_auth: sign-in functions, login rate limit, last-admin rule, temporary passwords, SSO identities');
 
 -- ---------------------------------------------------------------------------
 -- The owner reads through RLS only inside the SECURITY DEFINER functions below
@@ -32,6 +36,62 @@ DROP POLICY IF EXISTS definer_read ON saas.memberships;
 CREATE POLICY definer_read ON saas.memberships FOR SELECT TO aegis_owner USING (true);
 DROP POLICY IF EXISTS definer_read ON saas.tenants;
 CREATE POLICY definer_read ON saas.tenants FOR SELECT TO aegis_owner USING (true);
+-- saas.reset_member_password and saas.sso_link update another user's row, and
+-- saas.tg_memberships_forget_pending deletes a never-activated account.
+DROP POLICY IF EXISTS definer_write ON saas.users;
+CREATE POLICY definer_write ON saas.users FOR UPDATE TO aegis_owner USING (true) WITH CHECK (true);
+DROP POLICY IF EXISTS definer_delete ON saas.users;
+CREATE POLICY definer_delete ON saas.users FOR DELETE TO aegis_owner USING (true);
+
+-- ---------------------------------------------------------------------------
+-- Accounts: temporary passwords and single-sign-on identities.
+-- ---------------------------------------------------------------------------
+ALTER TABLE saas.users ADD COLUMN IF NOT EXISTS password_must_change boolean NOT NULL DEFAULT false;
+ALTER TABLE saas.users ADD COLUMN IF NOT EXISTS password_expires_at timestamptz;
+ALTER TABLE saas.users ADD COLUMN IF NOT EXISTS sso_issuer text;
+ALTER TABLE saas.users ADD COLUMN IF NOT EXISTS sso_subject text;
+DO $constraints$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint
+                 WHERE conrelid = 'saas.users'::regclass AND conname = 'users_temporary_password_check') THEN
+    ALTER TABLE saas.users ADD CONSTRAINT users_temporary_password_check
+      CHECK (NOT password_must_change OR (password_hash IS NOT NULL AND password_expires_at IS NOT NULL));
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint
+                 WHERE conrelid = 'saas.users'::regclass AND conname = 'users_sso_identity_check') THEN
+    ALTER TABLE saas.users ADD CONSTRAINT users_sso_identity_check
+      CHECK ((sso_issuer IS NULL) = (sso_subject IS NULL)
+             AND (sso_subject IS NULL OR length(sso_subject) BETWEEN 1 AND 255)
+             AND (sso_issuer IS NULL OR length(sso_issuer) BETWEEN 1 AND 500));
+  END IF;
+END
+$constraints$;
+CREATE UNIQUE INDEX IF NOT EXISTS users_sso_identity_key ON saas.users (sso_issuer, sso_subject);
+COMMENT ON COLUMN saas.users.password_must_change IS
+  'True while the password is a temporary one an admin was shown (new account, or reset): the account must choose its own '
+  'before anything else, and cannot be added to another tenant until it has (see saas.find_user_by_email).';
+COMMENT ON COLUMN saas.users.password_expires_at IS
+  'When the temporary password stops working (24 hours after it was issued); NULL for a password the user chose.';
+COMMENT ON COLUMN saas.users.sso_issuer IS
+  'OpenID Connect issuer of the single-sign-on identity linked to this account (with sso_subject), or NULL.';
+COMMENT ON COLUMN saas.users.sso_subject IS
+  'The "sub" claim of the linked single-sign-on identity: later sign-ins match on (sso_issuer, sso_subject), never on email.';
+
+-- ---------------------------------------------------------------------------
+-- An account is updated by its owner only. deploy.sql's user_update policy
+-- also let any member of a shared tenant update it (email, password_hash);
+-- it is replaced here, and a RESTRICTIVE policy keeps the rule in force even
+-- when deploy.sql is re-applied later and recreates its own user_update.
+-- Admin-side changes go through saas.reset_member_password (SECURITY DEFINER).
+-- ---------------------------------------------------------------------------
+DROP POLICY IF EXISTS user_update ON saas.users;
+CREATE POLICY user_update ON saas.users FOR UPDATE
+  USING (id = (SELECT saas.current_user_id()))
+  WITH CHECK (id = (SELECT saas.current_user_id()));
+DROP POLICY IF EXISTS user_update_self_only ON saas.users;
+CREATE POLICY user_update_self_only ON saas.users AS RESTRICTIVE FOR UPDATE TO aegis_app
+  USING (id = (SELECT saas.current_user_id()))
+  WITH CHECK (id = (SELECT saas.current_user_id()));
 
 -- ---------------------------------------------------------------------------
 -- Login attempts. Not tenant data (a login happens before a tenant is known);
@@ -60,17 +120,19 @@ REVOKE ALL ON saas.login_attempts FROM PUBLIC, aegis_app;
 -- Sign-in look-ups
 -- ---------------------------------------------------------------------------
 CREATE OR REPLACE FUNCTION saas.auth_lookup(p_email text)
-RETURNS TABLE (id uuid, password_hash text, disabled boolean, name text)
+RETURNS TABLE (id uuid, password_hash text, disabled boolean, name text, password_temporary boolean, password_expired boolean)
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = ''
 AS $$
-  SELECT u.id, u.password_hash, u.disabled_at IS NOT NULL, u.name
+  SELECT u.id, u.password_hash, u.disabled_at IS NOT NULL, u.name, u.password_must_change,
+         u.password_expires_at IS NOT NULL AND u.password_expires_at <= pg_catalog.now()
   FROM saas.users u
   WHERE u.email = pg_catalog.lower(pg_catalog.btrim(p_email))
 $$;
 COMMENT ON FUNCTION saas.auth_lookup(text) IS
   'Sign-in look-up by email, before any tenant is known: the account id, its argon2id hash (NULL for single-sign-on '
-  'accounts) and whether it is disabled. SECURITY DEFINER; for the web tier''s credential check only, never sent to a browser.';
+  'accounts), whether it is disabled, whether its password is a temporary one and whether that has expired. '
+  'SECURITY DEFINER; for the web tier''s credential check only, never sent to a browser.';
 
 CREATE OR REPLACE FUNCTION saas.user_memberships(p_user_id uuid)
 RETURNS TABLE (tenant_id uuid, tenant_name text, currency text, role saas.member_role)
@@ -104,6 +166,7 @@ SET search_path = ''
 AS $$
 DECLARE
   v_id uuid;
+  v_pending boolean;
 BEGIN
   -- Only an admin of the current tenant may look an account up (to add it as a member).
   IF NOT EXISTS (SELECT 1 FROM saas.memberships m
@@ -113,13 +176,116 @@ BEGIN
     RAISE EXCEPTION 'find_user_by_email: only an admin of the current tenant may look up accounts'
       USING ERRCODE = '42501';
   END IF;
-  SELECT u.id INTO v_id FROM saas.users u WHERE u.email = pg_catalog.lower(pg_catalog.btrim(p_email));
+  SELECT u.id, u.password_must_change INTO v_id, v_pending
+  FROM saas.users u WHERE u.email = pg_catalog.lower(pg_catalog.btrim(p_email));
+  -- An account still on a temporary password was created by another tenant's
+  -- admin, who saw that password: adding it here would let that admin in.
+  IF v_pending AND NOT EXISTS (SELECT 1 FROM saas.memberships m
+                               WHERE m.tenant_id = saas.current_tenant_id() AND m.user_id = v_id) THEN
+    RAISE EXCEPTION 'find_user_by_email: the account is pending activation in another tenant'
+      USING ERRCODE = 'AEG02',
+            HINT = 'Ask the person to sign in and choose their own password first.';
+  END IF;
   RETURN v_id;
 END
 $$;
 COMMENT ON FUNCTION saas.find_user_by_email(text) IS
   'The id of the account with this email, or NULL. SECURITY DEFINER; refuses unless saas.current_user_id() is an admin '
-  'of saas.current_tenant_id(). Used to add an existing account as a member.';
+  'of saas.current_tenant_id(). Raises SQLSTATE AEG02 for an account still on a temporary password that is not a member '
+  'of the current tenant (pending activation elsewhere). Used to add an existing account as a member.';
+
+CREATE OR REPLACE FUNCTION saas.reset_member_password(p_user_id uuid, p_password_hash text)
+RETURNS timestamptz
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_tenant uuid := saas.current_tenant_id();
+  v_role saas.member_role;
+  v_expires timestamptz := pg_catalog.now() + interval '24 hours';
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM saas.memberships m
+                 WHERE m.tenant_id = v_tenant AND m.user_id = saas.current_user_id() AND m.role = 'admin') THEN
+    RAISE EXCEPTION 'reset_member_password: only an admin of the current tenant may do this' USING ERRCODE = '42501';
+  END IF;
+  IF p_password_hash IS NULL OR p_password_hash NOT LIKE '$argon2id$%' THEN
+    RAISE EXCEPTION 'reset_member_password: an argon2id hash is required' USING ERRCODE = '22023';
+  END IF;
+  SELECT m.role INTO v_role FROM saas.memberships m WHERE m.tenant_id = v_tenant AND m.user_id = p_user_id;
+  IF v_role IS NULL THEN
+    RAISE EXCEPTION 'reset_member_password: % is not a member of the current tenant', p_user_id USING ERRCODE = 'AEG03';
+  END IF;
+  IF p_user_id = saas.current_user_id() THEN
+    RAISE EXCEPTION 'reset_member_password: change your own password on the account page' USING ERRCODE = 'AEG03';
+  END IF;
+  IF v_role = 'admin' THEN
+    RAISE EXCEPTION 'reset_member_password: an admin''s password is reset by nobody else' USING ERRCODE = 'AEG04';
+  END IF;
+  -- Another tenant's data must not open to this admin through a password he chose.
+  IF EXISTS (SELECT 1 FROM saas.memberships m WHERE m.user_id = p_user_id AND m.tenant_id <> v_tenant) THEN
+    RAISE EXCEPTION 'reset_member_password: the account belongs to another tenant too' USING ERRCODE = 'AEG05';
+  END IF;
+  UPDATE saas.users u
+  SET password_hash = p_password_hash, password_must_change = true, password_expires_at = v_expires
+  WHERE u.id = p_user_id AND u.disabled_at IS NULL;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'reset_member_password: the account is disabled' USING ERRCODE = 'AEG03';
+  END IF;
+  RETURN v_expires;
+END
+$$;
+COMMENT ON FUNCTION saas.reset_member_password(uuid, text) IS
+  'Gives a member a new temporary password (argon2id hash computed by the caller), valid 24 hours and to be changed at '
+  'first sign-in; returns when it expires. SECURITY DEFINER; only an admin of the current tenant, and only for another, '
+  'non-admin, enabled member who belongs to no other tenant (AEG03/AEG04/AEG05 otherwise).';
+
+-- ---------------------------------------------------------------------------
+-- Single sign-on: accounts are matched on (issuer, subject); the first
+-- sign-in with a verified email links the identity to the account of that
+-- email. The web tier decides (lib/auth/sso.ts); these functions read and link.
+-- ---------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION saas.sso_lookup(p_issuer text, p_subject text, p_email text)
+RETURNS TABLE (matched_by text, id uuid, disabled boolean, linked boolean, pending boolean)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = ''
+AS $$
+  SELECT 'subject', u.id, u.disabled_at IS NOT NULL, true, u.password_must_change
+  FROM saas.users u
+  WHERE u.sso_issuer = p_issuer AND u.sso_subject = p_subject
+  UNION ALL
+  SELECT 'email', u.id, u.disabled_at IS NOT NULL, u.sso_subject IS NOT NULL, u.password_must_change
+  FROM saas.users u
+  WHERE p_email IS NOT NULL AND u.email = pg_catalog.lower(pg_catalog.btrim(p_email))
+$$;
+COMMENT ON FUNCTION saas.sso_lookup(text, text, text) IS
+  'The accounts a single-sign-on identity may map to: the one linked to (issuer, subject), and the one with the email, '
+  'with whether each is disabled, already linked to an identity, or still on a temporary password. SECURITY DEFINER.';
+
+CREATE OR REPLACE FUNCTION saas.sso_link(p_user_id uuid, p_email text, p_issuer text, p_subject text)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+  -- Links only an enabled, unlinked account whose email is the one the identity
+  -- provider verified. A temporary password (one an admin saw) dies here: the
+  -- person proved who they are through their identity provider instead.
+  UPDATE saas.users u
+  SET sso_issuer = p_issuer,
+      sso_subject = p_subject,
+      password_hash = CASE WHEN u.password_must_change THEN NULL ELSE u.password_hash END,
+      password_expires_at = CASE WHEN u.password_must_change THEN NULL ELSE u.password_expires_at END,
+      password_must_change = false
+  WHERE u.id = p_user_id
+    AND u.email = pg_catalog.lower(pg_catalog.btrim(p_email))
+    AND u.sso_subject IS NULL
+    AND u.disabled_at IS NULL;
+  RETURN FOUND;
+END
+$$;
+COMMENT ON FUNCTION saas.sso_link(uuid, text, text, text) IS
+  'Links a single-sign-on identity (issuer, subject) to the unlinked, enabled account with this email, dropping a '
+  'temporary password; false when nothing matched. SECURITY DEFINER; the caller must have checked email_verified.';
 
 -- ---------------------------------------------------------------------------
 -- Login rate limiting: failures in a sliding window, per account and per address.
@@ -240,12 +406,41 @@ CREATE TRIGGER memberships_keep_an_admin
   FOR EACH ROW EXECUTE FUNCTION saas.tg_memberships_keep_an_admin();
 
 -- ---------------------------------------------------------------------------
+-- An account that never left its temporary password is deleted with its last
+-- membership: nobody else may take it over (its password was seen by an admin),
+-- and its email becomes free for another tenant to invite.
+-- ---------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION saas.tg_memberships_forget_pending()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+  DELETE FROM saas.users u
+  WHERE u.id = OLD.user_id
+    AND u.password_must_change
+    AND NOT EXISTS (SELECT 1 FROM saas.memberships m WHERE m.user_id = OLD.user_id);
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION saas.tg_memberships_forget_pending() IS
+  'Trigger: after a membership is deleted, deletes the account if it has no membership left and is still on a temporary '
+  'password (never activated). SECURITY DEFINER so it sees the account''s memberships in every tenant.';
+
+DROP TRIGGER IF EXISTS memberships_forget_pending ON saas.memberships;
+CREATE TRIGGER memberships_forget_pending
+  AFTER DELETE ON saas.memberships
+  FOR EACH ROW EXECUTE FUNCTION saas.tg_memberships_forget_pending();
+
+-- ---------------------------------------------------------------------------
 -- Grants: the app role, and nobody else, may call the functions.
 -- ---------------------------------------------------------------------------
 REVOKE ALL ON FUNCTION saas.auth_lookup(text), saas.user_memberships(uuid), saas.find_user_by_email(text),
+  saas.reset_member_password(uuid, text), saas.sso_lookup(text, text, text), saas.sso_link(uuid, text, text, text),
   saas.login_throttle(text, text, interval, integer, integer), saas.login_failed(text, text),
-  saas.login_succeeded(text), saas.tg_memberships_keep_an_admin() FROM PUBLIC;
+  saas.login_succeeded(text), saas.tg_memberships_keep_an_admin(), saas.tg_memberships_forget_pending() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION saas.auth_lookup(text), saas.user_memberships(uuid), saas.find_user_by_email(text),
+  saas.reset_member_password(uuid, text), saas.sso_lookup(text, text, text), saas.sso_link(uuid, text, text, text),
   saas.login_throttle(text, text, interval, integer, integer), saas.login_failed(text, text),
   saas.login_succeeded(text) TO aegis_app;
 

@@ -1,7 +1,7 @@
 // Reads of the audit log for the audit page (inside the tenant's transaction).
 import 'server-only';
 import type { Json } from '@/lib/db/schema.generated';
-import type { Tx } from '@/lib/db';
+import { sql, type Tx } from '@/lib/db';
 import { AUDIT_PAGE_SIZE, type AuditFilter } from './schema';
 
 export interface AuditRow {
@@ -48,10 +48,24 @@ export async function listAudit(trx: Tx, tenantId: string, f: AuditFilter): Prom
   const { total } = await q.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
   const pages = Math.max(1, Math.ceil(Number(total) / AUDIT_PAGE_SIZE));
   const page = Math.min(f.page, pages);
-  const rows = await q
-    .select(['a.id', 'a.occurred_at', 'a.actor_user_id', 'a.actor_label', 'a.action', 'a.entity_type', 'a.entity_id', 'u.email'])
-    .orderBy('a.occurred_at', 'desc')
-    .orderBy('a.id', 'desc')
+  const dir = f.dir ?? (f.sort && f.sort !== 'occurredAt' ? 'asc' : 'desc');
+  let ordered = q.select(['a.id', 'a.occurred_at', 'a.actor_user_id', 'a.actor_label', 'a.action', 'a.entity_type', 'a.entity_id', 'u.email']);
+  // The sort key comes from a closed list (lib/audit/schema.ts), never from raw input;
+  // ties fall back to newest first, so pages never overlap.
+  switch (f.sort) {
+    case 'actor':
+      ordered = ordered.orderBy(sql`coalesce(a.actor_label, u.email)`, dir).orderBy('a.occurred_at', 'desc').orderBy('a.id', 'desc');
+      break;
+    case 'action':
+      ordered = ordered.orderBy('a.action', dir).orderBy('a.occurred_at', 'desc').orderBy('a.id', 'desc');
+      break;
+    case 'entityType':
+      ordered = ordered.orderBy('a.entity_type', dir).orderBy('a.occurred_at', 'desc').orderBy('a.id', 'desc');
+      break;
+    default:
+      ordered = ordered.orderBy('a.occurred_at', dir).orderBy('a.id', dir);
+  }
+  const rows = await ordered
     .limit(AUDIT_PAGE_SIZE)
     .offset((page - 1) * AUDIT_PAGE_SIZE)
     .execute();

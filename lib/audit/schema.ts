@@ -8,6 +8,10 @@ const day = z
   .optional()
   .catch(undefined);
 
+/** The columns the audit table can be ordered by (the URL's ?sort=). */
+export const AUDIT_SORT_KEYS = ['occurredAt', 'actor', 'action', 'entityType'] as const;
+export type AuditSortKey = (typeof AUDIT_SORT_KEYS)[number];
+
 export const auditFilterSchema = z.object({
   action: text.catch(undefined),
   entity: text.catch(undefined),
@@ -15,6 +19,9 @@ export const auditFilterSchema = z.object({
   from: day,
   to: day,
   page: z.coerce.number().int().min(1).max(100_000).catch(1).default(1),
+  /** Column the list is ordered by (newest first when absent). */
+  sort: z.enum(AUDIT_SORT_KEYS).optional().catch(undefined),
+  dir: z.enum(['asc', 'desc']).optional().catch(undefined),
 });
 
 export type AuditFilter = z.output<typeof auditFilterSchema>;

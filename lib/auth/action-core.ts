@@ -1,6 +1,7 @@
 // The core of every tenant server action, free of Next's request context so it
-// can be tested directly: account and membership from the database, role
-// check, input validation, then the handler in one withTenant transaction.
+// can be tested directly: account and membership from the database (an account
+// on a temporary password is refused), role check, input validation, then the
+// handler in one withTenant transaction.
 // Expected failures come back as { ok: false, message, fieldErrors }; the
 // handler signals one by throwing ActionError, which also rolls back its work.
 import 'server-only';
@@ -41,6 +42,7 @@ export const NO_MEMBERSHIP = 'You are not a member of any tenant.';
 export const TENANT_CHANGED = 'You switched tenant in another window. Reload the page and try again.';
 export const NOT_A_MEMBER = 'You are not a member of that tenant.';
 export const INVALID_INPUT = 'Some fields need attention.';
+export const PASSWORD_CHANGE_REQUIRED = 'Choose your own password first (you signed in with a temporary one).';
 
 export function roleRefusal(min: Role, actual: Role): string {
   return `This needs the ${ROLE_LABEL[min]} role; you are ${ROLE_LABEL[actual]}.`;
@@ -77,6 +79,8 @@ export async function runTenantAction<S extends z.ZodType, T>(o: RunOptions<S, T
   if (!o.userId) return { ok: false, message: SIGNED_OUT };
   const access = await loadAccess(o.userId, o.preferredTenantId, o.db);
   if (!access) return { ok: false, message: SIGNED_OUT };
+  // A temporary password was seen by an admin: nothing happens under it.
+  if (access.mustChangePassword) return { ok: false, message: PASSWORD_CHANGE_REQUIRED };
   const tenant = access.current;
   if (!tenant) return { ok: false, message: NO_MEMBERSHIP };
   if (!hasRole(tenant.role, o.minRole)) return { ok: false, message: roleRefusal(o.minRole, tenant.role) };

@@ -5,7 +5,7 @@ import { cookies } from 'next/headers';
 import { redirect } from 'next/navigation';
 import { z } from 'zod';
 import type { ActionResult } from './action-result';
-import { NO_MEMBERSHIP, NOT_A_MEMBER, SIGNED_OUT } from './action-core';
+import { NO_MEMBERSHIP, NOT_A_MEMBER, PASSWORD_CHANGE_REQUIRED, SIGNED_OUT } from './action-core';
 import { loadAccess } from './membership';
 import { getSessionUserId, TENANT_COOKIE, tenantCookieOptions } from './session';
 
@@ -18,6 +18,7 @@ export async function switchTenantAction(_previous: ActionResult | null, formDat
   if (!parsed.success) return { ok: false, message: 'Choose a tenant.', fieldErrors: z.flattenError(parsed.error).fieldErrors };
   const access = await loadAccess(userId, parsed.data.tenantId);
   if (!access) return { ok: false, message: SIGNED_OUT };
+  if (access.mustChangePassword) return { ok: false, message: PASSWORD_CHANGE_REQUIRED };
   if (!access.current) return { ok: false, message: NO_MEMBERSHIP };
   if (access.current.tenantId !== parsed.data.tenantId) return { ok: false, message: NOT_A_MEMBER };
   (await cookies()).set(TENANT_COOKIE, parsed.data.tenantId, tenantCookieOptions());

@@ -1,5 +1,8 @@
 // The credential check behind the sign-in form, free of next-auth so it can be
-// tested on its own: rate limit, look-up by email, argon2id verification.
+// tested on its own: rate limit, look-up by email, argon2id verification, and
+// the expiry of a temporary password (one an admin was shown). A temporary
+// password that is still valid signs in, but the account can then do nothing
+// but choose its own password (see membership.ts and /account/password).
 import 'server-only';
 import { sql } from 'kysely';
 import type { Db } from '@/lib/db';
@@ -15,9 +18,11 @@ export interface SignInInput {
 
 export type SignInResult =
   | { ok: true; user: { id: string; email: string; name: string | null } }
-  | { ok: false; reason: 'invalid' | 'throttled'; message: string };
+  | { ok: false; reason: 'invalid' | 'throttled' | 'expired'; message: string };
 
 export const INVALID_CREDENTIALS = 'Email or password is incorrect.';
+export const TEMPORARY_PASSWORD_EXPIRED =
+  'Your temporary password has expired. Ask an admin of your organisation for a new one.';
 
 export function normaliseEmail(email: string): string {
   return email.trim().toLowerCase();
@@ -32,8 +37,13 @@ export async function checkCredentials(db: Db, input: SignInInput): Promise<Sign
   if (throttle.blocked) {
     return { ok: false, reason: 'throttled', message: tooManyAttemptsMessage(throttle.retryAfterSeconds) };
   }
-  const found = await sql<{ id: string; password_hash: string | null; disabled: boolean; name: string | null }>`
-    select id, password_hash, disabled, name from saas.auth_lookup(${email})`.execute(db);
+  const found = await sql<{
+    id: string;
+    password_hash: string | null;
+    disabled: boolean;
+    name: string | null;
+    password_expired: boolean;
+  }>`select id, password_hash, disabled, name, password_expired from saas.auth_lookup(${email})`.execute(db);
   const user = found.rows[0];
   // Verify even when there is no such account, so timing does not tell which emails exist.
   const valid = await verifyPassword(user?.password_hash ?? (await decoyHash()), input.password);
@@ -41,6 +51,8 @@ export async function checkCredentials(db: Db, input: SignInInput): Promise<Sign
     await loginFailed(db, email, input.address);
     return { ok: false, reason: 'invalid', message: INVALID_CREDENTIALS };
   }
+  // Said only to someone who knows the password: it tells nothing to a guesser.
+  if (user.password_expired) return { ok: false, reason: 'expired', message: TEMPORARY_PASSWORD_EXPIRED };
   await loginSucceeded(db, email);
   return { ok: true, user: { id: user.id, email, name: user.name } };
 }

@@ -2,15 +2,16 @@
 // Connect provider for single sign-on only when AUTH_OIDC_ISSUER,
 // AUTH_OIDC_CLIENT_ID and AUTH_OIDC_CLIENT_SECRET are set (nothing is fetched
 // otherwise). Sessions are JWTs carrying the account id and nothing secret;
-// tenant and role are read from the database on every request.
+// tenant and role are read from the database on every request. Single-sign-on
+// accounts are matched by (issuer, subject), see ./sso.ts.
 import 'server-only';
-import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
 import type { AuthOptions } from 'next-auth';
 import CredentialsProvider from 'next-auth/providers/credentials';
 import type { OAuthConfig } from 'next-auth/providers/oauth';
 import { appDb } from '@/lib/db';
+import { clientAddress, trustedProxyHops } from './client-address';
 import { checkCredentials, normaliseEmail } from './credentials';
+import { decideSsoAccount, resolveSsoAccount, ssoAccountId, type OidcClaims } from './sso';
 
 declare module 'next-auth' {
   interface Session {
@@ -28,19 +29,19 @@ const SESSION_MAX_AGE = 12 * 60 * 60;
 
 export const OIDC_PROVIDER_ID = 'oidc';
 
-interface OidcProfile {
-  sub: string;
-  email?: string;
-  email_verified?: boolean;
-  name?: string;
-}
+type OidcProfile = OidcClaims & { sub: string };
 
 export function oidcConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
   return Boolean(env.AUTH_OIDC_ISSUER && env.AUTH_OIDC_CLIENT_ID && env.AUTH_OIDC_CLIENT_SECRET);
 }
 
+/** The configured issuer without trailing slashes: half of every linked identity. */
+export function oidcIssuer(env: NodeJS.ProcessEnv = process.env): string {
+  return (env.AUTH_OIDC_ISSUER ?? '').replace(/\/+$/, '');
+}
+
 function oidcProvider(env: NodeJS.ProcessEnv): OAuthConfig<OidcProfile> {
-  const issuer = env.AUTH_OIDC_ISSUER!.replace(/\/+$/, '');
+  const issuer = oidcIssuer(env);
   return {
     id: OIDC_PROVIDER_ID,
     name: env.AUTH_OIDC_NAME || 'Single sign-on',
@@ -56,33 +57,13 @@ function oidcProvider(env: NodeJS.ProcessEnv): OAuthConfig<OidcProfile> {
   };
 }
 
-/** The account for a verified single-sign-on email, created (with no password and no membership) when missing. */
-async function accountForSso(email: string, name: string | null): Promise<string | null> {
-  const { db } = appDb();
-  const found = await sql<{ id: string; disabled: boolean }>`select id, disabled from saas.auth_lookup(${email})`.execute(db);
-  const row = found.rows[0];
-  if (row) return row.disabled ? null : row.id;
-  const id = randomUUID();
-  // No RETURNING: the new row is not visible to the app role until it is someone's member.
-  await db.insertInto('saas.users').values({ id, email, name }).onConflict((oc) => oc.column('email').doNothing()).execute();
-  const again = await sql<{ id: string; disabled: boolean }>`select id, disabled from saas.auth_lookup(${email})`.execute(db);
-  return again.rows[0] && !again.rows[0].disabled ? again.rows[0].id : null;
-}
-
-/** The address a sign-in came from: the hop nearest to us in X-Forwarded-For (set by Next or the load balancer). */
-export function clientAddress(headers: Record<string, unknown> | undefined): string | null {
-  const xff = headers?.['x-forwarded-for'];
-  const value = Array.isArray(xff) ? xff.join(',') : typeof xff === 'string' ? xff : '';
-  const hops = value.split(',').map((s) => s.trim()).filter(Boolean);
-  const real = headers?.['x-real-ip'];
-  return hops.at(-1) ?? (typeof real === 'string' && real ? real : null);
-}
-
 export function buildAuthOptions(env: NodeJS.ProcessEnv = process.env): AuthOptions {
   if (!env.NEXTAUTH_SECRET && env.NODE_ENV === 'production' && env.NEXT_PHASE !== 'phase-production-build') {
     throw new Error('NEXTAUTH_SECRET must be set in production (a long random string).');
   }
   const secure = (env.NEXTAUTH_URL ?? '').startsWith('https://');
+  // Read once, so a bad value stops the server at start rather than at a sign-in.
+  const proxyHops = trustedProxyHops(env);
   return {
     secret: env.NEXTAUTH_SECRET,
     session: { strategy: 'jwt', maxAge: SESSION_MAX_AGE },
@@ -99,7 +80,7 @@ export function buildAuthOptions(env: NodeJS.ProcessEnv = process.env): AuthOpti
           const result = await checkCredentials(appDb().db, {
             email: credentials?.email ?? '',
             password: credentials?.password ?? '',
-            address: clientAddress(req?.headers),
+            address: clientAddress(req?.headers, proxyHops),
           });
           if (result.ok) return { id: result.user.id, email: result.user.email, name: result.user.name };
           // next-auth hands the message to the sign-in page as ?error=.
@@ -111,16 +92,23 @@ export function buildAuthOptions(env: NodeJS.ProcessEnv = process.env): AuthOpti
     callbacks: {
       async signIn({ account, profile }) {
         if (account?.provider !== OIDC_PROVIDER_ID) return true;
-        const p = profile as OidcProfile | undefined;
-        return Boolean(p?.email && p.email_verified !== false);
+        // Found by (issuer, subject), or linked / created for a verified email;
+        // a thrown message reaches the sign-in page as ?error=. What the claims
+        // alone refuse (no subject, unverified email) is refused before any query.
+        const claims = (profile ?? {}) as OidcClaims;
+        const early = decideSsoAccount(claims, null, null);
+        if (early.action === 'refuse') throw new Error(early.message);
+        const r = await resolveSsoAccount(appDb().db, oidcIssuer(env), claims);
+        if (!r.ok) throw new Error(r.message);
+        return true;
       },
       async jwt({ token, user, account, profile }) {
         if (account?.provider === OIDC_PROVIDER_ID) {
           const p = profile as OidcProfile | undefined;
-          const id = p?.email ? await accountForSso(normaliseEmail(p.email), p.name ?? null) : null;
+          const id = p?.sub ? await ssoAccountId(appDb().db, oidcIssuer(env), p.sub) : null;
           if (!id) throw new Error('This single-sign-on account cannot sign in here.');
           token.uid = id;
-          token.email = normaliseEmail(p!.email!);
+          token.email = p?.email ? normaliseEmail(p.email) : token.email;
         } else if (user) {
           token.uid = user.id;
         }

@@ -35,14 +35,19 @@ export interface TenantAccess {
   memberships: Membership[];
 }
 
+/** Where an account on a temporary password is sent, and the only page it may see. */
+export const CHANGE_PASSWORD_PATH = '/account/password';
+
 /**
  * For signed-in pages: the user, the tenant in force and the role. Signed out
- * goes to /signin, no membership to /no-access; a role below minRole gets
- * "not found", as a page the user may not see should not be told apart.
+ * goes to /signin, a temporary password to /account/password, no membership to
+ * /no-access; a role below minRole gets "not found", as a page the user may
+ * not see should not be told apart.
  */
 export async function requireTenant(minRole: Role = 'viewer'): Promise<TenantAccess> {
   const access = await getAccess();
   if (!access) redirect('/signin');
+  if (access.mustChangePassword) redirect(CHANGE_PASSWORD_PATH);
   if (!access.current) redirect('/no-access');
   if (!hasRole(access.current.role, minRole)) notFound();
   return { user: access.user, tenant: access.current, role: access.current.role, memberships: access.memberships };

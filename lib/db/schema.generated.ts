@@ -299,6 +299,10 @@ export interface SaasUsers {
   password_hash: string | null;
   created_at: Generated<Date>;
   disabled_at: Date | null;
+  password_must_change: Generated<boolean>;
+  password_expires_at: Date | null;
+  sso_issuer: string | null;
+  sso_subject: string | null;
 }
 
 export interface Database {

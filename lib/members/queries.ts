@@ -11,6 +11,10 @@ export interface Member {
   role: Role;
   joinedAt: string;
   disabled: boolean;
+  /** Still on the temporary password an admin was shown. */
+  pendingActivation: boolean;
+  /** When that temporary password stops working (ISO), or null. */
+  temporaryPasswordExpiresAt: string | null;
 }
 
 function memberQuery(trx: Tx, tenantId: string) {
@@ -18,10 +22,19 @@ function memberQuery(trx: Tx, tenantId: string) {
     .selectFrom('saas.memberships as m')
     .innerJoin('saas.users as u', 'u.id', 'm.user_id')
     .where('m.tenant_id', '=', tenantId)
-    .select(['m.user_id', 'u.email', 'u.name', 'm.role', 'm.created_at', 'u.disabled_at']);
+    .select(['m.user_id', 'u.email', 'u.name', 'm.role', 'm.created_at', 'u.disabled_at', 'u.password_must_change', 'u.password_expires_at']);
 }
 
-type Row = { user_id: string; email: string; name: string | null; role: Role; created_at: Date; disabled_at: Date | null };
+type Row = {
+  user_id: string;
+  email: string;
+  name: string | null;
+  role: Role;
+  created_at: Date;
+  disabled_at: Date | null;
+  password_must_change: boolean;
+  password_expires_at: Date | null;
+};
 const toMember = (r: Row): Member => ({
   userId: r.user_id,
   email: r.email,
@@ -29,6 +42,8 @@ const toMember = (r: Row): Member => ({
   role: r.role,
   joinedAt: r.created_at.toISOString(),
   disabled: r.disabled_at !== null,
+  pendingActivation: r.password_must_change,
+  temporaryPasswordExpiresAt: r.password_must_change && r.password_expires_at ? r.password_expires_at.toISOString() : null,
 });
 
 export async function listMembers(trx: Tx, tenantId: string): Promise<Member[]> {

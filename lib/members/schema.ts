@@ -26,4 +26,6 @@ export const changeRoleSchema = z.object({ userId, role });
 
 export const removeMemberSchema = z.object({ userId });
 
+export const resetPasswordSchema = z.object({ userId });
+
 export type AddMemberInput = z.output<typeof addMemberSchema>;

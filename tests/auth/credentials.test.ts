@@ -2,7 +2,7 @@
 // accounts, and the database-backed rate limit with its message.
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { checkCredentials, INVALID_CREDENTIALS } from '../../lib/auth/credentials';
+import { checkCredentials, INVALID_CREDENTIALS, TEMPORARY_PASSWORD_EXPIRED } from '../../lib/auth/credentials';
 import { MAX_FAILURES_PER_ACCOUNT, tooManyAttemptsMessage } from '../../lib/auth/rate-limit';
 import { createDb, type DbHandle } from '../../lib/db/pool';
 import { ownerPool } from '../helpers/db';
@@ -60,6 +60,24 @@ describe('checkCredentials', () => {
     expect(blocked).toEqual({ ok: false, reason: 'throttled', message: 'Too many attempts, try again in 15 minutes.' });
     // A blocked attempt is not itself counted.
     expect(await failures(u.email)).toBe(MAX_FAILURES_PER_ACCOUNT);
+  });
+
+  it('a temporary password signs in until it expires; after that it is refused with its own message', async () => {
+    const u = await createUser(owner);
+    await owner.query("update saas.users set password_must_change = true, password_expires_at = now() + interval '1 hour' where id = $1", [u.id]);
+    expect((await checkCredentials(app.db, { email: u.email, password: PASSWORD, address: '10.1.0.5' })).ok).toBe(true);
+    await owner.query("update saas.users set password_expires_at = now() - interval '1 second' where id = $1", [u.id]);
+    expect(await checkCredentials(app.db, { email: u.email, password: PASSWORD, address: '10.1.0.5' })).toEqual({
+      ok: false,
+      reason: 'expired',
+      message: TEMPORARY_PASSWORD_EXPIRED,
+    });
+    // A wrong password on an expired account says nothing about the expiry.
+    expect(await checkCredentials(app.db, { email: u.email, password: 'wrong password', address: '10.1.0.5' })).toEqual({
+      ok: false,
+      reason: 'invalid',
+      message: INVALID_CREDENTIALS,
+    });
   });
 
   it('words the wait in whole minutes, rounded up', () => {

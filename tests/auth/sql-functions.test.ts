@@ -1,9 +1,16 @@
 // The SQL behind sign-in (db/migrations/001_auth.sql): look-up by email,
-// a user's memberships, the admin-only account look-up, login rate limiting
-// (counting, the retry delay, expiry, purge) and the last-admin trigger.
+// a user's memberships, the admin-only account look-up (refusing accounts
+// pending activation elsewhere), temporary-password resets, the self-only
+// update rule on accounts (which survives a re-applied deploy.sql), login rate
+// limiting (counting, the retry delay, expiry, purge), the last-admin trigger
+// and the deletion of never-activated accounts with their last membership.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { appPool, errorOf, ownerPool, rollback, setTenant } from '../helpers/db';
+import { hashPassword } from '../../lib/auth/password';
+import { dbDir, migrate } from '../../lib/db/migrate';
+import { appPool, errorOf, ownerPool, rollback, runSql, scratchDatabase, setTenant } from '../helpers/db';
 import { addMembership, createTeam, createUser } from './fixtures';
 
 let owner: pg.Pool;
@@ -20,6 +27,9 @@ const DEFINERS = [
   'saas.auth_lookup(text)',
   'saas.user_memberships(uuid)',
   'saas.find_user_by_email(text)',
+  'saas.reset_member_password(uuid,text)',
+  'saas.sso_lookup(text,text,text)',
+  'saas.sso_link(uuid,text,text,text)',
   'saas.login_throttle(text,text,interval,integer,integer)',
   'saas.login_failed(text,text)',
   'saas.login_succeeded(text)',
@@ -119,6 +129,152 @@ describe('saas.find_user_by_email', () => {
       await setUser(c, t.admin.id);
       expect(await errorOf(c, 'select saas.find_user_by_email($1)', [outsider.email])).toMatch(/only an admin/);
     });
+  });
+
+  it('refuses (AEG02) an account still on a temporary password unless it is already a member here', async () => {
+    const a = await createTeam(owner, 'Pending A');
+    const b = await createTeam(owner, 'Pending B');
+    await markTemporary(a.viewer.id);
+    await rollback(app, async (c) => {
+      await setTenant(c, b.tenantId);
+      await setUser(c, b.admin.id);
+      await c.query('savepoint s');
+      const err = await c.query('select saas.find_user_by_email($1)', [a.viewer.email]).catch((e: { code: string; message: string }) => e);
+      expect(err).toMatchObject({ code: 'AEG02', message: expect.stringMatching(/pending activation/) });
+      await c.query('rollback to savepoint s');
+      await setTenant(c, a.tenantId);
+      await setUser(c, a.admin.id);
+      expect((await c.query('select saas.find_user_by_email($1) as id', [a.viewer.email])).rows[0].id).toBe(a.viewer.id);
+    });
+  });
+});
+
+const markTemporary = (id: string, interval = '1 day') =>
+  owner.query('update saas.users set password_must_change = true, password_expires_at = now() + $2::interval where id = $1', [id, interval]);
+
+describe('saas.users: an account is updated by its owner only', () => {
+  const tryUpdate = (c: pg.ClientBase, id: string) =>
+    errorOf(c, "update saas.users set email = 'taken-over-' || id || '@evil.test', password_hash = 'x' where id = $1 returning id", [id]);
+  const rowCount = async (c: pg.ClientBase, id: string) =>
+    (await c.query("update saas.users set name = 'Renamed' where id = $1", [id])).rowCount;
+
+  it('another member of a shared tenant, even its admin, updates nothing; the user updates their own row', async () => {
+    const t = await createTeam(owner, 'Update policy');
+    const other = await createTeam(owner, 'Update policy other');
+    await addMembership(owner, other.tenantId, t.viewer.id, 'viewer');
+    await rollback(app, async (c) => {
+      await setTenant(c, t.tenantId);
+      await setUser(c, t.admin.id);
+      // The admin sees the viewer's row (a member here) but cannot change it.
+      expect((await c.query('select 1 from saas.users where id = $1', [t.viewer.id])).rowCount).toBe(1);
+      expect(await rowCount(c, t.viewer.id)).toBe(0);
+      expect(await tryUpdate(c, t.viewer.id)).toBeNull();
+      await setUser(c, t.viewer.id);
+      expect(await rowCount(c, t.viewer.id)).toBe(1);
+      // Nor can the owner of the row move it onto another id.
+      expect(await errorOf(c, "update saas.users set id = gen_random_uuid() where id = $1", [t.viewer.id])).toMatch(/row-level security/);
+    });
+    const r = await owner.query('select email, password_hash from saas.users where id = $1', [t.viewer.id]);
+    expect(r.rows[0]).toEqual({ email: t.viewer.email, password_hash: expect.stringMatching(/^\$argon2id\$/) });
+  });
+
+  it('stays so after deploy.sql is applied again (its own user_update policy comes back, the restrictive one holds)', async () => {
+    const url = await scratchDatabase('users_policy');
+    await migrate(url);
+    await runSql(url, readFileSync(path.join(dbDir, 'deploy.sql'), 'utf8'));
+    const c = new (await import('pg')).default.Client({ connectionString: url });
+    await c.connect();
+    try {
+      const policies = await c.query("select polname, polpermissive from pg_policy where polrelid = 'saas.users'::regclass and polcmd = 'w' order by 1");
+      expect(policies.rows).toEqual(
+        expect.arrayContaining([
+          { polname: 'user_update', polpermissive: true },
+          { polname: 'user_update_self_only', polpermissive: false },
+        ]),
+      );
+      const tenant = '6b2f4a52-0000-4000-8000-000000000001';
+      const admin = '6b2f4a52-0000-4000-8000-0000000000a1';
+      const victim = '6b2f4a52-0000-4000-8000-0000000000b2';
+      await c.query('begin');
+      await c.query('insert into saas.tenants (id, name) values ($1, $2)', [tenant, 'Redeployed']);
+      await c.query("insert into saas.users (id, email) values ($1, 'admin@redeploy.test'), ($2, 'victim@redeploy.test')", [admin, victim]);
+      await c.query("insert into saas.memberships (tenant_id, user_id, role) values ($1, $2, 'admin'), ($1, $3, 'viewer')", [tenant, admin, victim]);
+      await c.query('set local role aegis_app');
+      await setTenant(c, tenant);
+      await setUser(c, admin);
+      expect((await c.query("update saas.users set email = 'stolen@evil.test' where id = $1", [victim])).rowCount).toBe(0);
+      expect((await c.query("update saas.users set name = 'Me' where id = $1", [admin])).rowCount).toBe(1);
+      await c.query('rollback');
+    } finally {
+      await c.end();
+    }
+  });
+});
+
+describe('saas.reset_member_password', () => {
+  let hash: string;
+  beforeAll(async () => {
+    hash = await hashPassword('temporary password 1');
+  });
+  const reset = (c: pg.ClientBase, id: string, h = hash) => errorOf(c, 'select saas.reset_member_password($1, $2)', [id, h]);
+
+  it('sets a temporary password valid 24 hours for a member of this tenant only', async () => {
+    const t = await createTeam(owner, 'Reset SQL');
+    await rollback(app, async (c) => {
+      await setTenant(c, t.tenantId);
+      await setUser(c, t.admin.id);
+      // now() is the transaction's start: exactly 24 hours later.
+      const r = await c.query('select extract(epoch from saas.reset_member_password($1, $2) - now())::int as seconds', [t.buyer.id, hash]);
+      expect(r.rows[0].seconds).toBe(24 * 3600);
+      const row = await c.query('select password_hash, password_must_change from saas.users where id = $1', [t.buyer.id]);
+      expect(row.rows[0]).toEqual({ password_hash: hash, password_must_change: true });
+    });
+  });
+
+  it('refuses a non-admin caller, a non-member, oneself, an admin, a member of another tenant, and a non-argon2id hash', async () => {
+    const t = await createTeam(owner, 'Reset SQL refusals');
+    const other = await createTeam(owner, 'Reset SQL other');
+    await addMembership(owner, other.tenantId, t.viewer.id, 'viewer');
+    await rollback(app, async (c) => {
+      await setTenant(c, t.tenantId);
+      await setUser(c, t.buyer.id);
+      expect(await reset(c, t.viewer.id)).toMatch(/only an admin/);
+      await setUser(c, t.admin.id);
+      expect(await reset(c, other.buyer.id)).toMatch(/not a member of the current tenant/);
+      expect(await reset(c, t.admin.id)).toMatch(/own password/);
+      await c.query("update saas.memberships set role = 'admin' where tenant_id = $1 and user_id = $2", [t.tenantId, t.buyer.id]);
+      expect(await reset(c, t.buyer.id)).toMatch(/an admin's password/);
+      expect(await reset(c, t.viewer.id)).toMatch(/belongs to another tenant/);
+      expect(await reset(c, t.buyer.id, 'plain text')).toMatch(/argon2id hash is required/);
+    });
+    const r = await owner.query('select password_must_change from saas.users where id = any($1)', [[t.viewer.id, t.buyer.id]]);
+    expect(r.rows.every((x) => x.password_must_change === false)).toBe(true);
+  });
+});
+
+describe('never-activated accounts', () => {
+  it('are deleted with their last membership (and with their tenant); activated ones stay', async () => {
+    const t = await createTeam(owner, 'Forget pending');
+    await markTemporary(t.viewer.id);
+    await markTemporary(t.buyer.id);
+    await rollback(app, async (c) => {
+      await setTenant(c, t.tenantId);
+      await c.query('delete from saas.memberships where tenant_id = $1 and user_id = $2', [t.tenantId, t.viewer.id]);
+    });
+    expect((await owner.query('select 1 from saas.users where id = $1', [t.viewer.id])).rowCount).toBe(1); // rolled back
+    const c = await app.connect();
+    try {
+      await c.query('begin');
+      await setTenant(c, t.tenantId);
+      await c.query('delete from saas.memberships where tenant_id = $1 and user_id = $2', [t.tenantId, t.viewer.id]);
+      await c.query('commit');
+    } finally {
+      c.release();
+    }
+    expect((await owner.query('select 1 from saas.users where id = $1', [t.viewer.id])).rowCount).toBe(0);
+    await owner.query('delete from saas.tenants where id = $1', [t.tenantId]);
+    const left = await owner.query('select id from saas.users where id = any($1) order by id', [[t.buyer.id, t.admin.id]]);
+    expect(left.rows.map((r) => r.id)).toEqual([t.admin.id]);
   });
 });
 

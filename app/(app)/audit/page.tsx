@@ -27,7 +27,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
         {filtered ? (result.total === 1 ? ' matches the filters' : ' match the filters') : ''}.
       </p>
       {result.rows.length ? (
-        <AuditTable rows={result.rows} />
+        <AuditTable rows={result.rows} filter={filter} />
       ) : (
         <p className="empty-state">
           {filtered ? 'Nothing matches these filters. Widen the dates or clear the filters.' : 'No changes yet. Changes made in this tenant appear here.'}
@@ -37,7 +37,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
         page={result.page}
         pages={result.pages}
         basePath="/audit"
-        params={{ action: filter.action, entity: filter.entity, actor: filter.actor, from: filter.from, to: filter.to }}
+        params={{ action: filter.action, entity: filter.entity, actor: filter.actor, from: filter.from, to: filter.to, sort: filter.sort, dir: filter.dir }}
       />
     </>
   );

@@ -3,13 +3,23 @@ import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { MemberRoleForm } from '@/components/members/MemberRoleForm';
 import { RemoveMemberForm } from '@/components/members/RemoveMemberForm';
+import { ResetPasswordForm } from '@/components/members/ResetPasswordForm';
 import { PageHeader } from '@/components/ui/PageHeader';
 import { ROLE_LABEL } from '@/lib/auth/roles';
 import { requireTenant } from '@/lib/auth/session';
 import { withTenant } from '@/lib/db';
-import { getMember } from '@/lib/members/queries';
+import { getMember, type Member } from '@/lib/members/queries';
 
 export const metadata: Metadata = { title: 'Member' };
+
+function status(m: Member): string {
+  if (m.disabled) return ' The account is disabled.';
+  if (!m.pendingActivation) return '';
+  const expired = m.temporaryPasswordExpiresAt !== null && Date.parse(m.temporaryPasswordExpiresAt) <= Date.now();
+  return expired
+    ? ' Not activated yet, and the temporary password has expired: issue a new one below.'
+    : ' Not activated yet: they have not chosen their own password.';
+}
 
 export default async function MemberPage({ params }: { params: Promise<{ userId: string }> }) {
   const { userId } = await params;
@@ -23,9 +33,12 @@ export default async function MemberPage({ params }: { params: Promise<{ userId:
       </p>
       <PageHeader
         title={member.name ? `${member.name} (${member.email})` : member.email}
-        description={`${ROLE_LABEL[member.role]} of ${tenant.tenantName} since ${member.joinedAt.slice(0, 10)}.`}
+        description={`${ROLE_LABEL[member.role]} of ${tenant.tenantName} since ${member.joinedAt.slice(0, 10)}.${status(member)}`}
       />
       <MemberRoleForm tenantId={tenant.tenantId} userId={member.userId} role={member.role} />
+      {member.role !== 'admin' && member.userId !== user.id ? (
+        <ResetPasswordForm tenantId={tenant.tenantId} userId={member.userId} email={member.email} />
+      ) : null}
       <RemoveMemberForm tenantId={tenant.tenantId} userId={member.userId} email={member.email} />
     </>
   );

@@ -1,0 +1,25 @@
+'use server';
+// The signed-in user's own account: changing the password. Not a tenantAction:
+// it must work for an account still on a temporary password (which every
+// tenant action refuses) and for one with no membership.
+import { headers } from 'next/headers';
+import { redirect } from 'next/navigation';
+import type { ActionResult } from './action-result';
+import { clientAddress, trustedProxyHops } from './client-address';
+import { changePassword, type PasswordChanged } from './password-change';
+import { getPreferredTenantId, getSessionUserId } from './session';
+
+export async function changePasswordAction(
+  _previous: ActionResult<PasswordChanged> | null,
+  formData: FormData,
+): Promise<ActionResult<PasswordChanged>> {
+  const result = await changePassword({
+    userId: await getSessionUserId(),
+    preferredTenantId: await getPreferredTenantId(),
+    address: clientAddress(Object.fromEntries((await headers()).entries()), trustedProxyHops()),
+    input: formData,
+  });
+  // After the first sign-in's forced change, on to the dashboard.
+  if (result.ok && result.data?.wasTemporary) redirect('/performance');
+  return result;
+}

@@ -1,0 +1,108 @@
+// Changing one's own password: the current one is checked (rate-limited with
+// the sign-in counts, since a wrong guess here is a password guess), the new
+// one hashed and stored on the user's own row (the saas.users update policy
+// allows no other), the temporary-password flag cleared, and the change
+// audited in the user's current tenant, all in one transaction. Free of
+// Next's request context so it can be tested directly.
+import 'server-only';
+import { sql } from 'kysely';
+import { z } from 'zod';
+import { recordAudit } from '@/lib/audit/audit';
+import { appDb, withTenant, withUser, type Db, type Tx } from '@/lib/db';
+import type { ActionResult, FieldErrors } from './action-result';
+import { ActionError, formDataToObject, INVALID_INPUT, SIGNED_OUT } from './action-core';
+import { changePasswordSchema } from './account-schema';
+import { TEMPORARY_PASSWORD_EXPIRED } from './credentials';
+import { loadAccess } from './membership';
+import { hashPassword, verifyPassword } from './password';
+import { loginFailed, loginSucceeded, loginThrottle, tooManyAttemptsMessage } from './rate-limit';
+
+export const WRONG_CURRENT_PASSWORD = 'That is not your current password.';
+export const NO_PASSWORD = 'Your account signs in with single sign-on; it has no password to change here.';
+export const PASSWORD_CHANGED = 'Your password has been changed.';
+const CHANGED_MEANWHILE = 'Your password was changed elsewhere a moment ago. Reload the page and try again.';
+
+export interface ChangePasswordOptions {
+  /** The signed-in user's id from the session, or null. */
+  userId: string | null;
+  /** The tenant the user chose (cookie): where the audit row goes, among their memberships. */
+  preferredTenantId: string | null;
+  /** Client address for the per-address limit; null when unknown. */
+  address: string | null;
+  input: FormData | unknown;
+  db?: Db;
+}
+
+export interface PasswordChanged {
+  /** The password replaced was a temporary one (first sign-in after an invitation or a reset). */
+  wasTemporary: boolean;
+}
+
+export async function changePassword(o: ChangePasswordOptions): Promise<ActionResult<PasswordChanged>> {
+  if (!o.userId) return { ok: false, message: SIGNED_OUT };
+  const db = o.db ?? appDb().db;
+  const access = await loadAccess(o.userId, o.preferredTenantId, db);
+  if (!access) return { ok: false, message: SIGNED_OUT };
+  const userId = access.user.id;
+  const email = access.user.email;
+
+  const raw = o.input instanceof FormData ? formDataToObject(o.input) : o.input;
+  const parsed = changePasswordSchema.safeParse(raw);
+  if (!parsed.success) {
+    return { ok: false, message: INVALID_INPUT, fieldErrors: z.flattenError(parsed.error).fieldErrors as FieldErrors };
+  }
+  const input = parsed.data;
+
+  const throttle = await loginThrottle(db, email, o.address);
+  if (throttle.blocked) return { ok: false, message: tooManyAttemptsMessage(throttle.retryAfterSeconds) };
+
+  const row = await withUser(
+    userId,
+    (trx) =>
+      trx
+        .selectFrom('saas.users')
+        .select(['password_hash', 'password_must_change', sql<boolean>`coalesce(password_expires_at <= now(), false)`.as('expired')])
+        .where('id', '=', userId)
+        .executeTakeFirst(),
+    db,
+  );
+  if (!row) return { ok: false, message: SIGNED_OUT };
+  if (!row.password_hash) return { ok: false, message: NO_PASSWORD };
+  if (!(await verifyPassword(row.password_hash, input.currentPassword))) {
+    await loginFailed(db, email, o.address);
+    return { ok: false, message: INVALID_INPUT, fieldErrors: { currentPassword: [WRONG_CURRENT_PASSWORD] } };
+  }
+  if (row.expired) return { ok: false, message: TEMPORARY_PASSWORD_EXPIRED };
+
+  const oldHash = row.password_hash;
+  const newHash = await hashPassword(input.newPassword);
+  const write = async (trx: Tx) => {
+    const r = await trx
+      .updateTable('saas.users')
+      .set({ password_hash: newHash, password_must_change: false, password_expires_at: null })
+      .where('id', '=', userId)
+      // Two changes at once: the second finds the hash it checked gone.
+      .where('password_hash', '=', oldHash)
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) !== 1) throw new ActionError(CHANGED_MEANWHILE);
+    if (access.current) {
+      await recordAudit(trx, {
+        action: 'account.password_change',
+        entityType: 'user',
+        entityId: userId,
+        after: { email, temporaryReplaced: row.password_must_change },
+      });
+    }
+  };
+  try {
+    // Audit rows belong to a tenant: the one the user is working in. An account
+    // with no membership has no tenant to audit in (and sees nothing anyway).
+    if (access.current) await withTenant(access.current.tenantId, write, { userId }, db);
+    else await withUser(userId, write, db);
+  } catch (err) {
+    if (err instanceof ActionError) return { ok: false, message: err.message };
+    throw err;
+  }
+  await loginSucceeded(db, email);
+  return { ok: true, message: PASSWORD_CHANGED, data: { wasTemporary: row.password_must_change } };
+}

@@ -1,0 +1,156 @@
+// Single sign-on: the decision rule (pure), then the database side — an
+// identity is linked on first sign-in with a verified email, later matched by
+// (issuer, subject) even when the email changes, never by email alone.
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildAuthOptions } from '../../lib/auth/options';
+import {
+  decideSsoAccount,
+  resolveSsoAccount,
+  SSO_DISABLED,
+  SSO_NO_SUBJECT,
+  SSO_OTHER_IDENTITY,
+  SSO_UNVERIFIED,
+  ssoAccountId,
+  type SsoCandidate,
+} from '../../lib/auth/sso';
+import { createDb, type DbHandle } from '../../lib/db/pool';
+import { ownerPool } from '../helpers/db';
+import { addMembership, createTeam, createUser } from './fixtures';
+
+const acct = (over: Partial<SsoCandidate> = {}): SsoCandidate => ({ id: 'u1', disabled: false, linked: false, pending: false, ...over });
+const verified = { sub: 'sub-1', email: 'Ann@Example.test', email_verified: true, name: ' Ann ' };
+
+describe('decideSsoAccount', () => {
+  it('refuses an email that is not verified: missing, false, or a string', () => {
+    for (const email_verified of [undefined, false, 'true', 1, null]) {
+      expect(decideSsoAccount({ ...verified, email_verified }, null, acct())).toEqual({ action: 'refuse', message: SSO_UNVERIFIED });
+    }
+    // Even when the subject is known: the rule asks for a verified email on every sign-in.
+    expect(decideSsoAccount({ ...verified, email_verified: undefined }, acct(), null)).toEqual({ action: 'refuse', message: SSO_UNVERIFIED });
+  });
+
+  it('refuses without a subject or without an email', () => {
+    expect(decideSsoAccount({ ...verified, sub: undefined }, null, null)).toEqual({ action: 'refuse', message: SSO_NO_SUBJECT });
+    expect(decideSsoAccount({ ...verified, email: undefined }, null, null)).toEqual({ action: 'refuse', message: SSO_UNVERIFIED });
+  });
+
+  it('uses the account linked to the subject, whatever the email says', () => {
+    expect(decideSsoAccount(verified, acct({ id: 'by-sub', linked: true }), acct({ id: 'by-email' }))).toEqual({ action: 'use', userId: 'by-sub' });
+    expect(decideSsoAccount(verified, acct({ disabled: true, linked: true }), null)).toEqual({ action: 'refuse', message: SSO_DISABLED });
+  });
+
+  it('links the account of a verified email that has no identity yet, once', () => {
+    expect(decideSsoAccount(verified, null, acct({ id: 'pw' }))).toEqual({ action: 'link', userId: 'pw', email: 'ann@example.test' });
+    expect(decideSsoAccount(verified, null, acct({ id: 'pw', pending: true }))).toEqual({ action: 'link', userId: 'pw', email: 'ann@example.test' });
+    // Already linked to another identity: the email alone does not open it.
+    expect(decideSsoAccount(verified, null, acct({ linked: true }))).toEqual({ action: 'refuse', message: SSO_OTHER_IDENTITY });
+    expect(decideSsoAccount(verified, null, acct({ disabled: true }))).toEqual({ action: 'refuse', message: SSO_DISABLED });
+  });
+
+  it('creates an account when nothing matches', () => {
+    expect(decideSsoAccount(verified, null, null)).toEqual({ action: 'create', email: 'ann@example.test', name: 'Ann' });
+  });
+});
+
+describe('the OIDC signIn callback', () => {
+  const env = {
+    NODE_ENV: 'test',
+    NEXTAUTH_SECRET: 'x'.repeat(32),
+    AUTH_OIDC_ISSUER: 'https://idp.example',
+    AUTH_OIDC_CLIENT_ID: 'aegis',
+    AUTH_OIDC_CLIENT_SECRET: 'secret',
+  } as NodeJS.ProcessEnv;
+  const signIn = (profile: Record<string, unknown>) =>
+    buildAuthOptions(env).callbacks!.signIn!({
+      user: { id: 'x' },
+      account: { provider: 'oidc', type: 'oauth', providerAccountId: 'x' },
+      profile,
+    } as never);
+
+  it('refuses a profile whose email_verified is missing or false, before any database work', async () => {
+    await expect(signIn({ sub: 's', email: 'a@b.test' })).rejects.toThrow(SSO_UNVERIFIED);
+    await expect(signIn({ sub: 's', email: 'a@b.test', email_verified: false })).rejects.toThrow(SSO_UNVERIFIED);
+  });
+
+  it('lets credentials sign-ins through untouched', async () => {
+    const o = buildAuthOptions(env);
+    expect(await o.callbacks!.signIn!({ user: { id: 'x' }, account: { provider: 'credentials', type: 'credentials', providerAccountId: 'x' } } as never)).toBe(
+      true,
+    );
+  });
+});
+
+describe('resolveSsoAccount on the database', () => {
+  let app: DbHandle;
+  let owner: pg.Pool;
+  beforeAll(() => {
+    app = createDb(inject('appUrl'), { max: 2 });
+    owner = ownerPool();
+  });
+  afterAll(async () => {
+    await app.db.destroy();
+  });
+  const ISSUER = 'https://idp.example';
+  const userRow = async (id: string) =>
+    (await owner.query('select email, password_hash, password_must_change, sso_issuer, sso_subject from saas.users where id = $1', [id])).rows[0];
+
+  it('links an existing password account on the first verified sign-in, then matches by subject even after the email changes', async () => {
+    const u = await createUser(owner);
+    const sub = `sub-${randomUUID()}`;
+    expect(await resolveSsoAccount(app.db, ISSUER, { sub, email: u.email.toUpperCase(), email_verified: true })).toEqual({ ok: true, userId: u.id });
+    expect(await userRow(u.id)).toMatchObject({ sso_issuer: ISSUER, sso_subject: sub, password_hash: expect.stringMatching(/^\$argon2id\$/) });
+    // The identity provider now says another email: the subject still finds the same account.
+    expect(await resolveSsoAccount(app.db, ISSUER, { sub, email: `renamed-${randomUUID()}@auth.test`, email_verified: true })).toEqual({
+      ok: true,
+      userId: u.id,
+    });
+    expect(await ssoAccountId(app.db, ISSUER, sub)).toBe(u.id);
+    // Same subject from another issuer is another identity.
+    expect(await ssoAccountId(app.db, 'https://other-idp.example', sub)).toBeNull();
+  });
+
+  it('refuses a second identity claiming the email of a linked account', async () => {
+    const u = await createUser(owner);
+    await resolveSsoAccount(app.db, ISSUER, { sub: `first-${randomUUID()}`, email: u.email, email_verified: true });
+    const other = `second-${randomUUID()}`;
+    expect(await resolveSsoAccount(app.db, ISSUER, { sub: other, email: u.email, email_verified: true })).toEqual({ ok: false, message: SSO_OTHER_IDENTITY });
+    expect(await ssoAccountId(app.db, ISSUER, other)).toBeNull();
+  });
+
+  it('an unverified email never links, even to an existing account', async () => {
+    const u = await createUser(owner);
+    const sub = `unverified-${randomUUID()}`;
+    expect(await resolveSsoAccount(app.db, ISSUER, { sub, email: u.email })).toEqual({ ok: false, message: SSO_UNVERIFIED });
+    expect(await userRow(u.id)).toMatchObject({ sso_issuer: null, sso_subject: null });
+  });
+
+  it('linking an account on a temporary password drops that password (the admin who saw it loses it)', async () => {
+    const t = await createTeam(owner, 'SSO pending');
+    const pending = await createUser(owner);
+    await owner.query("update saas.users set password_must_change = true, password_expires_at = now() + interval '1 day' where id = $1", [pending.id]);
+    await addMembership(owner, t.tenantId, pending.id, 'viewer');
+    const sub = `pending-${randomUUID()}`;
+    expect(await resolveSsoAccount(app.db, ISSUER, { sub, email: pending.email, email_verified: true })).toEqual({ ok: true, userId: pending.id });
+    expect(await userRow(pending.id)).toMatchObject({ password_hash: null, password_must_change: false, sso_subject: sub });
+  });
+
+  it('creates an account (no password, no membership) for a new verified identity', async () => {
+    const sub = `new-${randomUUID()}`;
+    const email = `sso-${randomUUID().slice(0, 8)}@auth.test`;
+    const r = await resolveSsoAccount(app.db, ISSUER, { sub, email, email_verified: true, name: 'Sam' });
+    expect(r.ok).toBe(true);
+    const id = r.ok ? r.userId : '';
+    expect(await userRow(id)).toEqual({ email, password_hash: null, password_must_change: false, sso_issuer: ISSUER, sso_subject: sub });
+    expect((await owner.query('select 1 from saas.memberships where user_id = $1', [id])).rowCount).toBe(0);
+  });
+
+  it('refuses a disabled account, linked or not', async () => {
+    const u = await createUser(owner, { disabled: true });
+    expect(await resolveSsoAccount(app.db, ISSUER, { sub: `d-${randomUUID()}`, email: u.email, email_verified: true })).toEqual({
+      ok: false,
+      message: SSO_DISABLED,
+    });
+  });
+});
