@@ -217,12 +217,12 @@ CREATE POLICY user_visibility ON saas.users FOR SELECT
                     WHERE m.user_id = users.id AND m.tenant_id = (SELECT saas.current_tenant_id())));
 DROP POLICY IF EXISTS user_insert ON saas.users;
 CREATE POLICY user_insert ON saas.users FOR INSERT WITH CHECK (true);
+-- An account is updated by its own user only: an admin of one tenant must not
+-- rewrite the email or password of someone who also belongs to another.
 DROP POLICY IF EXISTS user_update ON saas.users;
 CREATE POLICY user_update ON saas.users FOR UPDATE
-  USING (id = (SELECT saas.current_user_id())
-         OR EXISTS (SELECT 1 FROM saas.memberships m
-                    WHERE m.user_id = users.id AND m.tenant_id = (SELECT saas.current_tenant_id())))
-  WITH CHECK (true);
+  USING (id = (SELECT saas.current_user_id()))
+  WITH CHECK (id = (SELECT saas.current_user_id()));
 
 DROP POLICY IF EXISTS tenant_isolation ON saas.memberships;
 CREATE POLICY tenant_isolation ON saas.memberships

@@ -78,16 +78,11 @@ COMMENT ON COLUMN saas.users.sso_subject IS
   'The "sub" claim of the linked single-sign-on identity: later sign-ins match on (sso_issuer, sso_subject), never on email.';
 
 -- ---------------------------------------------------------------------------
--- An account is updated by its owner only. deploy.sql's user_update policy
--- also let any member of a shared tenant update it (email, password_hash);
--- it is replaced here, and a RESTRICTIVE policy keeps the rule in force even
--- when deploy.sql is re-applied later and recreates its own user_update.
--- Admin-side changes go through saas.reset_member_password (SECURITY DEFINER).
+-- An account is updated by its owner only (deploy.sql's user_update). This
+-- RESTRICTIVE policy keeps the rule for the app role whatever permissive
+-- policy is added later. Admin-side changes go through
+-- saas.reset_member_password (SECURITY DEFINER).
 -- ---------------------------------------------------------------------------
-DROP POLICY IF EXISTS user_update ON saas.users;
-CREATE POLICY user_update ON saas.users FOR UPDATE
-  USING (id = (SELECT saas.current_user_id()))
-  WITH CHECK (id = (SELECT saas.current_user_id()));
 DROP POLICY IF EXISTS user_update_self_only ON saas.users;
 CREATE POLICY user_update_self_only ON saas.users AS RESTRICTIVE FOR UPDATE TO aegis_app
   USING (id = (SELECT saas.current_user_id()))
