@@ -4,15 +4,11 @@
 // The owner URL reaches the tests as AEGIS_E2E_OWNER_URL, for fixtures.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import type { FullConfig } from '@playwright/test';
-import pg from 'pg';
-import { APP_ROLE, withDatabase, withCredentials } from '../lib/db/config';
-import { freePort, newSecret, setAppPassword, startEmbedded } from '../lib/db/embedded';
-import { migrate } from '../lib/db/migrate';
+import { createThrowawayDatabase } from '../lib/db/throwaway';
 
 const root = path.resolve(__dirname, '..');
 const nextBin = path.join(root, 'node_modules', '.bin', 'next');
@@ -67,29 +63,9 @@ export default async function globalSetup(config: FullConfig) {
   }
 
   // The database.
-  let adminUrl: string;
-  let stopServer = async () => undefined as void;
-  let tmp: string | undefined;
-  const external = process.env.DATABASE_OWNER_URL;
-  if (external) {
-    adminUrl = withDatabase(external, 'postgres');
-  } else {
-    tmp = mkdtempSync(path.join(os.tmpdir(), 'aegis-e2e-'));
-    const server = await startEmbedded({ dataDir: path.join(tmp, 'pg'), port: await freePort(), superPassword: newSecret(), persistent: false });
-    adminUrl = server.superUrl('postgres');
-    stopServer = () => server.stop();
-  }
-  const dbName = `aegis_e2e_${process.pid}_${Date.now().toString(36)}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`create database ${admin.escapeIdentifier(dbName)}`);
-  await admin.end();
-  const ownerUrl = withDatabase(adminUrl, dbName);
-  await migrate(ownerUrl);
-  const appPassword = newSecret();
-  await setAppPassword(ownerUrl, appPassword);
-  const appUrl = withCredentials(ownerUrl, APP_ROLE, appPassword);
-  log(`${external ? 'external' : 'embedded'} PostgreSQL, database ${dbName}`);
+  const db = await createThrowawayDatabase('aegis-e2e', process.env.DATABASE_OWNER_URL);
+  const { ownerUrl, appUrl } = db;
+  log(`${db.description}, database ${db.name}`);
 
   // The production server.
   const child = spawn(nextBin, ['start', '-p', String(port), '-H', '127.0.0.1'], {
@@ -127,11 +103,6 @@ export default async function globalSetup(config: FullConfig) {
     child.kill('SIGTERM');
     await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
     if (process.env.E2E_SERVER_LOG_ON_EXIT) console.log(serverLog.join('\n'));
-    const c = new pg.Client({ connectionString: adminUrl });
-    await c.connect();
-    await c.query(`drop database if exists ${c.escapeIdentifier(dbName)} with (force)`).catch(() => undefined);
-    await c.end();
-    await stopServer();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    await db.drop();
   };
 }
