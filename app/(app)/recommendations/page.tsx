@@ -13,7 +13,7 @@ export default async function Page() {
   const runs = await withTenant(tenant.tenantId, (trx) => recentOptimizerRuns(trx, tenant.tenantId), { userId: user.id });
   return (
     <>
-      <ComingSoon title="Recommendations" summary="the optimizer’s proposals with their evidence and estimated impact, to approve or dismiss." />
+      <ComingSoon title="Recommendations" summary="the optimiser’s proposals with their evidence and estimated impact, to approve or dismiss." />
       <OptimizerPanel runs={runs} canRun={hasRole(role, 'buyer')} tenantId={tenant.tenantId} />
     </>
   );
