@@ -2,34 +2,32 @@
 import Link from 'next/link';
 import type { AuditFilter } from '@/lib/audit/schema';
 
+// The empty "Any" choice submits an empty value, which the filter reads as no filter.
+function AnySelect(props: { id: string; name: string; label: string; values: string[]; value: string | undefined }) {
+  const { id, name, label, values, value } = props;
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <select id={id} name={name} defaultValue={value ?? ''}>
+        <option value="">Any</option>
+        {values.map((v) => (
+          <option key={v} value={v}>
+            {v}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
 export function AuditFilters({ filter, actions, entityTypes }: { filter: AuditFilter; actions: string[]; entityTypes: string[] }) {
   return (
     <form method="get" action="/audit" className="form form-inline filters" aria-label="Filter the audit log">
       {/* The chosen order survives a new filter. */}
       {filter.sort ? <input type="hidden" name="sort" value={filter.sort} /> : null}
       {filter.dir ? <input type="hidden" name="dir" value={filter.dir} /> : null}
-      <div className="field">
-        <label htmlFor="f-action">Action</label>
-        <select id="f-action" name="action" defaultValue={filter.action ?? ''}>
-          <option value="">Any</option>
-          {actions.map((a) => (
-            <option key={a} value={a}>
-              {a}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div className="field">
-        <label htmlFor="f-entity">Entity</label>
-        <select id="f-entity" name="entity" defaultValue={filter.entity ?? ''}>
-          <option value="">Any</option>
-          {entityTypes.map((a) => (
-            <option key={a} value={a}>
-              {a}
-            </option>
-          ))}
-        </select>
-      </div>
+      <AnySelect id="f-action" name="action" label="Action" values={actions} value={filter.action} />
+      <AnySelect id="f-entity" name="entity" label="Entity" values={entityTypes} value={filter.entity} />
       <div className="field">
         <label htmlFor="f-actor">Who</label>
         <input id="f-actor" name="actor" type="search" defaultValue={filter.actor ?? ''} placeholder="email" />

@@ -5,6 +5,7 @@ import { signIn } from 'next-auth/react';
 import { useActionState } from 'react';
 import { ActionForm } from '@/components/ui/ActionForm';
 import { SubmitButton } from '@/components/ui/SubmitButton';
+import { TextField } from '@/components/ui/TextField';
 
 interface State {
   message: string | null;
@@ -44,31 +45,27 @@ export function SignInForm({ callbackUrl, initialError, sso }: { callbackUrl: st
   return (
     <div className="signin-card">
       <ActionForm action={formAction} aria-label="Sign in" className="form">
-        <div className="field">
-          <label htmlFor="email">Email</label>
-          <input
-            id="email"
-            name="email"
-            type="email"
-            autoComplete="username"
-            defaultValue={state.email}
-            required
-            aria-describedby={errorId}
-            aria-invalid={Boolean(state.message)}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="password">Password</label>
-          <input
-            id="password"
-            name="password"
-            type="password"
-            autoComplete="current-password"
-            required
-            aria-describedby={errorId}
-            aria-invalid={Boolean(state.message)}
-          />
-        </div>
+        <TextField
+          id="email"
+          name="email"
+          label="Email"
+          type="email"
+          autoComplete="username"
+          defaultValue={state.email}
+          required
+          errorId={errorId}
+          invalid={Boolean(state.message)}
+        />
+        <TextField
+          id="password"
+          name="password"
+          label="Password"
+          type="password"
+          autoComplete="current-password"
+          required
+          errorId={errorId}
+          invalid={Boolean(state.message)}
+        />
         <div id={errorId} aria-live="assertive" className="form-message-slot">
           {state.message ? (
             <p className="notice notice-error" role="alert">

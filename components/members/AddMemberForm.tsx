@@ -5,10 +5,13 @@ import { useActionState, useEffect, useRef } from 'react';
 import { addMemberAction } from '@/lib/members/actions';
 import { ROLE_DESCRIPTION, ROLE_LABEL, ROLES } from '@/lib/auth/roles';
 import { ActionForm } from '@/components/ui/ActionForm';
-import { FieldError } from '@/components/ui/FieldError';
 import { FormMessage } from '@/components/ui/FormMessage';
+import { SelectField } from '@/components/ui/SelectField';
 import { SubmitButton } from '@/components/ui/SubmitButton';
+import { TextField } from '@/components/ui/TextField';
 import { TemporaryPasswordNotice } from './TemporaryPasswordNotice';
+
+const ROLE_OPTIONS = ROLES.map((r) => ({ value: r, label: `${ROLE_LABEL[r]} — ${ROLE_DESCRIPTION[r]}` }));
 
 export function AddMemberForm({ tenantId }: { tenantId: string }) {
   const [state, formAction, pending] = useActionState(addMemberAction, null);
@@ -27,35 +30,25 @@ export function AddMemberForm({ tenantId }: { tenantId: string }) {
       </p>
       <ActionForm action={formAction} ref={formRef} className="form form-inline" aria-label="Add a member">
         <input type="hidden" name="_tenant" value={tenantId} />
-        <div className="field">
-          <label htmlFor="member-email">Email</label>
-          <input
-            id="member-email"
-            name="email"
-            type="email"
-            autoComplete="off"
-            required
-            aria-invalid={Boolean(errors?.email)}
-            aria-describedby="member-email-error"
-          />
-          <FieldError id="member-email-error" errors={errors?.email} />
-        </div>
-        <div className="field">
-          <label htmlFor="member-name">Name (optional)</label>
-          <input id="member-name" name="name" type="text" autoComplete="off" aria-describedby="member-name-error" />
-          <FieldError id="member-name-error" errors={errors?.name} />
-        </div>
-        <div className="field">
-          <label htmlFor="member-role">Role</label>
-          <select id="member-role" name="role" defaultValue="viewer" aria-describedby="member-role-error">
-            {ROLES.map((r) => (
-              <option key={r} value={r}>
-                {ROLE_LABEL[r]} — {ROLE_DESCRIPTION[r]}
-              </option>
-            ))}
-          </select>
-          <FieldError id="member-role-error" errors={errors?.role} />
-        </div>
+        <TextField
+          id="member-email"
+          name="email"
+          label="Email"
+          type="email"
+          autoComplete="off"
+          required
+          errors={errors?.email}
+          invalid={Boolean(errors?.email)}
+        />
+        <TextField id="member-name" name="name" label="Name (optional)" autoComplete="off" errors={errors?.name} invalid={Boolean(errors?.name)} />
+        <SelectField
+          id="member-role"
+          name="role"
+          label="Role"
+          defaultValue="viewer"
+          options={ROLE_OPTIONS}
+          errors={errors?.role}
+        />
         <div className="field field-submit">
           <SubmitButton pending={pending} pendingLabel="Adding…">
             Add member

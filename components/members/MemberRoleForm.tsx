@@ -3,9 +3,11 @@ import { useActionState } from 'react';
 import { changeMemberRoleAction } from '@/lib/members/actions';
 import { ROLE_LABEL, ROLES, type Role } from '@/lib/auth/roles';
 import { ActionForm } from '@/components/ui/ActionForm';
-import { FieldError } from '@/components/ui/FieldError';
 import { FormMessage } from '@/components/ui/FormMessage';
+import { SelectField } from '@/components/ui/SelectField';
 import { SubmitButton } from '@/components/ui/SubmitButton';
+
+const ROLE_OPTIONS = ROLES.map((r) => ({ value: r, label: ROLE_LABEL[r] }));
 
 export function MemberRoleForm({ tenantId, userId, role }: { tenantId: string; userId: string; role: Role }) {
   const [state, formAction, pending] = useActionState(changeMemberRoleAction, null);
@@ -16,17 +18,14 @@ export function MemberRoleForm({ tenantId, userId, role }: { tenantId: string; u
       <ActionForm action={formAction} className="form form-inline" aria-label="Change role">
         <input type="hidden" name="_tenant" value={tenantId} />
         <input type="hidden" name="userId" value={userId} />
-        <div className="field">
-          <label htmlFor="member-new-role">Role</label>
-          <select id="member-new-role" name="role" defaultValue={role} aria-describedby="member-new-role-error">
-            {ROLES.map((r) => (
-              <option key={r} value={r}>
-                {ROLE_LABEL[r]}
-              </option>
-            ))}
-          </select>
-          <FieldError id="member-new-role-error" errors={errors?.role ?? errors?.userId} />
-        </div>
+        <SelectField
+          id="member-new-role"
+          name="role"
+          label="Role"
+          defaultValue={role}
+          options={ROLE_OPTIONS}
+          errors={errors?.role ?? errors?.userId}
+        />
         <div className="field field-submit">
           <SubmitButton pending={pending} pendingLabel="Saving…">
             Save role

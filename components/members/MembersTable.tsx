@@ -5,7 +5,8 @@ import { ROLE_LABEL } from '@/lib/auth/roles';
 import type { Member } from '@/lib/members/queries';
 
 const BASE_COLUMNS: DataColumn[] = [
-  { key: 'email', header: 'Email', noteKey: 'emailNote' },
+  // Addresses read in character order, as in a mail client (natural order would put a-84 before a-543).
+  { key: 'email', header: 'Email', noteKey: 'emailNote', sortAs: 'text' },
   { key: 'name', header: 'Name' },
   { key: 'role', header: 'Role' },
   { key: 'joinedAt', header: 'Member since', kind: 'date' },

@@ -36,6 +36,8 @@ export interface DataColumn {
   hideHeader?: boolean;
   /** Default: true except for links. */
   sortable?: boolean;
+  /** Character order ('text') or natural order, numbers by value ('natural'). Default: text for time, date and code; natural otherwise. */
+  sortAs?: 'text' | 'natural';
 }
 
 export type DataTableSorting =
@@ -127,7 +129,7 @@ export function DataTable({
         cell: ({ row }) => <CellContent col={col} row={row.original} />,
         enableSorting: col.sortable ?? col.kind !== 'link',
         // ISO times sort as text; numbers and mixed text naturally.
-        sortFn: col.kind === 'time' || col.kind === 'date' || col.kind === 'code' ? 'text' : 'alphanumeric',
+        sortFn: (col.sortAs ?? (col.kind === 'time' || col.kind === 'date' || col.kind === 'code' ? 'text' : 'natural')) === 'text' ? 'text' : 'alphanumeric',
         sortUndefined: 'last',
       })),
     [columns],
