@@ -15,7 +15,7 @@ import { generatePassword, hashPassword } from '@/lib/auth/password';
 import { ROLE_LABEL } from '@/lib/auth/roles';
 import { recordAudit } from '@/lib/audit/audit';
 import type { Tx } from '@/lib/db';
-import { countAdmins, getMember } from './queries';
+import { getMember } from './queries';
 import type { addMemberSchema, changeRoleSchema, removeMemberSchema, resetPasswordSchema } from './schema';
 
 export const LAST_ADMIN = 'A tenant must keep at least one admin: make another member admin first.';
@@ -33,7 +33,7 @@ function pgCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
 }
 
-/** Runs a write; the database's last-admin refusal (SQLSTATE AEG01) becomes the form's message. */
+/** Runs a write; the database's last-admin trigger (SQLSTATE AEG01) is the one rule, concurrent requests included, and its refusal becomes the form's message. */
 async function guardLastAdmin<T>(write: () => Promise<T>): Promise<T> {
   try {
     return await write();
@@ -163,7 +163,6 @@ export async function changeMemberRole(
   const before = await getMember(trx, tenantId, input.userId);
   if (!before) throw new ActionError(MEMBER_NOT_FOUND);
   if (before.role === input.role) return { message: `${before.email} is already ${ROLE_LABEL[input.role]}.` };
-  if (before.role === 'admin' && (await countAdmins(trx, tenantId)) <= 1) throw new ActionError(LAST_ADMIN);
   await guardLastAdmin(() =>
     trx.updateTable('saas.memberships').set({ role: input.role }).where('tenant_id', '=', tenantId).where('user_id', '=', input.userId).execute(),
   );
@@ -185,7 +184,6 @@ export async function removeMember(
   const tenantId = ctx.tenant.tenantId;
   const before = await getMember(trx, tenantId, input.userId);
   if (!before) throw new ActionError(MEMBER_NOT_FOUND);
-  if (before.role === 'admin' && (await countAdmins(trx, tenantId)) <= 1) throw new ActionError(LAST_ADMIN);
   await guardLastAdmin(() =>
     trx.deleteFrom('saas.memberships').where('tenant_id', '=', tenantId).where('user_id', '=', input.userId).execute(),
   );

@@ -56,13 +56,3 @@ export async function getMember(trx: Tx, tenantId: string, userId: string): Prom
   const r = await memberQuery(trx, tenantId).where('m.user_id', '=', userId).executeTakeFirst();
   return r ? toMember(r) : null;
 }
-
-export async function countAdmins(trx: Tx, tenantId: string): Promise<number> {
-  const r = await trx
-    .selectFrom('saas.memberships')
-    .where('tenant_id', '=', tenantId)
-    .where('role', '=', 'admin')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .executeTakeFirstOrThrow();
-  return Number(r.n);
-}
