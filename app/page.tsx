@@ -1,6 +1,6 @@
 import Link from 'next/link';
 import { redirect } from 'next/navigation';
-import { getSessionUserId } from '@/lib/auth/session';
+import { getSessionUserId } from '@/lib/tenancy/session';
 
 export default async function Home() {
   if (await getSessionUserId()) redirect('/performance');

@@ -9,6 +9,7 @@
 // project's own SQL files first. Data ends yesterday (or --end YYYY-MM-DD).
 import pg from 'pg';
 import { withDatabase } from '../lib/db/config';
+import { isDayString } from '../lib/format/time';
 import { migrate } from '../lib/db/migrate';
 
 export interface BenchArgs {
@@ -46,7 +47,7 @@ export function parseArgs(argv: string[]): BenchArgs {
       if (!/^[a-z_][a-z0-9_]{0,62}$/.test(a.db)) throw new Error('--db must be a plain lower-case database name');
     } else if (k === '--end') {
       a.end = v();
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(a.end)) throw new Error('--end must be YYYY-MM-DD');
+      if (!isDayString(a.end)) throw new Error('--end must be YYYY-MM-DD');
     } else if (k === '--fresh') a.fresh = true;
     else throw new Error(`unknown argument ${k}`);
   }

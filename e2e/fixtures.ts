@@ -1,30 +1,20 @@
 // Playwright fixtures: every test gets a FRESH tenant with one admin, one buyer
-// and one viewer (written directly to the database as the owner, with argon2id
-// hashes), plus helpers to sign in through the UI and to read the database.
+// and one viewer (tests/helpers/factories.ts: written directly to the database
+// as the owner, with argon2id hashes), plus helpers to sign in through the UI
+// and to read the database.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test as base, type Page } from '@playwright/test';
-import { hash, type Algorithm } from '@node-rs/argon2';
 import pg from 'pg';
+import { createTenant, factories, type CreatedUser, type Role, type Team } from '../tests/helpers/factories';
 
 export const PASSWORD = 'e2e-password-123';
 
-export type Role = 'viewer' | 'buyer' | 'admin';
+export type { Role, Team };
+export type TestUser = CreatedUser;
 
-export interface TestUser {
-  id: string;
-  email: string;
-  name: string;
-}
-
-export interface Team {
-  tenantId: string;
-  name: string;
-  admin: TestUser;
-  buyer: TestUser;
-  viewer: TestUser;
-}
+const f = factories({ password: PASSWORD, emailPrefix: 'e2e', domain: 'e2e.test', namePrefix: 'Person' });
 
 export interface Db {
   pool: pg.Pool;
@@ -37,17 +27,6 @@ export interface Db {
   /** Turn the user's password into a temporary one (as an admin's invitation does) expiring after `interval` (negative: already expired). */
   makeTemporary(userId: string, interval: string): Promise<void>;
   auditRows(tenantId: string): Promise<{ id: number; action: string; entity_id: string | null; before: unknown; after: unknown; actor_user_id: string | null }[]>;
-}
-
-const passwordHashes = new Map<string, Promise<string>>();
-function hashOf(password: string): Promise<string> {
-  let h = passwordHashes.get(password);
-  if (!h) {
-    // algorithm 2 is Argon2id (a const enum that isolatedModules cannot inline); same parameters as lib/auth/password.ts.
-    h = hash(password, { algorithm: 2 as Algorithm, memoryCost: 19456, timeCost: 2, parallelism: 1 });
-    passwordHashes.set(password, h);
-  }
-  return h;
 }
 
 function tag(): string {
@@ -63,34 +42,10 @@ export const test = base.extend<{ team: Team; signIn: (page: Page, user: TestUse
       pool.on('error', () => undefined);
       const db: Db = {
         pool,
-        async createTenant(name, currency = 'EUR') {
-          const id = randomUUID();
-          await pool.query('insert into saas.tenants (id, name, currency) values ($1, $2, $3)', [id, name, currency]);
-          return id;
-        },
-        async createUser(opts = {}) {
-          const id = randomUUID();
-          const t = tag();
-          const user = { id, email: `e2e-${t}@e2e.test`, name: opts.name ?? `Person ${t}` };
-          await pool.query('insert into saas.users (id, email, name, password_hash) values ($1, $2, $3, $4)', [
-            id,
-            user.email,
-            user.name,
-            await hashOf(opts.password ?? PASSWORD),
-          ]);
-          return user;
-        },
-        async addMember(tenantId, userId, role) {
-          await pool.query('insert into saas.memberships (tenant_id, user_id, role) values ($1, $2, $3)', [tenantId, userId, role]);
-        },
-        async createTeam(name = `Tenant ${tag()}`) {
-          const tenantId = await db.createTenant(name);
-          const [admin, buyer, viewer] = await Promise.all([db.createUser(), db.createUser(), db.createUser()]);
-          await db.addMember(tenantId, admin.id, 'admin');
-          await db.addMember(tenantId, buyer.id, 'buyer');
-          await db.addMember(tenantId, viewer.id, 'viewer');
-          return { tenantId, name, admin, buyer, viewer };
-        },
+        createTenant: (name, currency = 'EUR') => createTenant(pool, name, currency),
+        createUser: (opts = {}) => f.createUser(pool, opts),
+        addMember: (tenantId, userId, role) => f.addMembership(pool, tenantId, userId, role),
+        createTeam: (name = `Tenant ${tag()}`) => f.createTeam(pool, name),
         async roleOf(tenantId, userId) {
           const r = await pool.query('select role from saas.memberships where tenant_id = $1 and user_id = $2', [tenantId, userId]);
           return r.rows[0]?.role ?? null;

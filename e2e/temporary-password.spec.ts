@@ -48,7 +48,7 @@ test('an invited member must change the temporary password before seeing or doin
     (await forgeServerAction(invited, `/members/${team.buyer.id}`, changeRole, { _tenant: team.tenantId, userId: team.buyer.id, role: 'viewer' })).text,
   ).toContain('Choose your own password first');
   expect(await db.roleOf(team.tenantId, team.buyer.id)).toBe('buyer');
-  const switchTenant = serverActionId('switchTenantAction', 'lib/auth/actions.ts');
+  const switchTenant = serverActionId('switchTenantAction', 'lib/tenancy/actions.ts');
   expect((await forgeServerAction(invited, '/account/password', switchTenant, { tenantId: team.tenantId })).text).toContain(
     'Choose your own password first',
   );

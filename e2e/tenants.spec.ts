@@ -73,7 +73,7 @@ test("a user of tenant A gets 'not found' for tenant B's pages, ids and actions"
   await expect(rowOf(page, b.admin.email)).toHaveCount(0);
 
   // Forged actions: switching to B, removing B's member, changing B's roles.
-  const sw = await forgeServerAction(page, '/performance', serverActionId('switchTenantAction', 'lib/auth/actions.ts'), { tenantId: b.tenantId });
+  const sw = await forgeServerAction(page, '/performance', serverActionId('switchTenantAction', 'lib/tenancy/actions.ts'), { tenantId: b.tenantId });
   expect(sw.text).toContain('You are not a member of that tenant.');
   const rm = await forgeServerAction(page, `/members/${b.viewer.id}`, serverActionId('removeMemberAction', 'lib/members/actions.ts'), {
     userId: b.viewer.id,

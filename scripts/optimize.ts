@@ -7,6 +7,7 @@
 // yesterday (its time zone).
 import { createDb, isUuid, type DbHandle } from '../lib/db/pool';
 import { formatResult, LIST_NEEDS_OWNER, runAllTenants } from '../lib/engine/loop';
+import { isDayString } from '../lib/format/time';
 import { openTarget, prepare } from './db';
 
 interface Args {
@@ -29,7 +30,7 @@ function parseArgs(argv: string[]): Args {
       args.tenants.push(t);
     } else if (a === '--as-of') {
       const d = value();
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(d)) throw new Error(`--as-of: "${d}" is not a day (YYYY-MM-DD)`);
+      if (!isDayString(d)) throw new Error(`--as-of: "${d}" is not a day (YYYY-MM-DD)`);
       args.asOf = d;
     } else if (a === '--help' || a === '-h') {
       console.log('usage: npm run optimize [-- --tenant <uuid> ...] [--as-of YYYY-MM-DD]');

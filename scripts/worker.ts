@@ -11,9 +11,9 @@
 import { run, type Task, type TaskList } from 'graphile-worker';
 import { createDb, isUuid } from '../lib/db/pool';
 import { formatResult, listTenants, runDailyLoop } from '../lib/engine/loop';
+import { isDayString } from '../lib/format/time';
 import { openTarget, prepare, requireOwner } from './db';
 
-const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
 
 function graceHours(): number {
   const raw = process.env.AEGIS_OPTIMIZER_GRACE_HOURS;
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   const optimizeTenant: Task = async (payload, helpers) => {
     const p = (payload ?? {}) as { tenantId?: unknown; asOf?: unknown };
     if (!isUuid(p.tenantId)) throw new Error('optimize_tenant: payload.tenantId must be a uuid');
-    const asOf = typeof p.asOf === 'string' && DAY_RE.test(p.asOf) ? p.asOf : undefined;
+    const asOf = isDayString(p.asOf) ? p.asOf : undefined;
     const started = performance.now();
     const summary = await runDailyLoop(app.db, p.tenantId, { trigger: 'schedule', asOf });
     helpers.logger.info(formatResult({ tenantId: p.tenantId, ok: true, summary, ms: Math.round(performance.now() - started) }));

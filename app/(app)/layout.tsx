@@ -1,13 +1,11 @@
 // Every signed-in page: membership checked against the database, then the shell.
 import type { ReactNode } from 'react';
 import { AppShell } from '@/components/shell/AppShell';
-import { requireTenant } from '@/lib/auth/session';
-import { withTenant } from '@/lib/db';
+import { tenantRead } from '@/lib/request/read';
 import { navCounts } from '@/lib/shell/queries';
 
 export default async function SignedInLayout({ children }: { children: ReactNode }) {
-  const { user, tenant, role, memberships } = await requireTenant();
-  const counts = await withTenant(tenant.tenantId, (trx) => navCounts(trx, tenant.tenantId), { userId: user.id });
+  const { user, tenant, role, memberships, data: counts } = await tenantRead('viewer', (trx, { tenant }) => navCounts(trx, tenant.tenantId));
   return (
     <AppShell
       tenant={tenant}

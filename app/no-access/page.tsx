@@ -1,7 +1,8 @@
 import type { Metadata } from 'next';
 import { redirect } from 'next/navigation';
 import { SignOutButton } from '@/components/auth/SignOutButton';
-import { CHANGE_PASSWORD_PATH, getAccess } from '@/lib/auth/session';
+import { CHANGE_PASSWORD_PATH } from '@/lib/request/read-core';
+import { getAccess } from '@/lib/tenancy/session';
 
 export const metadata: Metadata = { title: 'No access' };
 

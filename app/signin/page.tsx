@@ -3,7 +3,7 @@ import Link from 'next/link';
 import { redirect } from 'next/navigation';
 import { SignInForm } from '@/components/auth/SignInForm';
 import { oidcConfigured } from '@/lib/auth/options';
-import { getAccess } from '@/lib/auth/session';
+import { getAccess } from '@/lib/tenancy/session';
 
 export const metadata: Metadata = { title: 'Sign in' };
 

@@ -4,10 +4,6 @@ import { DataTable, type DataColumn, type DataRow } from '@/components/tables/Da
 import type { AuditRow } from '@/lib/audit/queries';
 import type { AuditFilter } from '@/lib/audit/schema';
 
-function when(iso: string): string {
-  return iso.replace('T', ' ').slice(0, 19) + ' UTC';
-}
-
 const COLUMNS: DataColumn[] = [
   { key: 'occurredAt', header: 'When', kind: 'time' },
   { key: 'actor', header: 'Who' },
@@ -46,4 +42,3 @@ export function AuditTable({ rows, filter }: { rows: AuditRow[]; filter: AuditFi
   );
 }
 
-export { when as formatAuditTime };

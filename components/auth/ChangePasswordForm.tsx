@@ -1,21 +1,16 @@
 'use client';
 // Change one's own password: current, new (12 characters or more), and the new
 // one again. Each field's error is announced and tied to its input.
-import { useActionState, useEffect, useRef } from 'react';
-import { changePasswordAction } from '@/lib/auth/account-actions';
-import { MIN_PASSWORD_LENGTH } from '@/lib/auth/account-schema';
+import { changePasswordAction } from '@/lib/account/actions';
+import { MIN_PASSWORD_LENGTH } from '@/lib/account/schema';
 import { ActionForm } from '@/components/ui/ActionForm';
 import { FormMessage } from '@/components/ui/FormMessage';
 import { SubmitButton } from '@/components/ui/SubmitButton';
 import { TextField } from '@/components/ui/TextField';
+import { useActionForm } from '@/components/ui/useActionForm';
 
 export function ChangePasswordForm({ email }: { email: string }) {
-  const [state, formAction, pending] = useActionState(changePasswordAction, null);
-  const formRef = useRef<HTMLFormElement>(null);
-  useEffect(() => {
-    if (state?.ok) formRef.current?.reset();
-  }, [state]);
-  const errors = state && !state.ok ? state.fieldErrors : undefined;
+  const { state, formAction, pending, formRef, errors } = useActionForm(changePasswordAction);
   return (
     <div className="signin-card">
       <ActionForm action={formAction} ref={formRef} aria-label="Change password" className="form">

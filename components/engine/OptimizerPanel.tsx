@@ -1,4 +1,5 @@
 import type { OptimizerRun } from '@/lib/engine/queries';
+import { formatUtc } from '@/lib/format/time';
 import { RunOptimizerForm } from './RunOptimizerForm';
 
 const TRIGGER: Record<string, string> = { schedule: 'scheduled', manual: 'from the dashboard', cli: 'command line' };
@@ -29,7 +30,7 @@ export function OptimizerPanel({ runs, canRun, tenantId }: { runs: OptimizerRun[
           <tbody>
             {runs.map((r) => (
               <tr key={r.id}>
-                <td>{r.finishedAt.toISOString().replace('T', ' ').slice(0, 16)} UTC</td>
+                <td>{formatUtc(r.finishedAt, 'minutes')}</td>
                 <td>{r.asOf}</td>
                 <td>{TRIGGER[r.trigger] ?? r.trigger}</td>
                 <td>

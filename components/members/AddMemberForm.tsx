@@ -1,25 +1,20 @@
 'use client';
 // Add a member: an existing account by email, or a new account whose
 // temporary password (24 hours, changed at first sign-in) is shown here once.
-import { useActionState, useEffect, useRef } from 'react';
 import { addMemberAction } from '@/lib/members/actions';
-import { ROLE_DESCRIPTION, ROLE_LABEL, ROLES } from '@/lib/auth/roles';
+import { ROLE_DESCRIPTION, ROLE_LABEL, ROLES } from '@/lib/tenancy/roles';
 import { ActionForm } from '@/components/ui/ActionForm';
 import { FormMessage } from '@/components/ui/FormMessage';
 import { SelectField } from '@/components/ui/SelectField';
 import { SubmitButton } from '@/components/ui/SubmitButton';
 import { TextField } from '@/components/ui/TextField';
+import { useActionForm } from '@/components/ui/useActionForm';
 import { TemporaryPasswordNotice } from './TemporaryPasswordNotice';
 
 const ROLE_OPTIONS = ROLES.map((r) => ({ value: r, label: `${ROLE_LABEL[r]} — ${ROLE_DESCRIPTION[r]}` }));
 
 export function AddMemberForm({ tenantId }: { tenantId: string }) {
-  const [state, formAction, pending] = useActionState(addMemberAction, null);
-  const formRef = useRef<HTMLFormElement>(null);
-  useEffect(() => {
-    if (state?.ok) formRef.current?.reset();
-  }, [state]);
-  const errors = state && !state.ok ? state.fieldErrors : undefined;
+  const { state, formAction, pending, formRef, errors } = useActionForm(addMemberAction);
   const temporary = state?.ok ? state.data?.temporary : undefined;
   return (
     <section className="card" aria-labelledby="add-member-title">

@@ -1,7 +1,7 @@
 'use client';
 import { useActionState } from 'react';
 import { changeMemberRoleAction } from '@/lib/members/actions';
-import { ROLE_LABEL, ROLES, type Role } from '@/lib/auth/roles';
+import { ROLE_LABEL, ROLES, type Role } from '@/lib/tenancy/roles';
 import { ActionForm } from '@/components/ui/ActionForm';
 import { FormMessage } from '@/components/ui/FormMessage';
 import { SelectField } from '@/components/ui/SelectField';

@@ -1,7 +1,7 @@
 // The members list: plain rows for the shared data table (sorted in the
 // browser; the whole list is on the page).
 import { DataTable, type DataColumn, type DataRow } from '@/components/tables/DataTable';
-import { ROLE_LABEL } from '@/lib/auth/roles';
+import { ROLE_LABEL } from '@/lib/tenancy/roles';
 import type { Member } from '@/lib/members/queries';
 
 const BASE_COLUMNS: DataColumn[] = [

@@ -3,7 +3,7 @@
 import Link from 'next/link';
 import type { ReactNode } from 'react';
 import { SignOutButton } from '@/components/auth/SignOutButton';
-import { ROLE_LABEL, type Role } from '@/lib/auth/roles';
+import { ROLE_LABEL, type Role } from '@/lib/tenancy/roles';
 import { NavLinks, type NavItem } from './NavLinks';
 import { TenantSwitcher, type TenantOption } from './TenantSwitcher';
 

@@ -2,7 +2,7 @@
 // Lets a member of several tenants choose which one to work in; the server
 // re-checks the membership before remembering the choice.
 import { useActionState } from 'react';
-import { switchTenantAction } from '@/lib/auth/actions';
+import { switchTenantAction } from '@/lib/tenancy/actions';
 import { ActionForm } from '@/components/ui/ActionForm';
 import { SubmitButton } from '@/components/ui/SubmitButton';
 

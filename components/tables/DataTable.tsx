@@ -7,6 +7,7 @@
 // orders every page and a sorted view can be shared (sorting.mode 'url').
 import Link from 'next/link';
 import { useMemo, useState } from 'react';
+import { formatDay, formatUtc } from '@/lib/format/time';
 import {
   createSortedRowModel,
   rowSortingFeature,
@@ -60,7 +61,7 @@ const features = tableFeatures({
 type Def = ColumnDef<typeof features, DataRow>;
 
 function formatTime(iso: string, kind: 'time' | 'date'): string {
-  return kind === 'date' ? iso.slice(0, 10) : `${iso.replace('T', ' ').slice(0, 19)} UTC`;
+  return kind === 'date' ? formatDay(iso) : formatUtc(iso);
 }
 
 function CellContent({ col, row }: { col: DataColumn; row: DataRow }) {

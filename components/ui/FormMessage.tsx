@@ -1,4 +1,4 @@
-import type { ActionResult } from '@/lib/auth/action-result';
+import type { ActionResult } from '@/lib/request/result';
 
 /** The form-level outcome: a polite status on success, an alert on failure. */
 export function FormMessage({ state, id }: { state: ActionResult<unknown> | null; id?: string }) {

@@ -76,19 +76,34 @@ export async function listAudit(trx: Tx, tenantId: string, f: AuditFilter): Prom
     .distinct()
     .execute();
   return {
-    rows: rows.map((r) => ({
-      id: r.id,
-      occurredAt: r.occurred_at.toISOString(),
-      actor: actorLabel(r.actor_label, r.email, r.actor_user_id),
-      action: r.action,
-      entityType: r.entity_type,
-      entityId: r.entity_id,
-    })),
+    rows: rows.map(toAuditRow),
     total: Number(total),
     page,
     pages,
     actions: [...new Set(facets.map((x) => x.action))].sort(),
     entityTypes: [...new Set(facets.map((x) => x.entity_type))].sort(),
+  };
+}
+
+interface AuditRecord {
+  id: number;
+  occurred_at: Date;
+  actor_user_id: string | null;
+  actor_label: string | null;
+  action: string;
+  entity_type: string;
+  entity_id: string | null;
+  email: string | null;
+}
+
+function toAuditRow(r: AuditRecord): AuditRow {
+  return {
+    id: r.id,
+    occurredAt: r.occurred_at.toISOString(),
+    actor: actorLabel(r.actor_label, r.email, r.actor_user_id),
+    action: r.action,
+    entityType: r.entity_type,
+    entityId: r.entity_id,
   };
 }
 
@@ -102,14 +117,5 @@ export async function getAuditEntry(trx: Tx, tenantId: string, id: string): Prom
     .select(['a.id', 'a.occurred_at', 'a.actor_user_id', 'a.actor_label', 'a.action', 'a.entity_type', 'a.entity_id', 'a.before', 'a.after', 'u.email'])
     .executeTakeFirst();
   if (!r) return null;
-  return {
-    id: r.id,
-    occurredAt: r.occurred_at.toISOString(),
-    actor: actorLabel(r.actor_label, r.email, r.actor_user_id),
-    action: r.action,
-    entityType: r.entity_type,
-    entityId: r.entity_id,
-    before: r.before,
-    after: r.after,
-  };
+  return { ...toAuditRow(r), before: r.before, after: r.after };
 }

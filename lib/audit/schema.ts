@@ -1,10 +1,11 @@
 // Audit page filters, read from the URL's search params.
 import { z } from 'zod';
+import { DAY_PATTERN } from '@/lib/format/time';
 
 const text = z.string().trim().max(200).optional().transform((v) => (v ? v : undefined));
 const day = z
   .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/)
+  .regex(DAY_PATTERN)
   .optional()
   .catch(undefined);
 

@@ -1,23 +1,12 @@
-// Password hashing: argon2id, 19 MiB of memory, 2 passes, 1 lane (the OWASP
-// minimum), stored as a PHC string in saas.users.password_hash.
+// Passwords for the app: hashing (see password-hash.ts), verification that
+// never throws, a decoy for unknown accounts, and generated passwords.
 import 'server-only';
 import { randomBytes } from 'node:crypto';
-import { hash, verify, type Algorithm } from '@node-rs/argon2';
+import { verify } from '@node-rs/argon2';
+import { hashPassword } from './password-hash';
 
-export const PASSWORD_PARAMS = {
-  // Algorithm is a const enum that isolatedModules cannot inline; 2 is Argon2id
-  // (the tests check the stored hash says $argon2id$).
-  algorithm: 2 as Algorithm,
-  memoryCost: 19456, // KiB = 19 MiB
-  timeCost: 2,
-  parallelism: 1,
-} as const;
-
-export { MIN_PASSWORD_LENGTH } from './account-schema';
-
-export function hashPassword(password: string): Promise<string> {
-  return hash(password, PASSWORD_PARAMS);
-}
+export { hashPassword, PASSWORD_PARAMS } from './password-hash';
+export { MIN_PASSWORD_LENGTH } from '@/lib/account/schema';
 
 /** False for a wrong password and for a malformed or missing hash; never throws on them. */
 export async function verifyPassword(passwordHash: string | null, password: string): Promise<boolean> {

@@ -6,6 +6,7 @@
 // listTenants takes an owner connection. Not server-only: scripts import it too.
 import { sql } from 'kysely';
 import { isUuid, withTenant, type Db, type Tx } from '../db/pool';
+import { isDayString } from '../format/time';
 
 export type LoopTrigger = 'schedule' | 'manual' | 'cli';
 
@@ -36,10 +37,9 @@ export type TenantRunResult =
   | { tenantId: string; ok: true; summary: LoopSummary; ms: number }
   | { tenantId: string; ok: false; error: string; ms: number };
 
-const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
 
 function checkOptions(opts: LoopOptions): void {
-  if (opts.asOf !== undefined && !DAY_RE.test(opts.asOf)) throw new Error('asOf must be a day as YYYY-MM-DD');
+  if (opts.asOf !== undefined && !isDayString(opts.asOf)) throw new Error('asOf must be a day as YYYY-MM-DD');
 }
 
 /**

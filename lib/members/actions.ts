@@ -1,6 +1,6 @@
 'use server';
 // Member management server actions (admin only), each through tenantAction.
-import { tenantAction } from '@/lib/auth/action';
+import { tenantAction } from '@/lib/request/action';
 import { addMember as add, changeMemberRole as change, removeMember as remove, resetMemberPassword as reset } from './mutations';
 import { addMemberSchema, changeRoleSchema, removeMemberSchema, resetPasswordSchema } from './schema';
 

@@ -10,12 +10,12 @@ import 'server-only';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { z } from 'zod';
-import { ActionError, type ActionContext, type ActionSuccess } from '@/lib/auth/action-core';
+import { ActionError, type ActionContext, type ActionSuccess } from '@/lib/request/action-core';
 import { generatePassword, hashPassword } from '@/lib/auth/password';
-import { ROLE_LABEL } from '@/lib/auth/roles';
-import { recordAudit } from '@/lib/audit/audit';
+import { ROLE_LABEL } from '@/lib/tenancy/roles';
+import { recordAudit } from '@/lib/audit/mutations';
 import type { Tx } from '@/lib/db';
-import { getMember } from './queries';
+import { getMember, type Member } from './queries';
 import type { addMemberSchema, changeRoleSchema, removeMemberSchema, resetPasswordSchema } from './schema';
 
 export const LAST_ADMIN = 'A tenant must keep at least one admin: make another member admin first.';
@@ -126,8 +126,7 @@ export async function resetMemberPassword(
   input: z.output<typeof resetPasswordSchema>,
   ctx: ActionContext,
 ): Promise<ActionSuccess<TemporaryPassword>> {
-  const member = await getMember(trx, ctx.tenant.tenantId, input.userId);
-  if (!member) throw new ActionError(MEMBER_NOT_FOUND);
+  const member = await existingMember(trx, ctx.tenant.tenantId, input.userId);
   if (member.userId === ctx.user.id) throw new ActionError(RESET_SELF);
   if (member.role === 'admin') throw new ActionError(RESET_ADMIN);
   const password = generatePassword();
@@ -154,14 +153,20 @@ export async function resetMemberPassword(
   };
 }
 
+/** The member the action is about, or the expected failure when they are not (or no longer) in the tenant. */
+async function existingMember(trx: Tx, tenantId: string, userId: string): Promise<Member> {
+  const member = await getMember(trx, tenantId, userId);
+  if (!member) throw new ActionError(MEMBER_NOT_FOUND);
+  return member;
+}
+
 export async function changeMemberRole(
   trx: Tx,
   input: z.output<typeof changeRoleSchema>,
   ctx: ActionContext,
 ): Promise<ActionSuccess<undefined>> {
   const tenantId = ctx.tenant.tenantId;
-  const before = await getMember(trx, tenantId, input.userId);
-  if (!before) throw new ActionError(MEMBER_NOT_FOUND);
+  const before = await existingMember(trx, tenantId, input.userId);
   if (before.role === input.role) return { message: `${before.email} is already ${ROLE_LABEL[input.role]}.` };
   await guardLastAdmin(() =>
     trx.updateTable('saas.memberships').set({ role: input.role }).where('tenant_id', '=', tenantId).where('user_id', '=', input.userId).execute(),
@@ -182,8 +187,7 @@ export async function removeMember(
   ctx: ActionContext,
 ): Promise<ActionSuccess<undefined>> {
   const tenantId = ctx.tenant.tenantId;
-  const before = await getMember(trx, tenantId, input.userId);
-  if (!before) throw new ActionError(MEMBER_NOT_FOUND);
+  const before = await existingMember(trx, tenantId, input.userId);
   await guardLastAdmin(() =>
     trx.deleteFrom('saas.memberships').where('tenant_id', '=', tenantId).where('user_id', '=', input.userId).execute(),
   );

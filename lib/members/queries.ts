@@ -2,7 +2,7 @@
 import 'server-only';
 import type { Tx } from '@/lib/db';
 import { isUuid } from '@/lib/db';
-import type { Role } from '@/lib/auth/roles';
+import type { Role } from '@/lib/tenancy/roles';
 
 export interface Member {
   userId: string;

@@ -1,6 +1,6 @@
 // Member management input, shared by the forms and the server actions.
 import { z } from 'zod';
-import { ROLES } from '@/lib/auth/roles';
+import { ROLES } from '@/lib/tenancy/roles';
 
 const role = z.enum(ROLES as ['viewer', 'buyer', 'admin'], { error: 'Choose a role.' });
 const userId = z.uuid({ error: 'Unknown member.' });

@@ -3,9 +3,8 @@
 // invalid input, writing nothing; it runs the handler in the tenant's
 // transaction, rolls back on an expected failure, and the member handlers
 // write their audit rows in the same transaction.
-import type pg from 'pg';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   ActionError,
@@ -16,11 +15,10 @@ import {
   SIGNED_OUT,
   TENANT_CHANGED,
   type ActionHandler,
-} from '../../lib/auth/action-core';
-import { loadAccess } from '../../lib/auth/membership';
-import { recordAudit } from '../../lib/audit/audit';
+} from '../../lib/request/action-core';
+import { loadAccess } from '../../lib/tenancy/membership';
+import { recordAudit } from '../../lib/audit/mutations';
 import { verifyPassword } from '../../lib/auth/password';
-import { createDb, type DbHandle } from '../../lib/db/pool';
 import {
   addMember,
   changeMemberRole,
@@ -34,19 +32,12 @@ import {
 } from '../../lib/members/mutations';
 import { addMemberSchema, changeRoleSchema, removeMemberSchema, resetPasswordSchema } from '../../lib/members/schema';
 import { checkCredentials } from '../../lib/auth/credentials';
+import { appKysely } from '../helpers/app-db';
 import { ownerPool } from '../helpers/db';
 import { addMembership, count, createTeam, createUser } from './fixtures';
 
-let app: DbHandle;
-let owner: pg.Pool;
-
-beforeAll(() => {
-  app = createDb(inject('appUrl'), { max: 2 });
-  owner = ownerPool();
-});
-afterAll(async () => {
-  await app.db.destroy();
-});
+const app = appKysely();
+const owner = ownerPool();
 
 const auditCount = (tenantId: string) => count(owner, 'select 1 from saas.audit_log where tenant_id = $1', [tenantId]);
 const roleOf = async (tenantId: string, userId: string) =>

@@ -1,22 +1,14 @@
 // The credential check: right and wrong passwords, unknown and disabled
 // accounts, and the database-backed rate limit with its message.
-import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkCredentials, INVALID_CREDENTIALS, TEMPORARY_PASSWORD_EXPIRED } from '../../lib/auth/credentials';
 import { MAX_FAILURES_PER_ACCOUNT, tooManyAttemptsMessage } from '../../lib/auth/rate-limit';
-import { createDb, type DbHandle } from '../../lib/db/pool';
+import { appKysely } from '../helpers/app-db';
 import { ownerPool } from '../helpers/db';
 import { createUser, PASSWORD } from './fixtures';
 
-let app: DbHandle;
-let owner: pg.Pool;
-beforeAll(() => {
-  app = createDb(inject('appUrl'), { max: 2 });
-  owner = ownerPool();
-});
-afterAll(async () => {
-  await app.db.destroy();
-});
+const app = appKysely();
+const owner = ownerPool();
 
 const failures = async (key: string) =>
   (await owner.query<{ n: number }>("select count(*)::int as n from saas.login_attempts where scope = 'account' and key = $1", [key])).rows[0]!.n;

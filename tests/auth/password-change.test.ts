@@ -3,26 +3,18 @@
 // with the sign-in limit; the new one is validated, stored, and the temporary
 // flag cleared; one audit row lands in the user's current tenant; an expired
 // temporary password cannot be used to choose a new one.
-import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { INVALID_INPUT, PASSWORD_CHANGE_REQUIRED, runTenantAction, SIGNED_OUT } from '../../lib/auth/action-core';
+import { describe, expect, it } from 'vitest';
+import { INVALID_INPUT, PASSWORD_CHANGE_REQUIRED, runTenantAction, SIGNED_OUT } from '../../lib/request/action-core';
 import { checkCredentials, INVALID_CREDENTIALS, TEMPORARY_PASSWORD_EXPIRED } from '../../lib/auth/credentials';
-import { changePassword, NO_PASSWORD, PASSWORD_CHANGED, WRONG_CURRENT_PASSWORD } from '../../lib/auth/password-change';
+import { changePassword, NO_PASSWORD, PASSWORD_CHANGED, WRONG_CURRENT_PASSWORD } from '../../lib/account/mutations';
 import { MAX_FAILURES_PER_ACCOUNT } from '../../lib/auth/rate-limit';
-import { createDb, type DbHandle } from '../../lib/db/pool';
 import { z } from 'zod';
+import { appKysely } from '../helpers/app-db';
 import { ownerPool } from '../helpers/db';
 import { addMembership, count, createTeam, createUser, PASSWORD } from './fixtures';
 
-let app: DbHandle;
-let owner: pg.Pool;
-beforeAll(() => {
-  app = createDb(inject('appUrl'), { max: 2 });
-  owner = ownerPool();
-});
-afterAll(async () => {
-  await app.db.destroy();
-});
+const app = appKysely();
+const owner = ownerPool();
 
 const NEW = 'a brand new passphrase';
 const change = (userId: string | null, input: Record<string, string>, preferredTenantId: string | null = null) =>

@@ -2,8 +2,7 @@
 // identity is linked on first sign-in with a verified email, later matched by
 // (issuer, subject) even when the email changes, never by email alone.
 import { randomUUID } from 'node:crypto';
-import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildAuthOptions } from '../../lib/auth/options';
 import {
   decideSsoAccount,
@@ -15,7 +14,7 @@ import {
   ssoAccountId,
   type SsoCandidate,
 } from '../../lib/auth/sso';
-import { createDb, type DbHandle } from '../../lib/db/pool';
+import { appKysely } from '../helpers/app-db';
 import { ownerPool } from '../helpers/db';
 import { addMembership, createTeam, createUser } from './fixtures';
 
@@ -83,15 +82,8 @@ describe('the OIDC signIn callback', () => {
 });
 
 describe('resolveSsoAccount on the database', () => {
-  let app: DbHandle;
-  let owner: pg.Pool;
-  beforeAll(() => {
-    app = createDb(inject('appUrl'), { max: 2 });
-    owner = ownerPool();
-  });
-  afterAll(async () => {
-    await app.db.destroy();
-  });
+  const app = appKysely();
+  const owner = ownerPool();
   const ISSUER = 'https://idp.example';
   const userRow = async (id: string) =>
     (await owner.query('select email, password_hash, password_must_change, sso_issuer, sso_subject from saas.users where id = $1', [id])).rows[0];

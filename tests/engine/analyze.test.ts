@@ -4,19 +4,13 @@
 // compared with the rest of its platform (leave-one-out), never with itself.
 import type pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { appPool, createTenant, errorOf, ownerPool, rollback, setTenant } from '../helpers/db';
+import { errorOf, rollback, setTenant, tenantPair } from '../helpers/db';
 import { AS_OF, addDays, insertMetrics, type MetricRow } from './fixtures';
 
 let app: pg.Pool;
 let tenant: string;
 let other: string;
-
-beforeAll(async () => {
-  const owner = ownerPool();
-  app = appPool();
-  tenant = await createTenant(owner, 'Analyze');
-  other = await createTenant(owner, 'Analyze, other tenant');
-});
+beforeAll(async () => void ({ app, tenant, other } = await tenantPair('Analyze')));
 
 interface Row {
   metric_name: string;

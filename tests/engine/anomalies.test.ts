@@ -3,19 +3,13 @@
 // minimum volumes, new campaigns, and severity from size and money at stake.
 import type pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { appPool, createTenant, errorOf, ownerPool, rollback, setTenant } from '../helpers/db';
+import { errorOf, rollback, setTenant, tenantPair } from '../helpers/db';
 import { AS_OF, addDays, daily, insertMetrics, isoDow, median, type MetricRow } from './fixtures';
 
 let app: pg.Pool;
 let tenant: string;
 let other: string;
-
-beforeAll(async () => {
-  const owner = ownerPool();
-  app = appPool();
-  tenant = await createTenant(owner, 'Anomalies');
-  other = await createTenant(owner, 'Anomalies, other tenant');
-});
+beforeAll(async () => void ({ app, tenant, other } = await tenantPair('Anomalies')));
 
 // The eight previous same-weekday values of X's spend (D-7, D-14, ... D-56); D-42 was an outlier.
 const X_MONDAYS = [100, 102, 98, 101, 99, 500, 100, 103];

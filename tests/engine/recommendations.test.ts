@@ -3,19 +3,13 @@
 // the switches, auto-apply with its audit, dismissal and expiry.
 import type pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { appPool, createTenant, errorOf, ownerPool, rollback, setTenant } from '../helpers/db';
+import { errorOf, rollback, setTenant, tenantPair } from '../helpers/db';
 import { AS_OF, addDays, daily, insertMetrics, isoDow, type MetricRow } from './fixtures';
 
 let app: pg.Pool;
 let tenant: string;
 let other: string;
-
-beforeAll(async () => {
-  const owner = ownerPool();
-  app = appPool();
-  tenant = await createTenant(owner, 'Recommendations');
-  other = await createTenant(owner, 'Recommendations, other tenant');
-});
+beforeAll(async () => void ({ app, tenant, other } = await tenantPair('Recommendations')));
 
 type Day = Omit<MetricRow, 'day' | 'id'>;
 const constant = (id: string, d: string, v: Day): MetricRow[] => daily(addDays(d, -27), d, () => ({ id, ...v }));

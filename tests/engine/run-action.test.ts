@@ -1,24 +1,16 @@
 // "Run the optimiser now" through the action wrapper: a viewer is refused and
 // nothing runs; a buyer's run finds the planted anomaly, logs the run and
 // writes an audit row in the same transaction.
-import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { runTenantAction } from '../../lib/auth/action-core';
-import { createDb, type DbHandle } from '../../lib/db/pool';
-import { runOptimizerHandler, runOptimizerSchema } from '../../lib/engine/run';
+import { describe, expect, it } from 'vitest';
+import { runTenantAction } from '../../lib/request/action-core';
+import { runOptimizerHandler } from '../../lib/engine/mutations';
+import { runOptimizerSchema } from '../../lib/engine/schema';
+import { appKysely } from '../helpers/app-db';
 import { ownerPool } from '../helpers/db';
 import { count, createTeam } from '../auth/fixtures';
 
-let app: DbHandle;
-let owner: pg.Pool;
-
-beforeAll(() => {
-  app = createDb(inject('appUrl'), { max: 2 });
-  owner = ownerPool();
-});
-afterAll(async () => {
-  await app.db.destroy();
-});
+const app = appKysely();
+const owner = ownerPool();
 
 const run = (userId: string) =>
   runTenantAction({ schema: runOptimizerSchema, minRole: 'buyer', handler: runOptimizerHandler, userId, preferredTenantId: null, input: new FormData(), db: app.db });

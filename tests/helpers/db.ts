@@ -1,9 +1,9 @@
 // Test access to the database built by global-setup. Tests follow one rule:
 // each runs inside a transaction that is rolled back, as the app role with
 // the tenant set by set_config(..., true), and checks the owner's view too.
-import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, inject } from 'vitest';
+import { createTenant } from './factories';
 
 const pools: pg.Pool[] = [];
 
@@ -25,6 +25,12 @@ afterAll(async () => {
   await Promise.all(pools.splice(0).map((p) => p.end()));
 });
 
+/** An app-role pool and two fresh tenants, `label` and `label, other tenant` (the second to prove isolation). */
+export async function tenantPair(label: string): Promise<{ app: pg.Pool; tenant: string; other: string }> {
+  const owner = ownerPool();
+  return { app: appPool(), tenant: await createTenant(owner, label), other: await createTenant(owner, `${label}, other tenant`) };
+}
+
 /** Run fn in a transaction that is always rolled back. */
 export async function rollback<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
   const c = await pool.connect();
@@ -37,24 +43,7 @@ export async function rollback<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promi
   }
 }
 
-export async function setTenant(c: pg.ClientBase, tenantId: string | null): Promise<void> {
-  await c.query("select set_config('saas.tenant_id', $1, true)", [tenantId ?? '']);
-}
-
-/** Create a tenant as the owner (committed), returning its id. Superuser owners bypass RLS. */
-export async function createTenant(owner: pg.Pool, name = 'Test tenant'): Promise<string> {
-  const id = randomUUID();
-  const c = await owner.connect();
-  try {
-    await c.query('begin');
-    await setTenant(c, id);
-    await c.query('insert into saas.tenants (id, name) values ($1, $2)', [id, name]);
-    await c.query('commit');
-  } finally {
-    c.release();
-  }
-  return id;
-}
+export { createTenant, setTenant } from './factories';
 
 /** Error message of a failing query, or null when it succeeds (inside a savepoint). */
 export async function errorOf(c: pg.ClientBase, text: string, values: unknown[] = []): Promise<string | null> {

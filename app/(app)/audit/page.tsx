@@ -5,15 +5,13 @@ import { PageHeader } from '@/components/ui/PageHeader';
 import { Pagination } from '@/components/ui/Pagination';
 import { listAudit } from '@/lib/audit/queries';
 import { parseAuditFilter } from '@/lib/audit/schema';
-import { requireTenant } from '@/lib/auth/session';
-import { withTenant } from '@/lib/db';
+import { tenantRead } from '@/lib/request/read';
 
 export const metadata: Metadata = { title: 'Audit' };
 
 export default async function AuditPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const filter = parseAuditFilter(await searchParams);
-  const { user, tenant } = await requireTenant();
-  const result = await withTenant(tenant.tenantId, (trx) => listAudit(trx, tenant.tenantId, filter), { userId: user.id });
+  const { tenant, data: result } = await tenantRead('viewer', (trx, { tenant }) => listAudit(trx, tenant.tenantId, filter));
   const filtered = Boolean(filter.action || filter.entity || filter.actor || filter.from || filter.to);
   return (
     <>

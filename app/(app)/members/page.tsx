@@ -2,16 +2,14 @@ import type { Metadata } from 'next';
 import { AddMemberForm } from '@/components/members/AddMemberForm';
 import { MembersTable } from '@/components/members/MembersTable';
 import { PageHeader } from '@/components/ui/PageHeader';
-import { hasRole } from '@/lib/auth/roles';
-import { requireTenant } from '@/lib/auth/session';
-import { withTenant } from '@/lib/db';
+import { hasRole } from '@/lib/tenancy/roles';
+import { tenantRead } from '@/lib/request/read';
 import { listMembers } from '@/lib/members/queries';
 
 export const metadata: Metadata = { title: 'Members' };
 
 export default async function MembersPage() {
-  const { user, tenant, role } = await requireTenant();
-  const members = await withTenant(tenant.tenantId, (trx) => listMembers(trx, tenant.tenantId), { userId: user.id });
+  const { user, tenant, role, data: members } = await tenantRead('viewer', (trx, { tenant }) => listMembers(trx, tenant.tenantId));
   const canManage = hasRole(role, 'admin');
   return (
     <>

@@ -1,16 +1,14 @@
 import type { Metadata } from 'next';
 import { OptimizerPanel } from '@/components/engine/OptimizerPanel';
 import { ComingSoon } from '@/components/shell/ComingSoon';
-import { hasRole } from '@/lib/auth/roles';
-import { requireTenant } from '@/lib/auth/session';
-import { withTenant } from '@/lib/db';
+import { hasRole } from '@/lib/tenancy/roles';
+import { tenantRead } from '@/lib/request/read';
 import { recentOptimizerRuns } from '@/lib/engine/queries';
 
 export const metadata: Metadata = { title: 'Recommendations' };
 
 export default async function Page() {
-  const { tenant, user, role } = await requireTenant();
-  const runs = await withTenant(tenant.tenantId, (trx) => recentOptimizerRuns(trx, tenant.tenantId), { userId: user.id });
+  const { tenant, role, data: runs } = await tenantRead('viewer', (trx, { tenant }) => recentOptimizerRuns(trx, tenant.tenantId));
   return (
     <>
       <ComingSoon title="Recommendations" summary="the optimiser’s proposals with their evidence and estimated impact, to approve or dismiss." />

@@ -5,7 +5,8 @@ import Link from 'next/link';
 import { redirect } from 'next/navigation';
 import { ChangePasswordForm } from '@/components/auth/ChangePasswordForm';
 import { SignOutButton } from '@/components/auth/SignOutButton';
-import { CHANGE_PASSWORD_PATH, getAccess } from '@/lib/auth/session';
+import { CHANGE_PASSWORD_PATH } from '@/lib/request/read-core';
+import { getAccess } from '@/lib/tenancy/session';
 
 export const metadata: Metadata = { title: 'Change password' };
 

@@ -1,18 +1,16 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
-import { formatAuditTime } from '@/components/audit/AuditTable';
 import { PageHeader } from '@/components/ui/PageHeader';
 import { getAuditEntry } from '@/lib/audit/queries';
-import { requireTenant } from '@/lib/auth/session';
-import { withTenant } from '@/lib/db';
+import { formatUtc } from '@/lib/format/time';
+import { tenantRead } from '@/lib/request/read';
 
 export const metadata: Metadata = { title: 'Audit entry' };
 
 export default async function AuditEntryPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
-  const { user, tenant } = await requireTenant();
-  const entry = await withTenant(tenant.tenantId, (trx) => getAuditEntry(trx, tenant.tenantId, id), { userId: user.id });
+  const { data: entry } = await tenantRead('viewer', (trx, { tenant }) => getAuditEntry(trx, tenant.tenantId, id));
   if (!entry) notFound();
   return (
     <>
@@ -23,7 +21,7 @@ export default async function AuditEntryPage({ params }: { params: Promise<{ id:
       <dl className="details">
         <dt>When</dt>
         <dd>
-          <time dateTime={entry.occurredAt}>{formatAuditTime(entry.occurredAt)}</time>
+          <time dateTime={entry.occurredAt}>{formatUtc(entry.occurredAt)}</time>
         </dd>
         <dt>Who</dt>
         <dd>{entry.actor}</dd>

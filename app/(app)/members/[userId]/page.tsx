@@ -5,9 +5,8 @@ import { MemberRoleForm } from '@/components/members/MemberRoleForm';
 import { RemoveMemberForm } from '@/components/members/RemoveMemberForm';
 import { ResetPasswordForm } from '@/components/members/ResetPasswordForm';
 import { PageHeader } from '@/components/ui/PageHeader';
-import { ROLE_LABEL } from '@/lib/auth/roles';
-import { requireTenant } from '@/lib/auth/session';
-import { withTenant } from '@/lib/db';
+import { ROLE_LABEL } from '@/lib/tenancy/roles';
+import { tenantRead } from '@/lib/request/read';
 import { getMember, type Member } from '@/lib/members/queries';
 
 export const metadata: Metadata = { title: 'Member' };
@@ -23,8 +22,7 @@ function status(m: Member): string {
 
 export default async function MemberPage({ params }: { params: Promise<{ userId: string }> }) {
   const { userId } = await params;
-  const { user, tenant } = await requireTenant('admin');
-  const member = await withTenant(tenant.tenantId, (trx) => getMember(trx, tenant.tenantId, userId), { userId: user.id });
+  const { user, tenant, data: member } = await tenantRead('admin', (trx, { tenant }) => getMember(trx, tenant.tenantId, userId));
   if (!member) notFound();
   return (
     <>

@@ -7,9 +7,9 @@
 import 'server-only';
 import { z } from 'zod';
 import { withTenant, type Db, type Tx } from '@/lib/db';
-import type { ActionResult, FieldErrors } from './action-result';
-import { loadAccess, type Membership, type SessionUser } from './membership';
-import { hasRole, ROLE_LABEL, type Role } from './roles';
+import type { ActionResult, FieldErrors } from './result';
+import { loadAccess, type Membership, type SessionUser } from '@/lib/tenancy/membership';
+import { hasRole, ROLE_LABEL, type Role } from '@/lib/tenancy/roles';
 
 export class ActionError extends Error {
   readonly fieldErrors?: FieldErrors;

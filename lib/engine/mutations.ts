@@ -2,12 +2,10 @@
 // tenant transaction, audited in it. Kept apart from the 'use server' module
 // so tests can drive it through runTenantAction.
 import 'server-only';
-import { z } from 'zod';
-import { recordAudit } from '@/lib/audit/audit';
-import type { ActionHandler } from '@/lib/auth/action-core';
+import { recordAudit } from '@/lib/audit/mutations';
+import type { ActionHandler } from '@/lib/request/action-core';
 import { loopInTransaction, type LoopSummary } from './loop';
-
-export const runOptimizerSchema = z.object({});
+import type { runOptimizerSchema } from './schema';
 
 export const runOptimizerHandler: ActionHandler<typeof runOptimizerSchema, LoopSummary> = async (trx, _input, ctx) => {
   const summary = await loopInTransaction(trx, ctx.tenant.tenantId, { trigger: 'manual' });

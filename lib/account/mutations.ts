@@ -7,15 +7,15 @@
 import 'server-only';
 import { sql } from 'kysely';
 import { z } from 'zod';
-import { recordAudit } from '@/lib/audit/audit';
+import { recordAudit } from '@/lib/audit/mutations';
 import { appDb, withTenant, withUser, type Db, type Tx } from '@/lib/db';
-import type { ActionResult, FieldErrors } from './action-result';
-import { ActionError, formDataToObject, INVALID_INPUT, SIGNED_OUT } from './action-core';
-import { changePasswordSchema } from './account-schema';
-import { TEMPORARY_PASSWORD_EXPIRED } from './credentials';
-import { loadAccess } from './membership';
-import { hashPassword, verifyPassword } from './password';
-import { loginFailed, loginSucceeded, loginThrottle, tooManyAttemptsMessage } from './rate-limit';
+import type { ActionResult, FieldErrors } from '@/lib/request/result';
+import { ActionError, formDataToObject, INVALID_INPUT, SIGNED_OUT } from '@/lib/request/action-core';
+import { changePasswordSchema } from './schema';
+import { TEMPORARY_PASSWORD_EXPIRED } from '@/lib/auth/credentials';
+import { loadAccess } from '@/lib/tenancy/membership';
+import { hashPassword, verifyPassword } from '@/lib/auth/password';
+import { loginFailed, loginSucceeded, loginThrottle, tooManyAttemptsMessage } from '@/lib/auth/rate-limit';
 
 export const WRONG_CURRENT_PASSWORD = 'That is not your current password.';
 export const NO_PASSWORD = 'Your account signs in with single sign-on; it has no password to change here.';

@@ -4,17 +4,16 @@
 import { cookies } from 'next/headers';
 import { redirect } from 'next/navigation';
 import { z } from 'zod';
-import type { ActionResult } from './action-result';
-import { NO_MEMBERSHIP, NOT_A_MEMBER, PASSWORD_CHANGE_REQUIRED, SIGNED_OUT } from './action-core';
+import type { ActionResult } from '@/lib/request/result';
+import { NO_MEMBERSHIP, NOT_A_MEMBER, PASSWORD_CHANGE_REQUIRED, SIGNED_OUT } from '@/lib/request/action-core';
 import { loadAccess } from './membership';
+import { switchTenantSchema } from './schema';
 import { getSessionUserId, TENANT_COOKIE, tenantCookieOptions } from './session';
-
-const switchSchema = z.object({ tenantId: z.uuid({ error: 'Choose a tenant.' }) });
 
 export async function switchTenantAction(_previous: ActionResult | null, formData: FormData): Promise<ActionResult> {
   const userId = await getSessionUserId();
   if (!userId) return { ok: false, message: SIGNED_OUT };
-  const parsed = switchSchema.safeParse({ tenantId: formData.get('tenantId') });
+  const parsed = switchTenantSchema.safeParse({ tenantId: formData.get('tenantId') });
   if (!parsed.success) return { ok: false, message: 'Choose a tenant.', fieldErrors: z.flattenError(parsed.error).fieldErrors };
   const access = await loadAccess(userId, parsed.data.tenantId);
   if (!access) return { ok: false, message: SIGNED_OUT };

@@ -4,10 +4,10 @@
 // tenant action refuses) and for one with no membership.
 import { headers } from 'next/headers';
 import { redirect } from 'next/navigation';
-import type { ActionResult } from './action-result';
-import { clientAddress, trustedProxyHops } from './client-address';
-import { changePassword, type PasswordChanged } from './password-change';
-import { getPreferredTenantId, getSessionUserId } from './session';
+import type { ActionResult } from '@/lib/request/result';
+import { clientAddress, trustedProxyHops } from '@/lib/auth/client-address';
+import { changePassword, type PasswordChanged } from './mutations';
+import { getPreferredTenantId, getSessionUserId } from '@/lib/tenancy/session';
 
 export async function changePasswordAction(
   _previous: ActionResult<PasswordChanged> | null,

@@ -6,10 +6,10 @@
 import 'server-only';
 import { revalidatePath } from 'next/cache';
 import type { z } from 'zod';
-import type { ActionResult } from './action-result';
+import type { ActionResult } from './result';
 import { runTenantAction, type ActionHandler } from './action-core';
-import type { Role } from './roles';
-import { getPreferredTenantId, getSessionUserId } from './session';
+import type { Role } from '@/lib/tenancy/roles';
+import { getPreferredTenantId, getSessionUserId } from '@/lib/tenancy/session';
 
 export { ActionError } from './action-core';
 

@@ -1,0 +1,21 @@
+// How instants and days are written on the pages and checked in input. Pure,
+// shared by server and client components. Instants are shown in UTC, labelled
+// as such, until pages show them in the tenant's time zone.
+
+/** A calendar day as the database and the URL carry it: 'YYYY-MM-DD'. */
+export const DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
+
+export function isDayString(v: unknown): v is string {
+  return typeof v === 'string' && DAY_PATTERN.test(v);
+}
+
+/** An ISO instant (or Date) as 'YYYY-MM-DD HH:MM[:SS] UTC'. */
+export function formatUtc(instant: string | Date, precision: 'minutes' | 'seconds' = 'seconds'): string {
+  const iso = typeof instant === 'string' ? instant : instant.toISOString();
+  return `${iso.replace('T', ' ').slice(0, precision === 'seconds' ? 19 : 16)} UTC`;
+}
+
+/** The day part of an ISO instant or day. */
+export function formatDay(iso: string): string {
+  return iso.slice(0, 10);
+}
