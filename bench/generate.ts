@@ -10,7 +10,7 @@
 import pg from 'pg';
 import { withDatabase } from '../lib/db/config';
 import { isDayString } from '../lib/format/time';
-import { migrate } from '../lib/db/migrate';
+import { migrate } from '../db/tools/migrate';
 
 export interface BenchArgs {
   tenants: number;

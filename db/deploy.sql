@@ -191,22 +191,39 @@ VALUES ('CORE_TABLES', 'success', 'saas.tenants, users, memberships, audit_log, 
 -- ---------------------------------------------------------------------------
 -- Row-level security: enabled and forced (the owner is filtered too).
 -- Policies are dropped and recreated so a redeploy applies their latest text.
+--
+-- Tenant isolation is written once, here: aegis_deploy.isolate_by_tenant
+-- gives a tenant table RLS enabled and forced and the policy
+-- tenant_isolation on its tenant column, read once per statement through a
+-- scalar sub-select. Every file that creates a tenant table CALLs it. A
+-- deployment helper: its schema is not granted to the app role, and only the
+-- owner may execute it.
 -- ---------------------------------------------------------------------------
-ALTER TABLE saas.tenants     ENABLE ROW LEVEL SECURITY;
-ALTER TABLE saas.tenants     FORCE ROW LEVEL SECURITY;
-ALTER TABLE saas.users       ENABLE ROW LEVEL SECURITY;
-ALTER TABLE saas.users       FORCE ROW LEVEL SECURITY;
-ALTER TABLE saas.memberships ENABLE ROW LEVEL SECURITY;
-ALTER TABLE saas.memberships FORCE ROW LEVEL SECURITY;
-ALTER TABLE saas.audit_log   ENABLE ROW LEVEL SECURITY;
-ALTER TABLE saas.audit_log   FORCE ROW LEVEL SECURITY;
-ALTER TABLE saas.api_keys    ENABLE ROW LEVEL SECURITY;
-ALTER TABLE saas.api_keys    FORCE ROW LEVEL SECURITY;
+CREATE SCHEMA IF NOT EXISTS aegis_deploy AUTHORIZATION aegis_owner;
+COMMENT ON SCHEMA aegis_deploy IS 'Helpers of the SQL deployment files (owner only; not granted to aegis_app).';
 
-DROP POLICY IF EXISTS tenant_isolation ON saas.tenants;
-CREATE POLICY tenant_isolation ON saas.tenants
-  USING (id = (SELECT saas.current_tenant_id()))
-  WITH CHECK (id = (SELECT saas.current_tenant_id()));
+CREATE OR REPLACE PROCEDURE aegis_deploy.isolate_by_tenant(p_table regclass, p_column name DEFAULT 'tenant_id')
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', p_table);
+  EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', p_table);
+  EXECUTE format('DROP POLICY IF EXISTS tenant_isolation ON %s', p_table);
+  EXECUTE format('CREATE POLICY tenant_isolation ON %1$s
+                    USING (%2$I = (SELECT saas.current_tenant_id()))
+                    WITH CHECK (%2$I = (SELECT saas.current_tenant_id()))', p_table, p_column);
+END
+$$;
+COMMENT ON PROCEDURE aegis_deploy.isolate_by_tenant(regclass, name) IS
+  'Enables and forces row-level security on a tenant table and (re)creates its policy tenant_isolation: '
+  'p_column = (SELECT saas.current_tenant_id()) for reads and writes. For the deployment files, run as aegis_owner.';
+REVOKE ALL ON PROCEDURE aegis_deploy.isolate_by_tenant(regclass, name) FROM PUBLIC;
+
+ALTER TABLE saas.users ENABLE ROW LEVEL SECURITY;
+ALTER TABLE saas.users FORCE ROW LEVEL SECURITY;
+
+CALL aegis_deploy.isolate_by_tenant('saas.tenants', 'id');
 
 -- A user row is visible to its owner and to the tenants it is a member of.
 -- Creating an account is open (it grants nothing until a membership exists).
@@ -224,20 +241,9 @@ CREATE POLICY user_update ON saas.users FOR UPDATE
   USING (id = (SELECT saas.current_user_id()))
   WITH CHECK (id = (SELECT saas.current_user_id()));
 
-DROP POLICY IF EXISTS tenant_isolation ON saas.memberships;
-CREATE POLICY tenant_isolation ON saas.memberships
-  USING (tenant_id = (SELECT saas.current_tenant_id()))
-  WITH CHECK (tenant_id = (SELECT saas.current_tenant_id()));
-
-DROP POLICY IF EXISTS tenant_isolation ON saas.audit_log;
-CREATE POLICY tenant_isolation ON saas.audit_log
-  USING (tenant_id = (SELECT saas.current_tenant_id()))
-  WITH CHECK (tenant_id = (SELECT saas.current_tenant_id()));
-
-DROP POLICY IF EXISTS tenant_isolation ON saas.api_keys;
-CREATE POLICY tenant_isolation ON saas.api_keys
-  USING (tenant_id = (SELECT saas.current_tenant_id()))
-  WITH CHECK (tenant_id = (SELECT saas.current_tenant_id()));
+CALL aegis_deploy.isolate_by_tenant('saas.memberships');
+CALL aegis_deploy.isolate_by_tenant('saas.audit_log');
+CALL aegis_deploy.isolate_by_tenant('saas.api_keys');
 
 -- Grants name what they allow. The audit log is append-only for the app.
 -- No DELETE on tenants: one app bug must not cascade away a whole tenant.

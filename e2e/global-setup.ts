@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { FullConfig } from '@playwright/test';
-import { createThrowawayDatabase } from '../lib/db/throwaway';
+import { createThrowawayDatabase } from '../db/tools/throwaway';
 
 const root = path.resolve(__dirname, '..');
 const nextBin = path.join(root, 'node_modules', '.bin', 'next');

@@ -23,7 +23,8 @@ for run in 1 2; do
   # each run must add its own completion rows to the log.
   psql -d "$url" -q -v ON_ERROR_STOP=1 -f database/deploy.sql >/dev/null || fail "deploy.sql, run $run"
   psql -d "$url" -q -v ON_ERROR_STOP=1 -f database/media_buying_deployment.sql >/dev/null || fail "media_buying_deployment.sql, run $run"
-  for m in database/migrations/[0-9]*.sql; do
+  # Then the app's numbered migrations, and the files of functions re-applied after them.
+  for m in database/migrations/[0-9]*.sql database/functions/*.sql; do
     [ -e "$m" ] || continue
     psql -d "$url" -q -v ON_ERROR_STOP=1 -f "$m" >/dev/null || fail "$m, run $run"
   done

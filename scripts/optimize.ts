@@ -8,7 +8,7 @@
 import { createDb, isUuid, type DbHandle } from '../lib/db/pool';
 import { formatResult, LIST_NEEDS_OWNER, runAllTenants } from '../lib/engine/loop';
 import { isDayString } from '../lib/format/time';
-import { openTarget, prepare } from './db';
+import { openTarget, prepare } from '../db/tools/target';
 
 interface Args {
   tenants: string[];

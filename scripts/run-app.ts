@@ -9,7 +9,7 @@ import path from 'node:path';
 import { projectRoot } from '../lib/db/config';
 import { createDb } from '../lib/db/pool';
 import { formatResult, runAllTenants } from '../lib/engine/loop';
-import { openTarget, prepare, requireOwner } from './db';
+import { openTarget, prepare, requireOwner } from '../db/tools/target';
 
 type Mode = 'demo' | 'dev' | 'start';
 

@@ -12,7 +12,7 @@ import { run, type Task, type TaskList } from 'graphile-worker';
 import { createDb, isUuid } from '../lib/db/pool';
 import { formatResult, listTenants, runDailyLoop } from '../lib/engine/loop';
 import { isDayString } from '../lib/format/time';
-import { openTarget, prepare, requireOwner } from './db';
+import { openTarget, prepare, requireOwner } from '../db/tools/target';
 
 
 function graceHours(): number {

@@ -1,8 +1,36 @@
 // The situations planted in the demo data for the optimisation engine to
-// find, one campaign each. Tests look them up here rather than by name.
+// find, one campaign each: the days and metrics they cover (the simulation
+// plants them there, the steadiness check leaves them out), and PLANTED, the
+// campaigns they are in. Tests look them up here rather than by name.
 
 import { CAMPAIGNS, DEMO_TENANTS, type DemoTenant, type Platform, type PlantedKind } from './catalog';
-import { CPA_FACTOR, SPEND_SPIKE_FACTOR, tenantLayouts } from './generate';
+import { HISTORY_DAYS, LAST } from './dates';
+import { tenantLayouts } from './layout';
+import type { MetricName } from './rows';
+
+/** Planted windows, as day indexes (LAST = yesterday). */
+export const CPA_DOUBLED_FROM = HISTORY_DAYS - 7;
+export const TRACKING_DROP_FROM = HISTORY_DAYS - 2;
+export const SPIKE_DAY = LAST;
+export const SPEND_SPIKE_FACTOR = 3.5;
+/** cpa_doubled: CPA of the last 7 days over CPA of the 30 days before. */
+export const CPA_FACTOR = 2;
+
+const CONVERSION_METRICS: ReadonlySet<MetricName> = new Set(['conversions', 'conversion_value', 'cpa', 'roas', 'conversion_rate']);
+
+/** Whether (day, metric) is part of a planted situation, so not expected to look normal. */
+export function isPlanted(kind: PlantedKind | null, i: number, metric: MetricName): boolean {
+  switch (kind) {
+    case 'cpa_doubled':
+      return i >= CPA_DOUBLED_FROM && CONVERSION_METRICS.has(metric);
+    case 'tracking_drop':
+      return i >= TRACKING_DROP_FROM && CONVERSION_METRICS.has(metric);
+    case 'spend_spike':
+      return i === SPIKE_DAY && metric !== 'conversions' && metric !== 'conversion_value';
+    default:
+      return false;
+  }
+}
 
 export interface PlantedSituation {
   readonly kind: PlantedKind;

@@ -10,25 +10,21 @@
 // same transaction, users and memberships are upserted, benchmarks upserted
 // on their natural key. Other tenants are never touched.
 
-import { hash, verify, type Algorithm } from '@node-rs/argon2';
+import { verify } from '@node-rs/argon2';
 import pg from 'pg';
+import { hashPassword } from '../../lib/auth/password-hash';
+import { checkAppRole } from '../../lib/db/pool';
 import { DEMO_PASSWORD, DEMO_TENANTS, DEMO_USERS, type DemoTenant } from './catalog';
-import {
-  generateDemoData,
-  utcToday,
-  type AbTestRow,
-  type BenchmarkRow,
-  type BudgetRow,
-  type MetricRow,
-  type PlatformConfigRow,
-  type TenantData,
-} from './generate';
+import { utcToday } from './dates';
+import { generateDemoData } from './generate';
+import type { AbTestRow, BenchmarkRow, BudgetRow, MetricRow, PlatformConfigRow, TenantData } from './rows';
 
 export { DEMO_PASSWORD, DEMO_TENANTS, DEMO_USERS } from './catalog';
 export type { DemoTenant, DemoUser, PlantedKind } from './catalog';
 export { PLANTED, PLANTED_EXPECT } from './planted';
 export type { PlantedSituation } from './planted';
-export { generateDemoData, HISTORY_DAYS } from './generate';
+export { HISTORY_DAYS } from './dates';
+export { generateDemoData } from './generate';
 
 export interface SeedOptions {
   /** Schema owner (or superuser): users and benchmarks. */
@@ -44,13 +40,6 @@ export interface SeedSummary {
   tenants: { id: string; name: string; vertical: string; campaigns: number; metricRows: number }[];
   logins: { email: string; role: string; tenant: string }[];
 }
-
-/**
- * argon2id, 19 MiB, 2 passes, 1 lane: the parameters of lib/auth/password.ts
- * (not imported: that module is server-only). Algorithm is an ambient const
- * enum that isolatedModules cannot inline; 2 is Argon2id.
- */
-const ARGON2_OPTIONS = { algorithm: 2 as Algorithm, memoryCost: 19456, timeCost: 2, parallelism: 1 };
 
 const METRIC_BATCH = 5000;
 
@@ -116,14 +105,13 @@ async function connect(url: string): Promise<pg.Client> {
   return client;
 }
 
-/** The seed proves the app's road to tenant data: refuse a role that row-level security would not apply to. */
+/** The seed proves the app's road to tenant data: refuse what the app refuses, a role that could bypass row-level security. */
 async function assertSubjectToRls(app: pg.Client): Promise<void> {
-  const r = await app.query<{ rolname: string; rolsuper: boolean; rolbypassrls: boolean }>(
-    'select rolname, rolsuper, rolbypassrls from pg_roles where rolname = current_user',
-  );
-  const role = r.rows[0];
-  if (!role || role.rolsuper || role.rolbypassrls) {
-    throw new Error(`seedDemo: appUrl must connect as the application role (subject to row-level security), not ${role?.rolname ?? 'an unknown role'}`);
+  const { role, problems } = await checkAppRole(app);
+  if (problems.length > 0) {
+    throw new Error(
+      `seedDemo: appUrl must connect as the application role (subject to row-level security), not ${role} (${problems.join('; ')})`,
+    );
   }
 }
 
@@ -162,7 +150,7 @@ async function upsertUsers(owner: pg.Client): Promise<Map<string, string>> {
       );
       const existing = found.rows[0];
       if (!existing) {
-        const passwordHash = await hash(DEMO_PASSWORD, ARGON2_OPTIONS);
+        const passwordHash = await hashPassword(DEMO_PASSWORD);
         await owner.query('insert into saas.users (id, email, name, password_hash) values ($1, $2, $3, $4)', [
           user.id,
           user.email,
@@ -173,7 +161,7 @@ async function upsertUsers(owner: pg.Client): Promise<Map<string, string>> {
         continue;
       }
       const keep = existing.password_hash !== null && (await verify(existing.password_hash, DEMO_PASSWORD).catch(() => false));
-      const passwordHash = keep ? existing.password_hash : await hash(DEMO_PASSWORD, ARGON2_OPTIONS);
+      const passwordHash = keep ? existing.password_hash : await hashPassword(DEMO_PASSWORD);
       await owner.query(
         `update saas.users set name = $2, password_hash = $3, disabled_at = null
           where id = $1 and (name, password_hash, disabled_at) is distinct from ($2, $3, null)`,
@@ -189,15 +177,31 @@ async function upsertUsers(owner: pg.Client): Promise<Map<string, string>> {
 // Benchmarks (owner connection): shared reference data, no tenant.
 // ---------------------------------------------------------------------------
 
+const BENCHMARK_COLUMNS: Columns<BenchmarkRow> = {
+  platform: ['text', (r) => r.platform],
+  industry_vertical: ['text', (r) => r.industryVertical],
+  campaign_type: ['text', (r) => r.campaignType],
+  metric_name: ['text', (r) => r.metricName],
+  benchmark_value: ['numeric', (r) => String(r.benchmarkValue)],
+  percentile_10: ['numeric', (r) => String(r.p10)],
+  percentile_25: ['numeric', (r) => String(r.p25)],
+  percentile_50: ['numeric', (r) => String(r.p50)],
+  percentile_75: ['numeric', (r) => String(r.p75)],
+  percentile_90: ['numeric', (r) => String(r.p90)],
+  sample_size: ['int', (r) => r.sampleSize],
+  source: ['text', (r) => r.source],
+  valid_from: ['date', (r) => r.validFrom],
+};
+
 /** Upserts on (platform, industry_vertical, campaign_type, metric_name); rows from another source are left alone. */
 async function upsertBenchmarks(owner: pg.Client, rows: readonly BenchmarkRow[]): Promise<void> {
-  await owner.query(
-    `insert into ads.performance_benchmarks
-       (platform, industry_vertical, campaign_type, metric_name, benchmark_value,
-        percentile_10, percentile_25, percentile_50, percentile_75, percentile_90, sample_size, source, valid_from)
-     select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[],
-                          $6::numeric[], $7::numeric[], $8::numeric[], $9::numeric[], $10::numeric[], $11::int[], $12::text[], $13::date[])
-     on conflict (platform, industry_vertical, campaign_type, metric_name) do update
+  await insertRows(
+    owner,
+    'ads.performance_benchmarks',
+    null,
+    BENCHMARK_COLUMNS,
+    rows,
+    `on conflict (platform, industry_vertical, campaign_type, metric_name) do update
        set benchmark_value = excluded.benchmark_value,
            percentile_10 = excluded.percentile_10, percentile_25 = excluded.percentile_25,
            percentile_50 = excluded.percentile_50, percentile_75 = excluded.percentile_75,
@@ -210,21 +214,6 @@ async function upsertBenchmarks(owner: pg.Client, rows: readonly BenchmarkRow[])
              is distinct from
              (excluded.benchmark_value, excluded.percentile_10, excluded.percentile_25, excluded.percentile_50,
               excluded.percentile_75, excluded.percentile_90, excluded.sample_size, excluded.valid_from)`,
-    [
-      rows.map((r) => r.platform),
-      rows.map((r) => r.industryVertical),
-      rows.map((r) => r.campaignType),
-      rows.map((r) => r.metricName),
-      rows.map((r) => String(r.benchmarkValue)),
-      rows.map((r) => String(r.p10)),
-      rows.map((r) => String(r.p25)),
-      rows.map((r) => String(r.p50)),
-      rows.map((r) => String(r.p75)),
-      rows.map((r) => String(r.p90)),
-      rows.map((r) => r.sampleSize),
-      rows.map((r) => r.source),
-      rows.map((r) => r.validFrom),
-    ],
   );
 }
 
@@ -274,18 +263,30 @@ async function seedTenant(app: pg.Client, data: TenantData, userIds: ReadonlyMap
   }
 }
 
+interface Member {
+  userId: string | undefined;
+  role: string;
+}
+
+const MEMBER_COLUMNS: Columns<Member> = {
+  user_id: ['uuid', (m) => m.userId],
+  role: ['text', (m) => m.role, 'u.role::saas.member_role'],
+};
+
 async function upsertMemberships(app: pg.Client, tenant: DemoTenant, userIds: ReadonlyMap<string, string>): Promise<void> {
-  const members = DEMO_USERS.flatMap((u) =>
+  const members: Member[] = DEMO_USERS.flatMap((u) =>
     u.memberships.filter((m) => m.tenantId === tenant.id).map((m) => ({ userId: userIds.get(u.email), role: m.role })),
   );
   const missing = members.find((m) => m.userId === undefined);
   if (missing) throw new Error('a demo user has no id');
-  await app.query(
-    `insert into saas.memberships (tenant_id, user_id, role)
-     select $1, m.user_id, m.role::saas.member_role from unnest($2::uuid[], $3::text[]) as m(user_id, role)
-     on conflict (tenant_id, user_id) do update set role = excluded.role
+  await insertRows(
+    app,
+    'saas.memberships',
+    tenant.id,
+    MEMBER_COLUMNS,
+    members,
+    `on conflict (tenant_id, user_id) do update set role = excluded.role
        where memberships.role is distinct from excluded.role`,
-    [tenant.id, members.map((m) => m.userId), members.map((m) => m.role)],
   );
 }
 
@@ -296,117 +297,134 @@ function money(cents: number): string {
   return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
 }
 
+const METRIC_COLUMNS: Columns<MetricRow> = {
+  platform: ['text', (m) => m.platform],
+  level: ['text', (m) => m.level],
+  platform_id: ['text', (m) => m.platformId],
+  day: ['date', (m) => m.day],
+  entity_name: ['text', (m) => m.entityName],
+  campaign_id: ['text', (m) => m.campaignId],
+  campaign_name: ['text', (m) => m.campaignName],
+  spend: ['numeric', (m) => money(m.spendCents)],
+  impressions: ['bigint', (m) => m.impressions],
+  clicks: ['bigint', (m) => m.clicks],
+  conversions: ['numeric', (m) => m.conversions],
+  conversion_value: ['numeric', (m) => money(m.valueCents)],
+};
+
 async function insertMetrics(app: pg.Client, tenantId: string, rows: readonly MetricRow[]): Promise<number> {
   let inserted = 0;
   for (let from = 0; from < rows.length; from += METRIC_BATCH) {
-    const batch = rows.slice(from, from + METRIC_BATCH);
-    const r = await app.query(
-      `insert into ads.metrics_daily
-         (tenant_id, platform, level, platform_id, day, entity_name, campaign_id, campaign_name,
-          spend, impressions, clicks, conversions, conversion_value)
-       select $1, u.platform, u.level, u.platform_id, u.day, u.entity_name, u.campaign_id, u.campaign_name,
-              u.spend, u.impressions, u.clicks, u.conversions, u.conversion_value
-         from unnest($2::text[], $3::text[], $4::text[], $5::date[], $6::text[], $7::text[], $8::text[],
-                     $9::numeric[], $10::bigint[], $11::bigint[], $12::numeric[], $13::numeric[])
-              as u(platform, level, platform_id, day, entity_name, campaign_id, campaign_name,
-                   spend, impressions, clicks, conversions, conversion_value)`,
-      [
-        tenantId,
-        batch.map((m) => m.platform),
-        batch.map((m) => m.level),
-        batch.map((m) => m.platformId),
-        batch.map((m) => m.day),
-        batch.map((m) => m.entityName),
-        batch.map((m) => m.campaignId),
-        batch.map((m) => m.campaignName),
-        batch.map((m) => money(m.spendCents)),
-        batch.map((m) => m.impressions),
-        batch.map((m) => m.clicks),
-        batch.map((m) => m.conversions),
-        batch.map((m) => money(m.valueCents)),
-      ],
-    );
-    inserted += r.rowCount ?? 0;
+    inserted += await insertRows(app, 'ads.metrics_daily', tenantId, METRIC_COLUMNS, rows.slice(from, from + METRIC_BATCH));
   }
   return inserted;
 }
 
+const utcMidnight = (column: string) => `u.${column}::timestamp at time zone 'UTC'`;
+
+const BUDGET_COLUMNS: Columns<BudgetRow> = {
+  id: ['uuid', (b) => b.id],
+  platform: ['text', (b) => b.platform],
+  campaign_id: ['text', (b) => b.campaignId],
+  campaign_name: ['text', (b) => b.campaignName],
+  daily_budget: ['numeric', (b) => b.dailyBudget.toFixed(2)],
+  min_budget: ['numeric', (b) => b.minBudget.toFixed(2)],
+  max_budget: ['numeric', (b) => b.maxBudget.toFixed(2)],
+  allocation_strategy: ['text', (b) => b.strategy],
+  target_roas: ['numeric', (b) => (b.targetRoas === null ? null : b.targetRoas.toFixed(4))],
+  target_cpa: ['numeric', (b) => (b.targetCpa === null ? null : b.targetCpa.toFixed(2))],
+  status: "'active'",
+  created_at: ['date', (b) => b.createdDay, utcMidnight('created_at')],
+  updated_at: ['date', (b) => b.createdDay, utcMidnight('updated_at')],
+};
+
+const PLATFORM_CONFIG_COLUMNS: Columns<PlatformConfigRow> = {
+  platform: ['text', (c) => c.platform],
+  max_cpa: ['numeric', (c) => c.maxCpa.toFixed(2)],
+  target_roas: ['numeric', (c) => (c.targetRoas === null ? null : c.targetRoas.toFixed(4))],
+};
+
+const AB_TEST_COLUMNS: Columns<AbTestRow> = {
+  id: ['uuid', (t) => t.id],
+  test_name: ['text', (t) => t.testName],
+  platform: ['text', (t) => t.platform],
+  campaign_id: ['text', (t) => t.campaignId],
+  test_type: ['text', (t) => t.testType],
+  hypothesis: ['text', (t) => t.hypothesis],
+  primary_metric: ['text', (t) => t.primaryMetric],
+  variant_a: ['text', (t) => t.variantA],
+  variant_b: ['text', (t) => t.variantB],
+  performance_a: ['jsonb', (t) => JSON.stringify(t.performanceA)],
+  performance_b: ['jsonb', (t) => JSON.stringify(t.performanceB)],
+  winner: ['text', (t) => t.winner],
+  statistical_significance: ['numeric', (t) => t.statisticalSignificance.toFixed(5)],
+  status: ['text', (t) => t.status],
+  start_date: ['date', (t) => t.startDate],
+  end_date: ['date', (t) => t.endDate],
+  created_at: utcMidnight('start_date'),
+  updated_at: `coalesce(u.end_date, u.start_date)::timestamp at time zone 'UTC'`,
+};
+
 async function insertBudgets(app: pg.Client, tenantId: string, rows: readonly BudgetRow[]): Promise<void> {
-  await app.query(
-    `insert into ads.budget_allocation
-       (tenant_id, id, platform, campaign_id, campaign_name, daily_budget, min_budget, max_budget,
-        allocation_strategy, target_roas, target_cpa, status, created_at, updated_at)
-     select $1, u.id, u.platform, u.campaign_id, u.campaign_name, u.daily_budget, u.min_budget, u.max_budget,
-            u.strategy, u.target_roas, u.target_cpa, 'active', u.created_day::timestamp at time zone 'UTC', u.created_day::timestamp at time zone 'UTC'
-       from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::numeric[], $8::numeric[],
-                   $9::text[], $10::numeric[], $11::numeric[], $12::date[])
-            as u(id, platform, campaign_id, campaign_name, daily_budget, min_budget, max_budget,
-                 strategy, target_roas, target_cpa, created_day)`,
-    [
-      tenantId,
-      rows.map((b) => b.id),
-      rows.map((b) => b.platform),
-      rows.map((b) => b.campaignId),
-      rows.map((b) => b.campaignName),
-      rows.map((b) => b.dailyBudget.toFixed(2)),
-      rows.map((b) => b.minBudget.toFixed(2)),
-      rows.map((b) => b.maxBudget.toFixed(2)),
-      rows.map((b) => b.strategy),
-      rows.map((b) => (b.targetRoas === null ? null : b.targetRoas.toFixed(4))),
-      rows.map((b) => (b.targetCpa === null ? null : b.targetCpa.toFixed(2))),
-      rows.map((b) => b.createdDay),
-    ],
-  );
+  await insertRows(app, 'ads.budget_allocation', tenantId, BUDGET_COLUMNS, rows);
 }
 
 async function insertPlatformConfigs(app: pg.Client, tenantId: string, rows: readonly PlatformConfigRow[]): Promise<void> {
-  await app.query(
-    `insert into ads.platform_configs (tenant_id, platform, max_cpa, target_roas)
-     select $1, u.platform, u.max_cpa, u.target_roas
-       from unnest($2::text[], $3::numeric[], $4::numeric[]) as u(platform, max_cpa, target_roas)`,
-    [
-      tenantId,
-      rows.map((c) => c.platform),
-      rows.map((c) => c.maxCpa.toFixed(2)),
-      rows.map((c) => (c.targetRoas === null ? null : c.targetRoas.toFixed(4))),
-    ],
-  );
+  await insertRows(app, 'ads.platform_configs', tenantId, PLATFORM_CONFIG_COLUMNS, rows);
 }
 
 async function insertAbTests(app: pg.Client, tenantId: string, rows: readonly AbTestRow[]): Promise<void> {
-  await app.query(
-    `insert into ads.ab_tests
-       (tenant_id, id, test_name, platform, campaign_id, test_type, hypothesis, primary_metric,
-        variant_a, variant_b, performance_a, performance_b, winner, statistical_significance,
-        status, start_date, end_date, created_at, updated_at)
-     select $1, u.id, u.test_name, u.platform, u.campaign_id, u.test_type, u.hypothesis, u.primary_metric,
-            u.variant_a, u.variant_b, u.performance_a, u.performance_b, u.winner, u.significance,
-            u.status, u.start_date, u.end_date,
-            u.start_date::timestamp at time zone 'UTC', coalesce(u.end_date, u.start_date)::timestamp at time zone 'UTC'
-       from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                   $9::text[], $10::text[], $11::jsonb[], $12::jsonb[], $13::text[], $14::numeric[],
-                   $15::text[], $16::date[], $17::date[])
-            as u(id, test_name, platform, campaign_id, test_type, hypothesis, primary_metric,
-                 variant_a, variant_b, performance_a, performance_b, winner, significance,
-                 status, start_date, end_date)`,
-    [
-      tenantId,
-      rows.map((t) => t.id),
-      rows.map((t) => t.testName),
-      rows.map((t) => t.platform),
-      rows.map((t) => t.campaignId),
-      rows.map((t) => t.testType),
-      rows.map((t) => t.hypothesis),
-      rows.map((t) => t.primaryMetric),
-      rows.map((t) => t.variantA),
-      rows.map((t) => t.variantB),
-      rows.map((t) => JSON.stringify(t.performanceA)),
-      rows.map((t) => JSON.stringify(t.performanceB)),
-      rows.map((t) => t.winner),
-      rows.map((t) => t.statisticalSignificance.toFixed(5)),
-      rows.map((t) => t.status),
-      rows.map((t) => t.startDate),
-      rows.map((t) => t.endDate),
-    ],
+  await insertRows(app, 'ads.ab_tests', tenantId, AB_TEST_COLUMNS, rows);
+}
+
+// ---------------------------------------------------------------------------
+// Bulk writes: one statement per table and batch, one array parameter per column.
+// ---------------------------------------------------------------------------
+
+/**
+ * A column written from unnest(): [array element type, value per row, and the
+ * SQL that stores it when not u.<column>], or a SQL expression over the other
+ * columns (u.<column>) alone.
+ */
+type Column<R> = readonly [type: string, value: (row: R) => unknown, expression?: string] | string;
+type Columns<R> = Readonly<Record<string, Column<R>>>;
+
+/**
+ * insert into <table> (tenant_id, <columns>) select $1, <values> from
+ * unnest($2::<type>[], ...) as u(<columns from arrays>) <tail>, without
+ * tenant_id when tenantId is null. Table and column names are constants of
+ * this file, never input. Returns the rows written.
+ */
+async function insertRows<R>(
+  client: pg.Client,
+  table: string,
+  tenantId: string | null,
+  columns: Columns<R>,
+  rows: readonly R[],
+  tail = '',
+): Promise<number> {
+  const names = tenantId === null ? [] : ['tenant_id'];
+  const values = tenantId === null ? [] : ['$1'];
+  const params: unknown[] = tenantId === null ? [] : [tenantId];
+  const arrays: string[] = [];
+  const fed: string[] = [];
+  for (const [name, column] of Object.entries(columns)) {
+    names.push(name);
+    if (typeof column === 'string') {
+      values.push(column);
+      continue;
+    }
+    const [type, value, expression] = column;
+    params.push(rows.map(value));
+    arrays.push(`$${params.length}::${type}[]`);
+    fed.push(name);
+    values.push(expression ?? `u.${name}`);
+  }
+  const r = await client.query(
+    `insert into ${table} (${names.join(', ')})
+     select ${values.join(', ')} from unnest(${arrays.join(', ')}) as u(${fed.join(', ')})
+     ${tail}`,
+    params,
   );
+  return r.rowCount ?? 0;
 }

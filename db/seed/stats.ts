@@ -1,6 +1,6 @@
 // Small statistics used by the demo generator: the normal CDF (for the A/B
-// tests' two-proportion z-test) and the robust z-score (to check that steady
-// campaigns really are steady).
+// tests' two-proportion z-test), the robust z-score (to check that steady
+// campaigns really are steady), and rounding.
 
 /**
  * Error function, Abramowitz & Stegun 7.1.26 (absolute error below 1.5e-7,
@@ -59,3 +59,8 @@ export function robustZ(x: number, history: readonly number[]): number {
   if (mad === 0) return dev === 0 ? 0 : dev > 0 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
   return dev / (1.4826 * mad);
 }
+
+export const round1 = (x: number) => Math.round(x * 10) / 10;
+export const round2 = (x: number) => Math.round(x * 100) / 100;
+/** x rounded up to a multiple of step (a hair above a multiple counts as on it). */
+export const ceilTo = (x: number, step: number) => Math.ceil(x / step - 1e-9) * step;

@@ -9,7 +9,7 @@ export const OWNER_ROLE = 'aegis_owner';
 /** Project root (this file lives in lib/db). */
 export const projectRoot = path.resolve(__dirname, '..', '..');
 
-/** Written by the embedded launcher; read by processes it starts. */
+/** The embedded server's port and secrets: written by db/tools/embedded.ts, read by the processes it serves. */
 export const embeddedStateFile = path.join(projectRoot, '.data', 'embedded.json');
 
 export interface EmbeddedState {

@@ -92,15 +92,18 @@ export interface RoleSafety {
 /**
  * The app must connect as a role that row-level security applies to: not a
  * superuser, not BYPASSRLS, not the owner of the tables (nor a member of
- * the owner role). Returns what is wrong; empty means safe.
+ * the owner role). Returns what is wrong; empty means safe. Takes the app's
+ * Kysely instance or anything with pg's query(text) (a pg Client or Pool:
+ * the demo seed refuses exactly what the app refuses).
  */
-export async function checkAppRole(db: Db): Promise<RoleSafety> {
-  const r = await sql<{ role: string; rolsuper: boolean; rolbypassrls: boolean; owns: boolean; owner_member: boolean }>`
+export async function checkAppRole(db: Db | { query(text: string): Promise<{ rows: unknown[] }> }): Promise<RoleSafety> {
+  const text = `
     select current_user as role, r.rolsuper, r.rolbypassrls,
            exists (select 1 from pg_tables t where t.schemaname in ('ads', 'saas') and t.tableowner = current_user) as owns,
            exists (select 1 from pg_roles o where o.rolname = 'aegis_owner' and pg_has_role(current_user, o.oid, 'MEMBER')) as owner_member
-    from pg_roles r where r.rolname = current_user`.execute(db);
-  const row = r.rows[0];
+    from pg_roles r where r.rolname = current_user`;
+  const { rows } = db instanceof Kysely ? await sql.raw(text).execute(db) : await db.query(text);
+  const row = rows[0] as { role: string; rolsuper: boolean; rolbypassrls: boolean; owns: boolean; owner_member: boolean } | undefined;
   const problems: string[] = [];
   if (!row) return { role: 'unknown', problems: ['cannot read the current role'] };
   if (row.rolsuper) problems.push('it is a superuser');

@@ -4,12 +4,11 @@
 // update rule on accounts (which survives a re-applied deploy.sql), login rate
 // limiting (counting, the retry delay, expiry, purge), the last-admin trigger
 // and the deletion of never-activated accounts with their last membership.
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../lib/auth/password';
-import { dbDir, migrate } from '../../lib/db/migrate';
+import { dbDir, migrate, readSqlFile } from '../../db/tools/migrate';
 import { appPool, errorOf, ownerPool, rollback, runSql, scratchDatabase, setTenant } from '../helpers/db';
 import { addMembership, createTeam, createUser } from './fixtures';
 
@@ -181,7 +180,7 @@ describe('saas.users: an account is updated by its owner only', () => {
   it('stays so after deploy.sql is applied again (its own user_update policy comes back, the restrictive one holds)', async () => {
     const url = await scratchDatabase('users_policy');
     await migrate(url);
-    await runSql(url, readFileSync(path.join(dbDir, 'deploy.sql'), 'utf8'));
+    await runSql(url, readSqlFile(path.join(dbDir, 'deploy.sql')));
     const c = new (await import('pg')).default.Client({ connectionString: url });
     await c.connect();
     try {

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { generateSchemaSource } from '../../lib/db/codegen';
+import { generateSchemaSource } from '../../db/tools/codegen';
 import { checkAppRole, createDb, withTenant, withUser, type DbHandle } from '../../lib/db/pool';
 import { createTenant, ownerPool } from '../helpers/db';
 

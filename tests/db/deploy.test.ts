@@ -1,16 +1,27 @@
 // Deploying the SQL files: from empty, again (idempotent, no data lost),
 // atomically, in order, and through the app's migrator with checksums.
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { dbDir, migrate, sqlFiles } from '../../lib/db/migrate';
-import { GUIDE_INDEXES, GUIDE_TABLES } from '../../lib/db/verify';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { dbDir, FORMER_CHECKSUMS, migrate, readSqlFile, sqlFiles } from '../../db/tools/migrate';
+import { GUIDE_INDEXES, GUIDE_TABLES } from '../../db/tools/verify';
 import { queryRows, runSql, scratchDatabase } from '../helpers/db';
 
-const core = readFileSync(path.join(dbDir, 'deploy.sql'), 'utf8');
-const media = readFileSync(path.join(dbDir, 'media_buying_deployment.sql'), 'utf8');
+const core = readSqlFile(path.join(dbDir, 'deploy.sql'));
+const media = readSqlFile(path.join(dbDir, 'media_buying_deployment.sql'));
 const TENANT = '12345678-1234-1234-1234-567812345678';
+
+const tmpDirs: string[] = [];
+afterAll(() => tmpDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+/** A copy of db/'s SQL (not the seed or the tools) to edit. */
+function copyOfSql(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'aegis-mig-'));
+  tmpDirs.push(dir);
+  cpSync(dbDir, dir, { recursive: true, filter: (src) => ![`${path.sep}seed`, `${path.sep}tools`].some((d) => src.startsWith(path.join(dbDir, d))) });
+  return dir;
+}
 
 /** Everything a redeploy could change: relations, columns, constraints, policies, functions, grants. */
 async function catalogSnapshot(url: string): Promise<string[]> {
@@ -126,8 +137,11 @@ describe('deploying with the SQL files, as psql -f does', () => {
   it('is atomic: a failure half-way leaves nothing behind', async () => {
     const url = await scratchDatabase('atomic');
     await runSql(url, core);
-    // Break the file just before its final log line: everything before it must roll back.
-    const broken = media.replace("VALUES ('MEDIA_COMPLETE'", "VALUES ('MEDIA_COMPLETE' + ");
+    // Break the last part it includes: everything before it, in this file and its other parts, must roll back.
+    const dir = copyOfSql();
+    const last = path.join(dir, 'media_buying', '120_grants.sql');
+    writeFileSync(last, readSqlFile(last).replace('TO aegis_app;', 'TO aegis_no_such_role;'));
+    const broken = readSqlFile(path.join(dir, 'media_buying_deployment.sql'));
     expect(broken).not.toEqual(media);
     await expect(runSql(url, broken)).rejects.toThrow();
     const left = await queryRows(url, "select nspname from pg_namespace where nspname = 'ads'");
@@ -135,12 +149,35 @@ describe('deploying with the SQL files, as psql -f does', () => {
     const log = await queryRows(url, "select phase from public.deployment_log where phase like 'MEDIA%'");
     expect(log).toEqual([]);
   });
+
+  it('commits nothing when psql could not read one of its parts (psql reports it and goes on)', async () => {
+    const url = await scratchDatabase('lostpart');
+    await runSql(url, core);
+    const dir = copyOfSql();
+    const master = path.join(dir, 'media_buying_deployment.sql');
+    const text = readSqlFile(master);
+    // What psql sends when media_buying/070_baselines.sql is missing: the rest.
+    writeFileSync(path.join(dir, 'media_buying', '070_baselines.sql'), '');
+    const withoutPart = readSqlFile(master);
+    expect(withoutPart.length).toBeLessThan(text.length);
+    await expect(runSql(url, withoutPart)).rejects.toThrow(/media_buying\/070_baselines.sql did not run/);
+    expect(await queryRows(url, "select nspname from pg_namespace where nspname = 'ads'")).toEqual([]);
+  });
+
+  it('keeps the tenant-isolation helper to the owner: its schema is not granted to the app role', async () => {
+    const rows = await queryRows(
+      inject('ownerUrl'),
+      `select has_schema_privilege('aegis_app', 'aegis_deploy', 'USAGE') as schema_usage,
+              has_function_privilege('aegis_app', 'aegis_deploy.isolate_by_tenant(regclass, name)', 'EXECUTE') as app_execute,
+              has_function_privilege('public', 'aegis_deploy.isolate_by_tenant(regclass, name)', 'EXECUTE') as public_execute,
+              pg_get_userbyid(p.proowner) as owner, p.proconfig as config
+       from pg_proc p where p.oid = 'aegis_deploy.isolate_by_tenant(regclass, name)'::regprocedure`,
+    );
+    expect(rows).toEqual([{ schema_usage: false, app_execute: false, public_execute: false, owner: 'aegis_owner', config: ['search_path=pg_catalog, pg_temp'] }]);
+  });
 });
 
 describe('the migrator (npm run db:migrate)', () => {
-  const tmpDirs: string[] = [];
-  afterAll(() => tmpDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-
   it('applies the files in order once, records checksums, and a second run is a no-op', async () => {
     const url = await scratchDatabase('migrate');
     const first = await migrate(url);
@@ -155,9 +192,7 @@ describe('the migrator (npm run db:migrate)', () => {
   });
 
   it('re-applies a changed base file, applies a new numbered file, and refuses an edited applied one', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'aegis-mig-'));
-    tmpDirs.push(dir);
-    cpSync(dbDir, dir, { recursive: true, filter: (src) => !src.includes(`${path.sep}seed`) });
+    const dir = copyOfSql();
     const url = await scratchDatabase('frozen');
     await migrate(url, () => undefined, dir);
 
@@ -171,5 +206,41 @@ describe('the migrator (npm run db:migrate)', () => {
     writeFileSync(extra, 'BEGIN;\nCREATE TABLE IF NOT EXISTS public.migration_probe2 (id int);\nCOMMIT;\n');
     await expect(migrate(url, () => undefined, dir)).rejects.toThrow(/900_test_extra.sql was changed after it was applied/);
     expect(await queryRows(url, "select to_regclass('public.migration_probe2') as t")).toEqual([{ t: null }]);
+  });
+
+  it('re-applies the master file when one of its parts changes', async () => {
+    const dir = copyOfSql();
+    const url = await scratchDatabase('part');
+    await migrate(url, () => undefined, dir);
+    const before = sqlFiles(dir).find((f) => f.name === 'media_buying_deployment.sql')!.checksum;
+    appendFileSync(path.join(dir, 'media_buying', '070_baselines.sql'), '-- a comment in a part changes the checksum of its master\n');
+    const after = sqlFiles(dir).find((f) => f.name === 'media_buying_deployment.sql')!.checksum;
+    expect(after).not.toEqual(before);
+    const r = await migrate(url, () => undefined, dir);
+    expect(r.applied).toEqual(['media_buying_deployment.sql']);
+    const recorded = await queryRows<{ checksum: string }>(url, "select checksum from public.schema_migrations where name = 'media_buying_deployment.sql'");
+    expect(recorded).toEqual([{ checksum: after }]);
+  });
+
+  it("accepts 001_auth.sql's former checksum once (its functions moved to functions/auth.sql), and no other", async () => {
+    const url = await scratchDatabase('former');
+    await migrate(url);
+    const [former] = FORMER_CHECKSUMS['migrations/001_auth.sql']!;
+    // A database migrated before the move: the former 001 recorded, functions/auth.sql never applied.
+    await runSql(
+      url,
+      `update public.schema_migrations set checksum = '${former}' where name = 'migrations/001_auth.sql';
+       delete from public.schema_migrations where name = 'functions/auth.sql';`,
+    );
+    const lines: string[] = [];
+    const r = await migrate(url, (l) => lines.push(l));
+    expect(r.applied).toEqual(['functions/auth.sql']);
+    expect(r.skipped).toContain('migrations/001_auth.sql');
+    expect(lines.join('\n')).toMatch(/recording the current checksum of migrations\/001_auth.sql/);
+    const current = sqlFiles().find((f) => f.name === 'migrations/001_auth.sql')!.checksum;
+    const recorded = await queryRows(url, "select checksum from public.schema_migrations where name = 'migrations/001_auth.sql'");
+    expect(recorded).toEqual([{ checksum: current }]);
+    await runSql(url, "update public.schema_migrations set checksum = repeat('0', 64) where name = 'migrations/001_auth.sql'");
+    await expect(migrate(url)).rejects.toThrow(/001_auth.sql was changed after it was applied/);
   });
 });

@@ -1,9 +1,8 @@
 // npm run db:verify: the guide's validation checks as a report.
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { dbDir } from '../../lib/db/migrate';
-import { formatReport, verify } from '../../lib/db/verify';
+import { dbDir, readSqlFile } from '../../db/tools/migrate';
+import { formatReport, verify } from '../../db/tools/verify';
 import { runSql, scratchDatabase } from '../helpers/db';
 
 describe('verify', () => {
@@ -24,7 +23,7 @@ describe('verify', () => {
 
   it('names what is missing when only the core is deployed', async () => {
     const url = await scratchDatabase('verify');
-    await runSql(url, readFileSync(path.join(dbDir, 'deploy.sql'), 'utf8'));
+    await runSql(url, readSqlFile(path.join(dbDir, 'deploy.sql')));
     const checks = await verify(url);
     const failed = Object.fromEntries(checks.filter((c) => !c.ok).map((c) => [c.name, c.detail]));
     expect(Object.keys(failed)).toEqual(['ads tables', 'ads functions', 'ads indexes', 'deployment log']);
@@ -37,8 +36,8 @@ describe('verify', () => {
 
   it('reports a row-level security gap', async () => {
     const url = await scratchDatabase('verifyrls');
-    await runSql(url, readFileSync(path.join(dbDir, 'deploy.sql'), 'utf8'));
-    await runSql(url, readFileSync(path.join(dbDir, 'media_buying_deployment.sql'), 'utf8'));
+    await runSql(url, readSqlFile(path.join(dbDir, 'deploy.sql')));
+    await runSql(url, readSqlFile(path.join(dbDir, 'media_buying_deployment.sql')));
     await runSql(url, 'alter table ads.anomalies no force row level security');
     const rls = (await verify(url)).find((c) => c.name === 'row-level security');
     expect(rls).toMatchObject({ ok: false, detail: expect.stringContaining('ads.anomalies') });

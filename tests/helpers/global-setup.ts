@@ -3,7 +3,7 @@
 // in which case DATABASE_URL (or DATABASE_OWNER_URL) must be allowed to create
 // databases and roles there. The database is dropped at the end.
 import type { TestProject } from 'vitest/node';
-import { createThrowawayDatabase } from '../../lib/db/throwaway';
+import { createThrowawayDatabase } from '../../db/tools/throwaway';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { APP_ROLE, withCredentials } from '../../lib/db/config';
-import { migrate } from '../../lib/db/migrate';
+import { migrate } from '../../db/tools/migrate';
 import { DEMO_TENANTS, PLANTED, PLANTED_EXPECT, seedDemo } from '../../db/seed/seed';
 import { queryRows, scratchDatabase } from '../helpers/db';
 
@@ -225,6 +225,22 @@ describe('demo data', () => {
     expect(await digest()).toBe(before);
     expect(await queryRows(url, 'select campaign_id from ads.budget_allocation where tenant_id = $1', [other])).toEqual([{ campaign_id: 'mine' }]);
   }, 180_000);
+
+  it('refuses an appUrl whose role could bypass row-level security, as the app does, before writing anything', async () => {
+    const before = await digest();
+    await expect(seedDemo({ ownerUrl: url, appUrl: url, today: TODAY })).rejects.toThrow(/appUrl must connect as the application role.*it is a superuser/);
+    // A member of aegis_owner (it could SET ROLE to the owner): neither superuser nor BYPASSRLS.
+    const role = `aegis_seed_probe_${process.pid}`;
+    await queryRows(url, `drop role if exists ${role}`);
+    await queryRows(url, `create role ${role} login password 'probe' noinherit in role aegis_owner`);
+    try {
+      const probeUrl = withCredentials(url, role, 'probe');
+      await expect(seedDemo({ ownerUrl: url, appUrl: probeUrl, today: TODAY })).rejects.toThrow(/not aegis_seed_probe_\d+ \(it is a member of aegis_owner\)/);
+    } finally {
+      await queryRows(url, `drop role ${role}`);
+    }
+    expect(await digest()).toBe(before);
+  }, 60_000);
 });
 
 /** Standard normal CDF by the Abramowitz-Stegun 7.1.26 erf approximation (|error| < 1.5e-7). */

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { APP_ROLE, withCredentials, withDatabase } from './config';
+import { APP_ROLE, withCredentials, withDatabase } from '../../lib/db/config';
 import { freePort, newSecret, setAppPassword, startEmbedded } from './embedded';
 import { migrate } from './migrate';
 

