@@ -31,19 +31,21 @@ GRANT SELECT, INSERT ON ads_engine.optimizer_runs TO aegis_app;
 -- while ads_engine.scope is 'all_tenants': ads_engine.tenants_due (SECURITY
 -- DEFINER, owned by aegis_owner) sets it for its own duration. aegis_app is
 -- not a member of aegis_owner, so setting the variable gives it nothing.
-DROP POLICY IF EXISTS optimizer_scheduler_scan ON saas.tenants;
-CREATE POLICY optimizer_scheduler_scan ON saas.tenants FOR SELECT TO aegis_owner
-  USING (current_setting('ads_engine.scope', true) = 'all_tenants');
-DROP POLICY IF EXISTS optimizer_scheduler_scan ON ads.platform_configs;
-CREATE POLICY optimizer_scheduler_scan ON ads.platform_configs FOR SELECT TO aegis_owner
-  USING (current_setting('ads_engine.scope', true) = 'all_tenants');
-DROP POLICY IF EXISTS optimizer_scheduler_scan ON ads_engine.optimizer_runs;
-CREATE POLICY optimizer_scheduler_scan ON ads_engine.optimizer_runs FOR SELECT TO aegis_owner
-  USING (current_setting('ads_engine.scope', true) = 'all_tenants');
--- Whether yesterday's metrics have arrived (the latest day per tenant, on the
--- (tenant_id, day) index).
-DROP POLICY IF EXISTS optimizer_scheduler_scan ON ads.metrics_daily;
-CREATE POLICY optimizer_scheduler_scan ON ads.metrics_daily FOR SELECT TO aegis_owner
-  USING (current_setting('ads_engine.scope', true) = 'all_tenants');
+-- The same policy on each table the scheduler reads: saas.tenants,
+-- ads.platform_configs, ads_engine.optimizer_runs, and ads.metrics_daily
+-- (whether yesterday's metrics have arrived: the latest day per tenant, on
+-- the (tenant_id, day) index).
+DO $scan$
+DECLARE
+  t regclass;
+BEGIN
+  FOREACH t IN ARRAY ARRAY['saas.tenants', 'ads.platform_configs', 'ads_engine.optimizer_runs', 'ads.metrics_daily']::regclass[]
+  LOOP
+    EXECUTE format('DROP POLICY IF EXISTS optimizer_scheduler_scan ON %s', t);
+    EXECUTE format('CREATE POLICY optimizer_scheduler_scan ON %s FOR SELECT TO aegis_owner '
+                   'USING (current_setting(''ads_engine.scope'', true) = ''all_tenants'')', t);
+  END LOOP;
+END
+$scan$;
 
 SET LOCAL aegis.media_part_050_run_log = 'done';

@@ -94,6 +94,16 @@ COMMENT ON FUNCTION ads_engine.tenant_yesterday(uuid) IS
   'Reads saas.tenants under row-level security, so call it inside the tenant''s transaction (after ads_engine.enter_tenant). '
   'The default "as of" day of the guide''s four functions, ads_engine.compute_baselines(tenant) and the daily loop.';
 
+-- The one place that says what an omitted "as of" day means.
+CREATE OR REPLACE FUNCTION ads_engine.tenant_as_of(p_tenant uuid, p_as_of date) RETURNS date
+LANGUAGE sql STABLE SECURITY INVOKER
+AS $$
+  SELECT coalesce(p_as_of, ads_engine.tenant_yesterday(p_tenant))
+$$;
+COMMENT ON FUNCTION ads_engine.tenant_as_of(uuid, date) IS
+  'p_as_of, or when it is NULL the tenant''s last complete day (ads_engine.tenant_yesterday, read under row-level security: call it after ads_engine.enter_tenant). '
+  'The "as of" day of ads_engine.compute_baselines(tenant, as_of), the daily loop and its failure log.';
+
 CREATE OR REPLACE FUNCTION ads_engine.check_platform(p_platform text) RETURNS text
 LANGUAGE plpgsql STABLE
 AS $$
@@ -188,6 +198,23 @@ $$;
 COMMENT ON FUNCTION ads_engine.poisson_z(numeric, numeric, numeric) IS
   'Score of observing p_observed events where p_expected were expected: 2(sqrt(n+3/8) - sqrt(lambda+3/8)) (Anscombe, ~N(0,1) under Poisson), '
   'divided by sqrt(1 + lambda/N) when the expectation comes from a reference of N events. |z| >= 1.96: significant at 5 %.';
+
+-- The six metrics ads.detect_anomalies scores, from one day's components:
+-- the same definitions for the history and for the day judged.
+CREATE OR REPLACE FUNCTION ads_engine.anomaly_metrics(
+  p_spend numeric, p_impressions numeric, p_clicks numeric, p_conversions numeric, p_value numeric)
+RETURNS TABLE (metric text, value numeric)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE SECURITY INVOKER
+AS $$
+  SELECT mv.metric, mv.value
+  FROM (VALUES ('spend', p_spend), ('conversions', p_conversions), ('cpa', p_spend / nullif(p_conversions, 0)),
+               ('roas', p_value / nullif(p_spend, 0)), ('ctr', p_clicks / nullif(p_impressions, 0)),
+               ('cpc', p_spend / nullif(p_clicks, 0))) AS mv(metric, value)
+  WHERE mv.value IS NOT NULL
+$$;
+COMMENT ON FUNCTION ads_engine.anomaly_metrics(numeric, numeric, numeric, numeric, numeric) IS
+  'The metrics of ads.detect_anomalies from a day''s spend, impressions, clicks, conversions and value: spend, conversions, cpa = spend / conversions, '
+  'roas = value / spend, ctr = clicks / impressions, cpc = spend / clicks; a row only for those defined (no NULL input, no zero divisor). Pure arithmetic: reads no table.';
 
 CREATE OR REPLACE FUNCTION ads_engine.confidence(p_days numeric, p_full_days numeric, p_events numeric) RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE

@@ -129,15 +129,13 @@ RETURNS integer
 LANGUAGE plpgsql VOLATILE
 AS $$
 BEGIN
-  IF p_platform IS NOT NULL THEN
-    IF EXISTS (SELECT 1 FROM ads.baselines b
-               WHERE b.tenant_id = p_tenant AND b.platform = p_platform AND b.level = p_level
-                 AND b.window_days = p_window AND b.period_end = p_as_of) THEN
-      RETURN 0;
-    END IF;
-  ELSIF NOT EXISTS (
-    SELECT 1 FROM (SELECT DISTINCT m.platform FROM ads.metrics_daily m
-                   WHERE m.tenant_id = p_tenant AND m.level = p_level
+  -- Nothing to do when every platform wanted (the one named, or each with
+  -- data in the window) already has its row for p_as_of.
+  IF NOT EXISTS (
+    SELECT 1 FROM (SELECT p_platform AS platform WHERE p_platform IS NOT NULL
+                   UNION
+                   SELECT m.platform::text FROM ads.metrics_daily m
+                   WHERE p_platform IS NULL AND m.tenant_id = p_tenant AND m.level = p_level
                      AND m.day BETWEEN p_as_of - (p_window - 1) AND p_as_of) p
     WHERE NOT EXISTS (SELECT 1 FROM ads.baselines b
                       WHERE b.tenant_id = p_tenant AND b.platform = p.platform AND b.level = p_level
@@ -177,7 +175,7 @@ LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
   v_entered boolean := ads_engine.enter_tenant(p_tenant);
-  v_as_of date := coalesce(p_as_of, ads_engine.tenant_yesterday(p_tenant));
+  v_as_of date := ads_engine.tenant_as_of(p_tenant, p_as_of);
   v_n integer;
 BEGIN
   v_n := ads_engine.upsert_baselines(p_tenant, NULL, NULL, ARRAY[1, 7, 14, 30, 90], v_as_of);

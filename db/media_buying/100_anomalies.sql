@@ -84,10 +84,7 @@ BEGIN
   hv AS (
     SELECT hs.platform, hs.entity_id, hs.method, mv.metric, mv.val
     FROM hsel hs
-    CROSS JOIN LATERAL (VALUES ('spend', hs.s), ('conversions', hs.k), ('cpa', hs.s / nullif(hs.k, 0)),
-                               ('roas', hs.v / nullif(hs.s, 0)), ('ctr', hs.c / nullif(hs.i, 0)),
-                               ('cpc', hs.s / nullif(hs.c, 0))) AS mv(metric, val)
-    WHERE mv.val IS NOT NULL
+    CROSS JOIN LATERAL ads_engine.anomaly_metrics(hs.s, hs.i, hs.c, hs.k, hs.v) AS mv(metric, val)
   ),
   med AS (
     SELECT hv.platform, hv.entity_id, hv.metric, min(hv.method) AS method, count(*) AS n,
@@ -140,10 +137,7 @@ BEGIN
   av AS (
     SELECT t.platform, t.entity_id, t.name, t.campaign_id, t.s, t.i, t.c, t.k, t.v, mv.metric, mv.x
     FROM tgt t
-    CROSS JOIN LATERAL (VALUES ('spend', t.s), ('conversions', t.k), ('cpa', t.s / nullif(t.k, 0)),
-                               ('roas', t.v / nullif(t.s, 0)), ('ctr', t.c / nullif(t.i, 0)),
-                               ('cpc', t.s / nullif(t.c, 0))) AS mv(metric, x)
-    WHERE mv.x IS NOT NULL
+    CROSS JOIN LATERAL ads_engine.anomaly_metrics(t.s, t.i, t.c, t.k, t.v) AS mv(metric, x)
   ),
   sc AS (
     SELECT av.*, md.m, md.n, md.method, ma.mad, su.m_s, su.m_i, su.m_c, su.m_k, su.m_cpa, su.m_cpc, cfg.thr, cfg.min_spend,

@@ -38,7 +38,7 @@ LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
   v_entered boolean := ads_engine.enter_tenant(p_tenant);
-  v_as_of date := coalesce(p_as_of, ads_engine.tenant_yesterday(p_tenant));
+  v_as_of date := ads_engine.tenant_as_of(p_tenant, p_as_of);
   v_summary jsonb;
 BEGIN
   IF p_trigger IS NULL OR p_trigger NOT IN ('schedule', 'manual', 'cli') THEN
@@ -82,7 +82,7 @@ DECLARE
   v_entered boolean := ads_engine.enter_tenant(p_tenant);
 BEGIN
   INSERT INTO ads_engine.optimizer_runs (tenant_id, trigger, as_of, status, error, requested_by, finished_at)
-  VALUES (p_tenant, p_trigger, coalesce(p_as_of, ads_engine.tenant_yesterday(p_tenant)), 'error', left(p_error, 2000),
+  VALUES (p_tenant, p_trigger, ads_engine.tenant_as_of(p_tenant, p_as_of), 'error', left(p_error, 2000),
           saas.current_user_id(), clock_timestamp());
   PERFORM ads_engine.leave_tenant(v_entered);
 END
