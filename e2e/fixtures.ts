@@ -2,10 +2,10 @@
 // and one viewer (tests/helpers/factories.ts: written directly to the database
 // as the owner, with argon2id hashes), plus helpers to sign in through the UI
 // and to read the database.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { expect, test as base, type Page } from '@playwright/test';
+import { expect, test as base, type Locator, type Page } from '@playwright/test';
 import pg from 'pg';
 import { createTenant, factories, type CreatedUser, type Role, type Team } from '../tests/helpers/factories';
 
@@ -13,6 +13,7 @@ export const PASSWORD = 'e2e-password-123';
 
 export type { Role, Team };
 export type TestUser = CreatedUser;
+export type MailKind = 'invitation' | 'password_reset';
 
 const f = factories({ password: PASSWORD, emailPrefix: 'e2e', domain: 'e2e.test', namePrefix: 'Person' });
 
@@ -24,8 +25,10 @@ export interface Db {
   addMember(tenantId: string, userId: string, role: Role): Promise<void>;
   createTeam(name?: string): Promise<Team>;
   roleOf(tenantId: string, userId: string): Promise<Role | null>;
-  /** Turn the user's password into a temporary one (as an admin's invitation does) expiring after `interval` (negative: already expired). */
-  makeTemporary(userId: string, interval: string): Promise<void>;
+  /** The path (`/invite/…`, `/reset-password/…`) of the link in the newest mail of this kind to this address, from saas.mail_outbox. */
+  mailedLink(to: string, kind: MailKind): Promise<string>;
+  /** How many mails of this kind went to this address. */
+  mailCount(to: string, kind: MailKind): Promise<number>;
   auditRows(tenantId: string): Promise<{ id: number; action: string; entity_id: string | null; before: unknown; after: unknown; actor_user_id: string | null }[]>;
 }
 
@@ -50,11 +53,17 @@ export const test = base.extend<{ team: Team; signIn: (page: Page, user: TestUse
           const r = await pool.query('select role from saas.memberships where tenant_id = $1 and user_id = $2', [tenantId, userId]);
           return r.rows[0]?.role ?? null;
         },
-        async makeTemporary(userId, interval) {
-          await pool.query('update saas.users set password_must_change = true, password_expires_at = now() + $2::interval where id = $1', [
-            userId,
-            interval,
-          ]);
+        async mailedLink(to, kind) {
+          // Without SMTP_URL the outbox keeps the body; the link is on a line of its own.
+          const r = await pool.query('select body_text from saas.mail_outbox where to_address = $1 and kind = $2 order by id desc limit 1', [to, kind]);
+          const body: string = r.rows[0]?.body_text ?? '';
+          const link = body.split('\n').find((line) => /^https?:\/\/\S+\/(invite|reset-password)\/\S+$/.test(line.trim()));
+          if (!link) throw new Error(`no ${kind} mail with a link to ${to}`);
+          return new URL(link.trim()).pathname;
+        },
+        async mailCount(to, kind) {
+          const r = await pool.query('select count(*)::int as n from saas.mail_outbox where to_address = $1 and kind = $2', [to, kind]);
+          return r.rows[0].n;
         },
         async auditRows(tenantId) {
           const r = await pool.query(
@@ -74,6 +83,15 @@ export const test = base.extend<{ team: Team; signIn: (page: Page, user: TestUse
     await provide(await db.createTeam());
   },
 
+  // Each test is its own client address (as people are), so one test's failed
+  // sign-ins never slow another's through the per-address limit. The app
+  // trusts no proxy here (AUTH_TRUSTED_PROXY_HOPS=0), so it keys the limit on
+  // this header's last entry; the addresses are from the benchmarking range,
+  // never contacted.
+  extraHTTPHeaders: async ({}, provide, testInfo) => {
+    await provide({ 'X-Forwarded-For': testAddress(testInfo.testId) });
+  },
+
   signIn: async ({}, provide) => {
     await provide(async (page, user, password = PASSWORD) => {
       await page.goto('/signin');
@@ -85,9 +103,15 @@ export const test = base.extend<{ team: Team; signIn: (page: Page, user: TestUse
   },
 });
 
-/** The row of a table that mentions this text (e.g. a member's email). */
-export function rowOf(page: Page, text: string) {
-  return page.getByRole('row').filter({ hasText: text });
+/** A stable address in 198.18.0.0/15 (RFC 2544, benchmarking) for a test. */
+export function testAddress(testId: string): string {
+  const h = createHash('sha256').update(testId).digest();
+  return `198.${18 + (h[0]! & 1)}.${h[1]}.${h[2]}`;
+}
+
+/** The row of a table (in the page, or in a part of it) that mentions this text (e.g. a member's email). */
+export function rowOf(within: Page | Locator, text: string) {
+  return within.getByRole('row').filter({ hasText: text });
 }
 
 /** The page's own alert (Next also keeps an empty role=alert route announcer). */
@@ -96,6 +120,17 @@ export function alertOf(page: Page) {
 }
 
 export { expect };
+
+/** Invite through the form of the open members page, and wait for its confirmation. */
+export async function invite(page: Page, email: string, role: Role) {
+  const form = page.getByRole('form', { name: 'Invite a member' });
+  await form.getByLabel('Email').fill(email);
+  await form.getByLabel('Role').selectOption(role);
+  await form.getByRole('button', { name: 'Send invitation' }).click();
+  await expect(page.getByRole('region', { name: 'Invite a member' }).getByRole('status')).toHaveText(
+    `Invitation sent to ${email}. The link works for 72 hours.`,
+  );
+}
 
 /** The id Next gave a server action in the production build (.next/server/server-reference-manifest.json). */
 export function serverActionId(exportedName: string, file: string): string {

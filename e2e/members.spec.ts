@@ -1,8 +1,9 @@
-// Member management by an admin (add new and existing accounts, change a role,
-// remove), the last-admin rule, and the audit trail every change leaves.
-import { alertOf, expect, rowOf, test } from './fixtures';
+// Member management by an admin (invite a new person, who joins through the
+// mailed link; change a role, remove), the last-admin rule, and the audit
+// trail every change leaves. Invitations in detail: invitations.spec.ts.
+import { alertOf, expect, invite, rowOf, test } from './fixtures';
 
-test('an admin adds a new account (temporary password, changed at first sign-in), adds an existing one, changes a role and removes a member', async ({
+test('an admin invites a new person, who chooses a password and joins; the admin changes a role and removes a member', async ({
   page,
   team,
   db,
@@ -11,60 +12,56 @@ test('an admin adds a new account (temporary password, changed at first sign-in)
 }) => {
   await signIn(page, team.admin);
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Members' }).click();
-  const add = page.getByRole('form', { name: 'Add a member' });
+  const form = page.getByRole('form', { name: 'Invite a member' });
 
-  // Validation: a bad email is named on its field, nothing is created.
-  await add.getByLabel('Email').fill('not-an-email');
-  await add.getByRole('button', { name: 'Add member' }).click();
-  await expect(add.getByLabel('Email')).toHaveAccessibleDescription('Enter a valid email address, like name@example.com.');
-  await expect(add.getByLabel('Email')).toHaveValue('not-an-email');
+  // Validation: a bad email is named on its field, nothing is sent.
+  await form.getByLabel('Email').fill('not-an-email');
+  await form.getByRole('button', { name: 'Send invitation' }).click();
+  await expect(form.getByLabel('Email')).toHaveAccessibleDescription('Enter a valid email address, like name@example.com.');
+  await expect(form.getByLabel('Email')).toHaveValue('not-an-email');
 
-  // A brand-new account.
+  // A brand-new person: an invitation, no account yet.
   const email = `fresh-${Date.now()}@e2e.test`;
-  await add.getByLabel('Email').fill(email);
-  await add.getByLabel('Name (optional)').fill('Fresh Face');
-  await add.getByLabel('Role').selectOption('buyer');
-  await add.getByRole('button', { name: 'Add member' }).click();
-  await expect(page.getByRole('status')).toHaveText(`Account created for ${email} and added as Buyer.`);
-  const temporary = page.getByRole('region', { name: 'Temporary password' });
-  await expect(temporary).toContainText('must choose their own password when they first sign in');
-  const otp = (await temporary.locator('code').textContent())!.trim();
-  expect(otp).toMatch(/^[A-Za-z0-9]{20}$/);
-  await expect(rowOf(page, email)).toBeVisible();
-  await expect(rowOf(page, email)).toContainText('(not activated yet)');
-  const created = await db.pool.query('select id, password_hash, password_must_change from saas.users where email = $1', [email]);
-  expect(created.rows[0].password_hash).toMatch(/^\$argon2id\$/);
-  expect(created.rows[0].password_must_change).toBe(true);
-  expect(await db.roleOf(team.tenantId, created.rows[0].id)).toBe('buyer');
+  await invite(page, email, 'buyer');
+  const pending = page.getByRole('region', { name: 'Pending invitations' });
+  await expect(rowOf(pending, email)).toContainText('Buyer');
+  await expect(rowOf(pending, email)).toContainText(team.admin.name);
+  expect((await db.pool.query('select 1 from saas.users where email = $1', [email])).rowCount).toBe(0);
+  const link = await db.mailedLink(email, 'invitation');
 
-  // The temporary password signs the new member in, straight to choosing their own.
+  // The invitee follows the mailed link, chooses a password, and lands in the tenant with the invited role.
   const fresh = await browser.newContext();
-  const freshPage = await fresh.newPage();
-  await freshPage.goto('/signin');
-  await freshPage.getByLabel('Email').fill(email);
-  await freshPage.getByLabel('Password').fill(otp);
-  await freshPage.getByRole('button', { name: 'Sign in' }).click();
-  await expect(freshPage).toHaveURL(/\/account\/password$/);
-  await freshPage.getByLabel('Current password').fill(otp);
-  await freshPage.getByLabel('New password', { exact: true }).fill('fresh face password');
-  await freshPage.getByLabel('Confirm new password').fill('fresh face password');
-  await freshPage.getByRole('button', { name: 'Change password' }).click();
-  await expect(freshPage.getByLabel('Role: Buyer')).toBeVisible();
+  const invitee = await fresh.newPage();
+  await invitee.goto(link);
+  await expect(invitee.getByRole('heading', { name: `Join ${team.name}` })).toBeVisible();
+  await expect(invitee.getByRole('main')).toContainText(`invites ${email} to ${team.name} on AEGIS Media Buying as Buyer`);
+  const join = invitee.getByRole('form', { name: 'Create my account and join' });
+  await join.getByLabel('Your name (optional)').fill('Fresh Face');
+  await join.getByLabel('Password', { exact: true }).fill('fresh face password');
+  await join.getByLabel('Confirm password').fill('fresh face password');
+  await join.getByRole('button', { name: 'Create my account and join' }).click();
+  await expect(invitee).toHaveURL(/\/performance$/);
+  await expect(invitee.getByLabel('Current tenant')).toContainText(team.name);
+  await expect(invitee.getByLabel('Role: Buyer')).toBeVisible();
+  const created = await db.pool.query('select id, password_hash, email_verified_at from saas.users where email = $1', [email]);
+  expect(created.rows[0].password_hash).toMatch(/^\$argon2id\$/);
+  expect(created.rows[0].email_verified_at).not.toBeNull();
+  const freshId = created.rows[0].id as string;
+  // The link works once.
+  await invitee.goto(link);
+  await expect(alertOf(invitee)).toHaveText('This invitation has already been accepted.');
   await fresh.close();
 
-  // An existing account, by email: no password is shown.
-  const existing = await db.createUser();
-  await add.getByLabel('Email').fill(existing.email);
-  await add.getByLabel('Role').selectOption('viewer');
-  await add.getByRole('button', { name: 'Add member' }).click();
-  await expect(page.getByRole('status')).toHaveText(`${existing.email} added as Viewer.`);
-  await expect(page.getByRole('region', { name: 'Temporary password' })).toHaveCount(0);
-  expect(await db.roleOf(team.tenantId, existing.id)).toBe('viewer');
+  // The admin's list now has the member, and no pending invitation.
+  await page.reload();
+  await expect(rowOf(page, email)).toContainText('Fresh Face');
+  await expect(rowOf(page, email)).toContainText('Buyer');
+  await expect(pending).toHaveCount(0);
 
-  // Adding them again is refused on the email field.
-  await add.getByLabel('Email').fill(existing.email);
-  await add.getByRole('button', { name: 'Add member' }).click();
-  await expect(add.getByLabel('Email')).toHaveAccessibleDescription('Already a member, as Viewer.');
+  // Inviting a member again is refused on the email field.
+  await form.getByLabel('Email').fill(team.viewer.email);
+  await form.getByRole('button', { name: 'Send invitation' }).click();
+  await expect(form.getByLabel('Email')).toHaveAccessibleDescription('Already a member, as Viewer.');
 
   // Change a role.
   await page.getByRole('link', { name: `Manage ${team.viewer.email}` }).click();
@@ -82,10 +79,16 @@ test('an admin adds a new account (temporary password, changed at first sign-in)
 
   // Every change is in the audit log, with who, before and after.
   const rows = await db.auditRows(team.tenantId);
-  expect(rows.map((r) => r.action)).toEqual(['member.add', 'account.password_change', 'member.add', 'member.role_change', 'member.remove']);
-  expect(rows.filter((r) => r.action !== 'account.password_change').every((r) => r.actor_user_id === team.admin.id)).toBe(true);
-  expect(rows[1]).toMatchObject({ actor_user_id: created.rows[0].id, entity_id: created.rows[0].id, after: { temporaryReplaced: true } });
-  expect(rows[3]).toMatchObject({ entity_id: team.viewer.id, before: { role: 'viewer' }, after: { role: 'buyer' } });
+  expect(rows.map((r) => r.action)).toEqual(['invitation.send', 'invitation.accept', 'member.role_change', 'member.remove']);
+  expect(rows[0]).toMatchObject({ actor_user_id: team.admin.id, after: { email, role: 'buyer' } });
+  expect(rows[1]).toMatchObject({ actor_user_id: freshId, entity_id: freshId, after: { email, role: 'buyer', newAccount: true } });
+  expect(rows[2]).toMatchObject({ actor_user_id: team.admin.id, entity_id: team.viewer.id, before: { role: 'viewer' }, after: { role: 'buyer' } });
+  expect(rows[3]).toMatchObject({ actor_user_id: team.admin.id, entity_id: team.viewer.id });
+  // And on the audit page.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit' }).click();
+  const audit = page.getByRole('table', { name: 'Audit log entries' });
+  await expect(audit.getByRole('row').filter({ hasText: 'invitation.send' })).toContainText(team.admin.email);
+  await expect(audit.getByRole('row').filter({ hasText: 'invitation.accept' })).toContainText(email);
 });
 
 test('the last admin can be neither demoted nor removed', async ({ page, team, db, signIn }) => {

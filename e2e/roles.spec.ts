@@ -7,7 +7,7 @@ test('a viewer sees the members but no way to manage them, and member pages are 
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Members' }).click();
   await expect(page.getByRole('heading', { name: 'Members', level: 1 })).toBeVisible();
   await expect(rowOf(page, team.admin.email)).toBeVisible();
-  await expect(page.getByRole('form', { name: 'Add a member' })).toHaveCount(0);
+  await expect(page.getByRole('form', { name: 'Invite a member' })).toHaveCount(0);
   await expect(page.getByRole('link', { name: /^Manage / })).toHaveCount(0);
   await page.goto(`/members/${team.buyer.id}`);
   await expect(page.getByRole('heading', { name: 'Not found' })).toBeVisible();
@@ -29,13 +29,13 @@ test('a forged role change or removal by a viewer is refused by the server and c
   const kick = await forgeServerAction(page, `/members/${team.admin.id}`, remove, { _tenant: team.tenantId, userId: team.admin.id });
   expect(kick.text).toContain('This needs the Admin role; you are Viewer.');
 
-  const add = serverActionId('addMemberAction', 'lib/members/actions.ts');
-  const sneak = await forgeServerAction(page, '/members', add, { _tenant: team.tenantId, email: 'sneaky@e2e.test', role: 'admin' });
+  const invite = serverActionId('inviteMemberAction', 'lib/members/actions.ts');
+  const sneak = await forgeServerAction(page, '/members', invite, { _tenant: team.tenantId, email: 'sneaky@e2e.test', role: 'admin' });
   expect(sneak.text).toContain('This needs the Admin role; you are Viewer.');
 
   expect(await db.roleOf(team.tenantId, team.viewer.id)).toBe('viewer');
   expect(await db.roleOf(team.tenantId, team.admin.id)).toBe('admin');
-  expect((await db.pool.query("select 1 from saas.users where email = 'sneaky@e2e.test'")).rowCount).toBe(0);
+  expect((await db.pool.query("select 1 from saas.invitations where email = 'sneaky@e2e.test'")).rowCount).toBe(0);
   expect(await db.auditRows(team.tenantId)).toEqual(auditBefore);
 });
 
@@ -67,7 +67,7 @@ test('a removed member loses access at once, a demoted one loses the controls at
   await db.pool.query("update saas.memberships set role = 'buyer' where tenant_id = $1 and user_id = $2", [team.tenantId, team.admin.id]);
   await other.goto('/members');
   await expect(other.getByLabel('Role: Buyer')).toBeVisible();
-  await expect(other.getByRole('form', { name: 'Add a member' })).toHaveCount(0);
+  await expect(other.getByRole('form', { name: 'Invite a member' })).toHaveCount(0);
 
   await db.pool.query('delete from saas.memberships where tenant_id = $1 and user_id = $2', [team.tenantId, team.viewer.id]);
   await page.goto('/performance');

@@ -72,7 +72,7 @@ test("a user of tenant A gets 'not found' for tenant B's pages, ids and actions"
   await expect(page.getByLabel('Current tenant')).toContainText(team.name);
   await expect(rowOf(page, b.admin.email)).toHaveCount(0);
 
-  // Forged actions: switching to B, removing B's member, changing B's roles.
+  // Forged actions: switching to B, removing B's member, changing B's roles, inviting into B.
   const sw = await forgeServerAction(page, '/performance', serverActionId('switchTenantAction', 'lib/tenancy/actions.ts'), { tenantId: b.tenantId });
   expect(sw.text).toContain('You are not a member of that tenant.');
   const rm = await forgeServerAction(page, `/members/${b.viewer.id}`, serverActionId('removeMemberAction', 'lib/members/actions.ts'), {
@@ -85,6 +85,13 @@ test("a user of tenant A gets 'not found' for tenant B's pages, ids and actions"
     role: 'viewer',
   });
   expect(ch.text).toContain('You switched tenant in another window.');
+  const inv = await forgeServerAction(page, '/members', serverActionId('inviteMemberAction', 'lib/members/actions.ts'), {
+    _tenant: b.tenantId,
+    email: 'into-b@e2e.test',
+    role: 'admin',
+  });
+  expect(inv.text).toContain('You switched tenant in another window.');
+  expect((await db.pool.query('select 1 from saas.invitations where tenant_id = $1', [b.tenantId])).rowCount).toBe(0);
   expect(await db.roleOf(b.tenantId, b.viewer.id)).toBe('viewer');
   expect(await db.roleOf(b.tenantId, b.admin.id)).toBe('admin');
   expect((await db.auditRows(b.tenantId)).length).toBe(1);

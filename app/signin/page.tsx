@@ -33,7 +33,7 @@ export default async function SignInPage({ searchParams }: { searchParams: Promi
         sso={oidcConfigured() ? { name: process.env.AUTH_OIDC_NAME || 'single sign-on' } : null}
       />
       <p className="muted">
-        <Link href="/">About AEGIS Media Buying</Link>
+        <Link href="/forgot-password">Forgot your password?</Link> · <Link href="/">About AEGIS Media Buying</Link>
       </p>
     </main>
   );

@@ -2,11 +2,11 @@
 // Change one's own password: current, new (12 characters or more), and the new
 // one again. Each field's error is announced and tied to its input.
 import { changePasswordAction } from '@/lib/account/actions';
-import { MIN_PASSWORD_LENGTH } from '@/lib/account/schema';
 import { ActionForm } from '@/components/ui/ActionForm';
 import { FormMessage } from '@/components/ui/FormMessage';
 import { SubmitButton } from '@/components/ui/SubmitButton';
 import { TextField } from '@/components/ui/TextField';
+import { NewPasswordFields } from './NewPasswordFields';
 import { useActionForm } from '@/components/ui/useActionForm';
 
 export function ChangePasswordForm({ email }: { email: string }) {
@@ -26,28 +26,7 @@ export function ChangePasswordForm({ email }: { email: string }) {
           errors={errors?.currentPassword}
           invalid={Boolean(errors?.currentPassword)}
         />
-        <TextField
-          id="new-password"
-          name="newPassword"
-          label="New password"
-          type="password"
-          autoComplete="new-password"
-          minLength={MIN_PASSWORD_LENGTH}
-          required
-          hint={`At least ${MIN_PASSWORD_LENGTH} characters.`}
-          errors={errors?.newPassword}
-          invalid={Boolean(errors?.newPassword)}
-        />
-        <TextField
-          id="confirm-password"
-          name="confirmPassword"
-          label="Confirm new password"
-          type="password"
-          autoComplete="new-password"
-          required
-          errors={errors?.confirmPassword}
-          invalid={Boolean(errors?.confirmPassword)}
-        />
+        <NewPasswordFields idPrefix="new" label="New password" confirmLabel="Confirm new password" errors={errors} />
         <FormMessage state={state} />
         <SubmitButton pending={pending} pendingLabel="Changing…">
           Change password

@@ -6,25 +6,12 @@ import { useActionState } from 'react';
 import { ActionForm } from '@/components/ui/ActionForm';
 import { SubmitButton } from '@/components/ui/SubmitButton';
 import { TextField } from '@/components/ui/TextField';
+// Only known codes become messages: any other ?error= text shows the generic one.
+import { describeSignInError } from '@/lib/auth/sign-in-errors';
 
 interface State {
   message: string | null;
   email: string;
-}
-
-const MESSAGES: Record<string, string> = {
-  CredentialsSignin: 'Email or password is incorrect.',
-  AccessDenied: 'This account cannot sign in here.',
-  OAuthSignin: 'Single sign-on is not reachable right now. Try again, or use your password.',
-  OAuthCallback: 'Single sign-on did not complete. Try again.',
-  SessionRequired: 'Sign in to continue.',
-  Configuration: 'Sign-in is misconfigured on the server. Tell your administrator.',
-};
-
-export function describeSignInError(code: string | null | undefined): string | null {
-  if (!code) return null;
-  // Messages of our own (e.g. the rate limit) arrive as sentences; next-auth's codes are single words.
-  return MESSAGES[code] ?? (/\s/.test(code) ? code : 'Sign-in failed. Try again.');
 }
 
 export function SignInForm({ callbackUrl, initialError, sso }: { callbackUrl: string; initialError: string | null; sso: { name: string } | null }) {

@@ -1,7 +1,7 @@
 'use client';
-// Add a member: an existing account by email, or a new account whose
-// temporary password (24 hours, changed at first sign-in) is shown here once.
-import { addMemberAction } from '@/lib/members/actions';
+// Invite a member: an email and a role. The person gets a single-use link by
+// mail and joins only by accepting it; nobody here sees or sets a password.
+import { inviteMemberAction } from '@/lib/members/actions';
 import { ROLE_DESCRIPTION, ROLE_LABEL, ROLES } from '@/lib/tenancy/roles';
 import { ActionForm } from '@/components/ui/ActionForm';
 import { FormMessage } from '@/components/ui/FormMessage';
@@ -9,24 +9,22 @@ import { SelectField } from '@/components/ui/SelectField';
 import { SubmitButton } from '@/components/ui/SubmitButton';
 import { TextField } from '@/components/ui/TextField';
 import { useActionForm } from '@/components/ui/useActionForm';
-import { TemporaryPasswordNotice } from './TemporaryPasswordNotice';
 
 const ROLE_OPTIONS = ROLES.map((r) => ({ value: r, label: `${ROLE_LABEL[r]} — ${ROLE_DESCRIPTION[r]}` }));
 
-export function AddMemberForm({ tenantId }: { tenantId: string }) {
-  const { state, formAction, pending, formRef, errors } = useActionForm(addMemberAction);
-  const temporary = state?.ok ? state.data?.temporary : undefined;
+export function InviteMemberForm({ tenantId }: { tenantId: string }) {
+  const { state, formAction, pending, formRef, errors } = useActionForm(inviteMemberAction);
   return (
-    <section className="card" aria-labelledby="add-member-title">
-      <h2 id="add-member-title">Add a member</h2>
+    <section className="card" aria-labelledby="invite-member-title">
+      <h2 id="invite-member-title">Invite a member</h2>
       <p className="muted">
-        An existing account is added as it is. For a new email an account is created with a temporary password, shown
-        once below: it works for 24 hours and must be replaced at first sign-in.
+        They get a link by mail, valid 72 hours, and join once they accept it: a new person chooses their own password,
+        someone with an account signs in and accepts.
       </p>
-      <ActionForm action={formAction} ref={formRef} className="form form-inline" aria-label="Add a member">
+      <ActionForm action={formAction} ref={formRef} className="form form-inline invite-form" aria-label="Invite a member">
         <input type="hidden" name="_tenant" value={tenantId} />
         <TextField
-          id="member-email"
+          id="invite-email"
           name="email"
           label="Email"
           type="email"
@@ -35,23 +33,14 @@ export function AddMemberForm({ tenantId }: { tenantId: string }) {
           errors={errors?.email}
           invalid={Boolean(errors?.email)}
         />
-        <TextField id="member-name" name="name" label="Name (optional)" autoComplete="off" errors={errors?.name} invalid={Boolean(errors?.name)} />
-        <SelectField
-          id="member-role"
-          name="role"
-          label="Role"
-          defaultValue="viewer"
-          options={ROLE_OPTIONS}
-          errors={errors?.role}
-        />
+        <SelectField id="invite-role" name="role" label="Role" defaultValue="viewer" options={ROLE_OPTIONS} errors={errors?.role} />
         <div className="field field-submit">
-          <SubmitButton pending={pending} pendingLabel="Adding…">
-            Add member
+          <SubmitButton pending={pending} pendingLabel="Sending…">
+            Send invitation
           </SubmitButton>
         </div>
       </ActionForm>
       <FormMessage state={state} />
-      {temporary ? <TemporaryPasswordNotice temporary={temporary} /> : null}
     </section>
   );
 }

@@ -26,16 +26,19 @@ export interface DataColumn {
   /** The row field shown (and sorted on). */
   key: string;
   header: string;
-  /** text (default); code; time (ISO value shown as date+time UTC); date (ISO value, day only); link (to `hrefKey`). */
-  kind?: 'text' | 'code' | 'time' | 'date' | 'link';
+  /**
+   * text (default); code; time (ISO value shown as date+time UTC); date (ISO value, day only); link (to `hrefKey`);
+   * details (a long text folded in a <details>, its summary from `labelKey`; the summary alone, as text, when the value is null).
+   */
+  kind?: 'text' | 'code' | 'time' | 'date' | 'link' | 'details';
   /** A field whose text follows the value, muted (e.g. "(you)"). */
   noteKey?: string;
-  /** For links: the field holding the URL, and the one holding the accessible name. */
+  /** For links: the field holding the URL, and the one holding the accessible name (for details: the summary). */
   hrefKey?: string;
   labelKey?: string;
   /** Header read by screen readers only (e.g. an actions column). */
   hideHeader?: boolean;
-  /** Default: true except for links. */
+  /** Default: true except for links and details. */
   sortable?: boolean;
   /** Character order ('text') or natural order, numbers by value ('natural'). Default: text for time, date and code; natural otherwise. */
   sortAs?: 'text' | 'natural';
@@ -87,6 +90,20 @@ function CellContent({ col, row }: { col: DataColumn; row: DataRow }) {
         ) : null;
       break;
     }
+    case 'details': {
+      const summary = col.labelKey ? row[col.labelKey] : null;
+      const text = typeof summary === 'string' ? summary : null;
+      content =
+        value === null || value === '' ? (
+          text
+        ) : (
+          <details className="cell-details">
+            <summary>{text ?? 'Show'}</summary>
+            <pre>{String(value)}</pre>
+          </details>
+        );
+      break;
+    }
     default:
       content = value === null || value === '' ? '—' : String(value);
   }
@@ -128,7 +145,7 @@ export function DataTable({
         accessorFn: (row: DataRow) => row[col.key] ?? null,
         header: col.header,
         cell: ({ row }) => <CellContent col={col} row={row.original} />,
-        enableSorting: col.sortable ?? col.kind !== 'link',
+        enableSorting: col.sortable ?? (col.kind !== 'link' && col.kind !== 'details'),
         // ISO times sort as text; numbers and mixed text naturally.
         sortFn: (col.sortAs ?? (col.kind === 'time' || col.kind === 'date' || col.kind === 'code' ? 'text' : 'natural')) === 'text' ? 'text' : 'alphanumeric',
         sortUndefined: 'last',
@@ -154,55 +171,58 @@ export function DataTable({
   });
 
   return (
-    <table className="table">
-      <caption className="visually-hidden">{caption}</caption>
-      <thead>
-        {table.getHeaderGroups().map((group) => (
-          <tr key={group.id}>
-            {group.headers.map((header) => {
-              const col = columns.find((c) => c.key === header.column.id)!;
-              const dir = header.column.getIsSorted();
-              const ariaSort = dir === 'asc' ? 'ascending' : dir === 'desc' ? 'descending' : undefined;
-              const label = col.hideHeader ? <span className="visually-hidden">{col.header}</span> : col.header;
-              let inner: React.ReactNode = label;
-              if (header.column.getCanSort() && !col.hideHeader) {
-                if (sorting.mode === 'url') {
-                  const next = dir === 'asc' ? 'desc' : 'asc';
-                  inner = (
-                    <Link href={urlFor(sorting, col.key, next)} className="sort-button" scroll={false}>
-                      {col.header}
-                      <span aria-hidden="true">{sortIndicator(dir)}</span>
-                    </Link>
-                  );
-                } else {
-                  inner = (
-                    <button type="button" className="sort-button" onClick={header.column.getToggleSortingHandler()}>
-                      {col.header}
-                      <span aria-hidden="true">{sortIndicator(dir)}</span>
-                    </button>
-                  );
+    // Wider than a narrow screen, the table scrolls within its box instead of widening the page.
+    <div className="table-wrap">
+      <table className="table">
+        <caption className="visually-hidden">{caption}</caption>
+        <thead>
+          {table.getHeaderGroups().map((group) => (
+            <tr key={group.id}>
+              {group.headers.map((header) => {
+                const col = columns.find((c) => c.key === header.column.id)!;
+                const dir = header.column.getIsSorted();
+                const ariaSort = dir === 'asc' ? 'ascending' : dir === 'desc' ? 'descending' : undefined;
+                const label = col.hideHeader ? <span className="visually-hidden">{col.header}</span> : col.header;
+                let inner: React.ReactNode = label;
+                if (header.column.getCanSort() && !col.hideHeader) {
+                  if (sorting.mode === 'url') {
+                    const next = dir === 'asc' ? 'desc' : 'asc';
+                    inner = (
+                      <Link href={urlFor(sorting, col.key, next)} className="sort-button" scroll={false}>
+                        {col.header}
+                        <span aria-hidden="true">{sortIndicator(dir)}</span>
+                      </Link>
+                    );
+                  } else {
+                    inner = (
+                      <button type="button" className="sort-button" onClick={header.column.getToggleSortingHandler()}>
+                        {col.header}
+                        <span aria-hidden="true">{sortIndicator(dir)}</span>
+                      </button>
+                    );
+                  }
                 }
-              }
-              return (
-                <th key={header.id} scope="col" aria-sort={ariaSort}>
-                  {inner}
-                </th>
-              );
-            })}
-          </tr>
-        ))}
-      </thead>
-      <tbody>
-        {table.getRowModel().rows.map((row) => (
-          <tr key={row.id}>
-            {row.getAllCells().map((cell) => (
-              <td key={cell.id}>
-                <table.FlexRender cell={cell} />
-              </td>
-            ))}
-          </tr>
-        ))}
-      </tbody>
-    </table>
+                return (
+                  <th key={header.id} scope="col" aria-sort={ariaSort}>
+                    {inner}
+                  </th>
+                );
+              })}
+            </tr>
+          ))}
+        </thead>
+        <tbody>
+          {table.getRowModel().rows.map((row) => (
+            <tr key={row.id}>
+              {row.getAllCells().map((cell) => (
+                <td key={cell.id}>
+                  <table.FlexRender cell={cell} />
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }

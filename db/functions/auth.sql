@@ -1,8 +1,8 @@
 -- AEGIS sign-in functions: the look-ups that happen before a tenant is known
 -- (login by email, a user's memberships), login rate limiting shared by every
--- web instance, the "last admin" rule, the admin-only look-up of an account
--- by email when adding a member, temporary-password resets, single-sign-on
--- look-up and linking, and the deletion of never-activated accounts.
+-- web instance, the "last admin" rule, single-sign-on look-up and linking,
+-- and the deletion of never-activated accounts. (Joining a tenant and
+-- password resets go through emailed links: db/functions/invitations.sql.)
 --
 -- saas.users, saas.memberships and saas.tenants are under forced row-level
 -- security keyed on the tenant setting, so these reads go through SECURITY
@@ -71,85 +71,10 @@ COMMENT ON FUNCTION saas.user_memberships(uuid) IS
   'The tenants a user belongs to, with tenant name, currency and role; nothing for a disabled account. '
   'SECURITY DEFINER; refuses any user other than saas.current_user_id(). Checked on every request.';
 
-CREATE OR REPLACE FUNCTION saas.find_user_by_email(p_email text)
-RETURNS uuid
-LANGUAGE plpgsql STABLE SECURITY DEFINER
-SET search_path = ''
-AS $$
-DECLARE
-  v_id uuid;
-  v_pending boolean;
-BEGIN
-  -- Only an admin of the current tenant may look an account up (to add it as a member).
-  IF NOT EXISTS (SELECT 1 FROM saas.memberships m
-                 WHERE m.tenant_id = saas.current_tenant_id()
-                   AND m.user_id = saas.current_user_id()
-                   AND m.role = 'admin') THEN
-    RAISE EXCEPTION 'find_user_by_email: only an admin of the current tenant may look up accounts'
-      USING ERRCODE = '42501';
-  END IF;
-  SELECT u.id, u.password_must_change INTO v_id, v_pending
-  FROM saas.users u WHERE u.email = pg_catalog.lower(pg_catalog.btrim(p_email));
-  -- An account still on a temporary password was created by another tenant's
-  -- admin, who saw that password: adding it here would let that admin in.
-  IF v_pending AND NOT EXISTS (SELECT 1 FROM saas.memberships m
-                               WHERE m.tenant_id = saas.current_tenant_id() AND m.user_id = v_id) THEN
-    RAISE EXCEPTION 'find_user_by_email: the account is pending activation in another tenant'
-      USING ERRCODE = 'AEG02',
-            HINT = 'Ask the person to sign in and choose their own password first.';
-  END IF;
-  RETURN v_id;
-END
-$$;
-COMMENT ON FUNCTION saas.find_user_by_email(text) IS
-  'The id of the account with this email, or NULL. SECURITY DEFINER; refuses unless saas.current_user_id() is an admin '
-  'of saas.current_tenant_id(). Raises SQLSTATE AEG02 for an account still on a temporary password that is not a member '
-  'of the current tenant (pending activation elsewhere). Used to add an existing account as a member.';
-
-CREATE OR REPLACE FUNCTION saas.reset_member_password(p_user_id uuid, p_password_hash text)
-RETURNS timestamptz
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = ''
-AS $$
-DECLARE
-  v_tenant uuid := saas.current_tenant_id();
-  v_role saas.member_role;
-  v_expires timestamptz := pg_catalog.now() + interval '24 hours';
-BEGIN
-  IF NOT EXISTS (SELECT 1 FROM saas.memberships m
-                 WHERE m.tenant_id = v_tenant AND m.user_id = saas.current_user_id() AND m.role = 'admin') THEN
-    RAISE EXCEPTION 'reset_member_password: only an admin of the current tenant may do this' USING ERRCODE = '42501';
-  END IF;
-  IF p_password_hash IS NULL OR p_password_hash NOT LIKE '$argon2id$%' THEN
-    RAISE EXCEPTION 'reset_member_password: an argon2id hash is required' USING ERRCODE = '22023';
-  END IF;
-  SELECT m.role INTO v_role FROM saas.memberships m WHERE m.tenant_id = v_tenant AND m.user_id = p_user_id;
-  IF v_role IS NULL THEN
-    RAISE EXCEPTION 'reset_member_password: % is not a member of the current tenant', p_user_id USING ERRCODE = 'AEG03';
-  END IF;
-  IF p_user_id = saas.current_user_id() THEN
-    RAISE EXCEPTION 'reset_member_password: change your own password on the account page' USING ERRCODE = 'AEG03';
-  END IF;
-  IF v_role = 'admin' THEN
-    RAISE EXCEPTION 'reset_member_password: an admin''s password is reset by nobody else' USING ERRCODE = 'AEG04';
-  END IF;
-  -- Another tenant's data must not open to this admin through a password he chose.
-  IF EXISTS (SELECT 1 FROM saas.memberships m WHERE m.user_id = p_user_id AND m.tenant_id <> v_tenant) THEN
-    RAISE EXCEPTION 'reset_member_password: the account belongs to another tenant too' USING ERRCODE = 'AEG05';
-  END IF;
-  UPDATE saas.users u
-  SET password_hash = p_password_hash, password_must_change = true, password_expires_at = v_expires
-  WHERE u.id = p_user_id AND u.disabled_at IS NULL;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'reset_member_password: the account is disabled' USING ERRCODE = 'AEG03';
-  END IF;
-  RETURN v_expires;
-END
-$$;
-COMMENT ON FUNCTION saas.reset_member_password(uuid, text) IS
-  'Gives a member a new temporary password (argon2id hash computed by the caller), valid 24 hours and to be changed at '
-  'first sign-in; returns when it expires. SECURITY DEFINER; only an admin of the current tenant, and only for another, '
-  'non-admin, enabled member who belongs to no other tenant (AEG03/AEG04/AEG05 otherwise).';
+-- Admins no longer attach accounts or set passwords: people join by
+-- accepting an invitation (db/functions/invitations.sql).
+DROP FUNCTION IF EXISTS saas.find_user_by_email(text);
+DROP FUNCTION IF EXISTS saas.reset_member_password(uuid, text);
 
 -- ---------------------------------------------------------------------------
 -- Single sign-on: accounts are matched on (issuer, subject); the first
@@ -180,13 +105,16 @@ SET search_path = ''
 AS $$
 BEGIN
   -- Links only an enabled, unlinked account whose email is the one the identity
-  -- provider verified. A temporary password (one an admin saw) dies here: the
-  -- person proved who they are through their identity provider instead.
+  -- provider verified: the person proved the address, so the account is
+  -- theirs. A password nobody proved (a temporary one an admin saw, or one set
+  -- on an account never verified) dies here, and with it every session.
   UPDATE saas.users u
   SET sso_issuer = p_issuer,
       sso_subject = p_subject,
-      password_hash = CASE WHEN u.password_must_change THEN NULL ELSE u.password_hash END,
-      password_expires_at = CASE WHEN u.password_must_change THEN NULL ELSE u.password_expires_at END,
+      password_hash = CASE WHEN u.password_must_change OR u.email_verified_at IS NULL THEN NULL ELSE u.password_hash END,
+      password_expires_at = CASE WHEN u.password_must_change OR u.email_verified_at IS NULL THEN NULL ELSE u.password_expires_at END,
+      session_version = CASE WHEN u.email_verified_at IS NULL THEN u.session_version + 1 ELSE u.session_version END,
+      email_verified_at = coalesce(u.email_verified_at, pg_catalog.now()),
       password_must_change = false
   WHERE u.id = p_user_id
     AND u.email = pg_catalog.lower(pg_catalog.btrim(p_email))
@@ -196,89 +124,212 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION saas.sso_link(uuid, text, text, text) IS
-  'Links a single-sign-on identity (issuer, subject) to the unlinked, enabled account with this email, dropping a '
-  'temporary password; false when nothing matched. SECURITY DEFINER; the caller must have checked email_verified.';
+  'Links a single-sign-on identity (issuer, subject) to the unlinked, enabled account with this email and marks the '
+  'email verified, dropping a password nobody had proved (temporary, or on an unverified account) and its sessions; '
+  'false when nothing matched. SECURITY DEFINER; the caller must have checked email_verified.';
 
 -- ---------------------------------------------------------------------------
--- Login rate limiting: failures in a sliding window, per account and per address.
+-- Login rate limiting. An attempt is counted BEFORE its password is verified:
+-- saas.login_attempt_begin takes turns per account (and per address) with a
+-- transaction advisory lock, counts the failures in a sliding window and,
+-- unless blocked, writes the attempt, which counts as a failure until
+-- saas.login_attempt_succeeded forgives it. So simultaneous attempts on one
+-- account cannot all get past the limit. Counted per account (lower-cased
+-- email) or, for a browser that presents a token known for the account (its
+-- aegis-device cookie), per (account, device) instead, so strangers' failures
+-- do not lock out the owner's known browser; and per client address, where
+-- after p_address_free failures each further attempt must first wait
+-- 2^(failures - p_address_free) seconds (at most the window).
 -- ---------------------------------------------------------------------------
-CREATE OR REPLACE FUNCTION saas.login_throttle(
+DROP FUNCTION IF EXISTS saas.login_throttle(text, text, interval, integer, integer);
+DROP FUNCTION IF EXISTS saas.login_failed(text, text);
+DROP FUNCTION IF EXISTS saas.login_succeeded(text);
+
+CREATE OR REPLACE FUNCTION saas.login_attempt_begin(
   p_account text,
   p_address text,
+  p_device bytea DEFAULT NULL,
   p_window interval DEFAULT interval '15 minutes',
   p_max_account integer DEFAULT 5,
-  p_max_address integer DEFAULT 50
+  p_max_address integer DEFAULT 50,
+  p_address_free integer DEFAULT 5
 )
-RETURNS TABLE (blocked boolean, retry_after_seconds integer)
-LANGUAGE plpgsql STABLE SECURITY DEFINER
-SET search_path = ''
-AS $$
-DECLARE
-  v_since timestamptz := pg_catalog.now() - p_window;
-  v_wait interval := interval '0';
-  v_count integer;
-  v_unblock timestamptz;
-  v_scope text;
-  v_key text;
-  v_max integer;
-BEGIN
-  FOR v_scope, v_key, v_max IN
-    SELECT * FROM (VALUES ('account', pg_catalog.lower(pg_catalog.btrim(p_account)), p_max_account),
-                          ('address', p_address, p_max_address)) AS s (scope, key, max_failures)
-    WHERE s.key IS NOT NULL AND s.key <> ''
-  LOOP
-    SELECT pg_catalog.count(*)::integer INTO v_count
-    FROM saas.login_attempts a
-    WHERE a.scope = v_scope AND a.key = v_key AND a.attempted_at > v_since;
-    IF v_count >= v_max THEN
-      -- Blocked until enough failures have left the window: the
-      -- (count - max + 1)-th oldest one in it leaves last of those.
-      SELECT a.attempted_at + p_window INTO v_unblock
-      FROM saas.login_attempts a
-      WHERE a.scope = v_scope AND a.key = v_key AND a.attempted_at > v_since
-      ORDER BY a.attempted_at
-      OFFSET v_count - v_max LIMIT 1;
-      v_wait := GREATEST(v_wait, v_unblock - pg_catalog.now());
-    END IF;
-  END LOOP;
-  blocked := v_wait > interval '0';
-  retry_after_seconds := CASE WHEN blocked THEN GREATEST(1, ceil(extract(epoch FROM v_wait))::integer) ELSE 0 END;
-  RETURN NEXT;
-END
-$$;
-COMMENT ON FUNCTION saas.login_throttle(text, text, interval, integer, integer) IS
-  'Whether a sign-in for this account (email) from this address is blocked, and for how many seconds: blocked while '
-  'the account has p_max_account failures, or the address p_max_address failures, within p_window. SECURITY DEFINER.';
-
-CREATE OR REPLACE FUNCTION saas.login_failed(p_account text, p_address text)
-RETURNS void
+RETURNS TABLE (allowed boolean, retry_after_seconds integer, scope text, attempt_id bigint)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = ''
 AS $$
+DECLARE
+  v_account text := pg_catalog.lower(pg_catalog.btrim(p_account));
+  v_address text := NULLIF(pg_catalog.btrim(p_address), '');
+  v_now timestamptz := pg_catalog.now();
+  v_since timestamptz := pg_catalog.now() - p_window;
+  v_scope text := 'account';
+  v_key text;
+  v_user uuid;
+  v_count integer;
+  v_last timestamptz;
+  v_unblock timestamptz;
+  v_wait interval := interval '0';
 BEGIN
-  INSERT INTO saas.login_attempts (scope, key)
-  SELECT s.scope, s.key
-  FROM (VALUES ('account', pg_catalog.lower(pg_catalog.btrim(p_account))), ('address', p_address)) AS s (scope, key)
-  WHERE s.key IS NOT NULL AND s.key <> '';
+  IF v_account IS NULL OR v_account = '' OR pg_catalog.length(v_account) > 320 THEN
+    RAISE EXCEPTION 'login_attempt_begin: an account (email of 1 to 320 characters) is required' USING ERRCODE = '22023';
+  END IF;
+  IF p_device IS NOT NULL AND pg_catalog.length(p_device) <> 32 THEN
+    RAISE EXCEPTION 'login_attempt_begin: a device is the SHA-256 (32 bytes) of its token' USING ERRCODE = '22023';
+  END IF;
+  IF p_window IS NULL OR p_window <= interval '0' OR p_window > interval '1 day'
+     OR p_max_account IS NULL OR p_max_account < 1 OR p_max_address IS NULL OR p_max_address < 1
+     OR p_address_free IS NULL OR p_address_free < 1 THEN
+    RAISE EXCEPTION 'login_attempt_begin: the window must be within a day and every limit at least 1' USING ERRCODE = '22023';
+  END IF;
+  -- Each statement below must see the attempt the previous lock holder committed.
+  IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION 'login_attempt_begin: call it in a READ COMMITTED transaction' USING ERRCODE = '25000';
+  END IF;
+
+  -- Take turns: the account first, then the address (always in this order).
+  -- Held to the end of the caller's transaction: call it on its own.
+  PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('aegis.login_account'), pg_catalog.hashtext(v_account));
+  IF v_address IS NOT NULL THEN
+    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('aegis.login_address'), pg_catalog.hashtext(v_address));
+  END IF;
+
+  v_key := v_account;
+  IF p_device IS NOT NULL THEN
+    SELECT d.user_id INTO v_user
+    FROM saas.users u JOIN saas.known_devices d ON d.user_id = u.id
+    WHERE u.email = v_account AND d.token_hash = p_device;
+    IF v_user IS NOT NULL THEN
+      v_scope := 'device';
+      v_key := v_user::text || ':' || pg_catalog.encode(p_device, 'hex');
+    END IF;
+  END IF;
+
+  -- The account (or this device of it): blocked until enough failures have
+  -- left the window; the (count - max + 1)-th oldest one leaves last of those.
+  SELECT pg_catalog.count(*)::integer INTO v_count
+  FROM saas.login_attempts a
+  WHERE a.scope = v_scope AND a.key = v_key AND a.attempted_at > v_since;
+  IF v_count >= p_max_account THEN
+    SELECT a.attempted_at + p_window INTO v_unblock
+    FROM saas.login_attempts a
+    WHERE a.scope = v_scope AND a.key = v_key AND a.attempted_at > v_since
+    ORDER BY a.attempted_at
+    OFFSET v_count - p_max_account LIMIT 1;
+    v_wait := GREATEST(v_wait, v_unblock - v_now);
+  END IF;
+
+  IF v_address IS NOT NULL THEN
+    SELECT pg_catalog.count(*)::integer, pg_catalog.max(a.attempted_at) INTO v_count, v_last
+    FROM saas.login_attempts a
+    WHERE a.scope = 'address' AND a.key = v_address AND a.attempted_at > v_since;
+    IF v_count >= p_max_address THEN
+      SELECT a.attempted_at + p_window INTO v_unblock
+      FROM saas.login_attempts a
+      WHERE a.scope = 'address' AND a.key = v_address AND a.attempted_at > v_since
+      ORDER BY a.attempted_at
+      OFFSET v_count - p_max_address LIMIT 1;
+      v_wait := GREATEST(v_wait, v_unblock - v_now);
+    END IF;
+    -- A guessing address slows down; a known device of the account does not
+    -- wait for the strangers who share its address.
+    IF v_count >= p_address_free AND v_scope <> 'device' THEN
+      v_wait := GREATEST(v_wait, v_last + LEAST(p_window,
+        pg_catalog.make_interval(secs => pg_catalog.power(2::double precision, LEAST(v_count - p_address_free, 30)::double precision)))
+        - v_now);
+    END IF;
+  END IF;
+
+  scope := v_scope;
+  IF v_wait > interval '0' THEN
+    -- Refused before it is counted.
+    allowed := false;
+    retry_after_seconds := GREATEST(1, ceil(extract(epoch FROM v_wait))::integer);
+    attempt_id := NULL;
+    RETURN NEXT;
+    RETURN;
+  END IF;
+
+  INSERT INTO saas.login_attempts (scope, key, attempted_at) VALUES (v_scope, v_key, v_now);
+  IF v_address IS NOT NULL THEN
+    INSERT INTO saas.login_attempts (scope, key, attempted_at) VALUES ('address', v_address, v_now)
+    RETURNING id INTO attempt_id;
+  END IF;
   -- Nothing older than a day is ever counted.
-  DELETE FROM saas.login_attempts a WHERE a.attempted_at < pg_catalog.now() - interval '1 day';
+  DELETE FROM saas.login_attempts a WHERE a.attempted_at < v_now - interval '1 day';
+  allowed := true;
+  retry_after_seconds := 0;
+  RETURN NEXT;
 END
 $$;
-COMMENT ON FUNCTION saas.login_failed(text, text) IS
-  'Records a failed sign-in for the account (email) and the address, and purges attempts older than a day. SECURITY DEFINER.';
+COMMENT ON FUNCTION saas.login_attempt_begin(text, text, bytea, interval, integer, integer, integer) IS
+  'Counts a sign-in attempt before its password is verified. Under a per-account (then per-address) transaction advisory '
+  'lock: refused (allowed false, with retry_after_seconds) while the account, or the known device p_device (SHA-256 of '
+  'its aegis-device token) of that account, has p_max_account failures within p_window, while the address has '
+  'p_max_address, or, past p_address_free failures from the address, until 2^(failures - p_address_free) seconds (at '
+  'most p_window) after its last one; otherwise records the attempt as a failure (scope says under which key) and '
+  'returns its address row as attempt_id for saas.login_attempt_succeeded. Call it alone in a READ COMMITTED '
+  'transaction. SECURITY DEFINER.';
 
-CREATE OR REPLACE FUNCTION saas.login_succeeded(p_account text)
+CREATE OR REPLACE FUNCTION saas.login_forgive(p_account text)
 RETURNS void
 LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = ''
 AS $$
-  -- The account's own failures are forgiven; the address keeps its count, so
-  -- signing in to one account cannot reset the count of a guessing address.
+  -- The failures of the account and of its known devices; not those of any
+  -- address, so signing in to one account cannot reset a guessing address.
   DELETE FROM saas.login_attempts a
-  WHERE a.scope = 'account' AND a.key = pg_catalog.lower(pg_catalog.btrim(p_account))
+  WHERE (a.scope = 'account' AND a.key = pg_catalog.lower(pg_catalog.btrim(p_account)))
+     OR (a.scope = 'device' AND a.key IN (SELECT d.user_id::text || ':' || pg_catalog.encode(d.token_hash, 'hex')
+                                          FROM saas.known_devices d JOIN saas.users u ON u.id = d.user_id
+                                          WHERE u.email = pg_catalog.lower(pg_catalog.btrim(p_account))))
 $$;
-COMMENT ON FUNCTION saas.login_succeeded(text) IS
-  'Clears the failed attempts of an account after a successful sign-in (not those of the address). SECURITY DEFINER.';
+COMMENT ON FUNCTION saas.login_forgive(text) IS
+  'Clears the failed sign-in attempts of an account (email) and of its known devices, not those of any address: after a '
+  'successful sign-in, or when the owner proves the account another way (a password-reset link). SECURITY DEFINER.';
+
+CREATE OR REPLACE FUNCTION saas.login_attempt_succeeded(p_account text, p_attempt bigint, p_device bytea DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+  v_user uuid;
+BEGIN
+  IF p_device IS NOT NULL AND pg_catalog.length(p_device) <> 32 THEN
+    RAISE EXCEPTION 'login_attempt_succeeded: a device is the SHA-256 (32 bytes) of its token' USING ERRCODE = '22023';
+  END IF;
+  PERFORM saas.login_forgive(p_account);
+  -- The attempt was no failure of its address either (the address keeps its others).
+  DELETE FROM saas.login_attempts a WHERE a.id = p_attempt AND a.scope = 'address';
+  IF p_device IS NULL THEN
+    RETURN;
+  END IF;
+  SELECT u.id INTO v_user
+  FROM saas.users u WHERE u.email = pg_catalog.lower(pg_catalog.btrim(p_account)) AND u.disabled_at IS NULL;
+  IF v_user IS NULL THEN
+    RETURN;
+  END IF;
+  INSERT INTO saas.known_devices AS d (user_id, token_hash) VALUES (v_user, p_device)
+  ON CONFLICT (user_id, token_hash) DO UPDATE SET last_seen_at = pg_catalog.now();
+  -- An account keeps its 20 most recent browsers, each for 180 days after it was last seen.
+  DELETE FROM saas.known_devices d
+  WHERE d.user_id = v_user
+    AND (d.last_seen_at < pg_catalog.now() - interval '180 days'
+         OR d.token_hash NOT IN (SELECT k.token_hash FROM saas.known_devices k WHERE k.user_id = v_user
+                                 ORDER BY k.last_seen_at DESC, k.created_at DESC LIMIT 20));
+END
+$$;
+COMMENT ON FUNCTION saas.login_attempt_succeeded(text, bigint, bytea) IS
+  'After the password of an attempt was verified: forgives the account (saas.login_forgive), deletes the attempt''s own '
+  'address row (p_attempt, from saas.login_attempt_begin) and, given p_device (SHA-256 of a new or known aegis-device '
+  'token), remembers that browser as a known device of the enabled account (20 at most, 180 days after last seen). '
+  'SECURITY DEFINER.';
+
+REVOKE ALL ON FUNCTION saas.login_attempt_begin(text, text, bytea, interval, integer, integer, integer),
+  saas.login_forgive(text), saas.login_attempt_succeeded(text, bigint, bytea) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION saas.login_attempt_begin(text, text, bytea, interval, integer, integer, integer),
+  saas.login_forgive(text), saas.login_attempt_succeeded(text, bigint, bytea) TO aegis_app;
 
 -- ---------------------------------------------------------------------------
 -- The last admin of a tenant can be neither removed nor demoted.
@@ -347,14 +398,10 @@ CREATE TRIGGER memberships_forget_pending
 -- ---------------------------------------------------------------------------
 -- Grants: the app role, and nobody else, may call the functions.
 -- ---------------------------------------------------------------------------
-REVOKE ALL ON FUNCTION saas.auth_lookup(text), saas.user_memberships(uuid), saas.find_user_by_email(text),
-  saas.reset_member_password(uuid, text), saas.sso_lookup(text, text, text), saas.sso_link(uuid, text, text, text),
-  saas.login_throttle(text, text, interval, integer, integer), saas.login_failed(text, text),
-  saas.login_succeeded(text), saas.tg_memberships_keep_an_admin(), saas.tg_memberships_forget_pending() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION saas.auth_lookup(text), saas.user_memberships(uuid), saas.find_user_by_email(text),
-  saas.reset_member_password(uuid, text), saas.sso_lookup(text, text, text), saas.sso_link(uuid, text, text, text),
-  saas.login_throttle(text, text, interval, integer, integer), saas.login_failed(text, text),
-  saas.login_succeeded(text) TO aegis_app;
+REVOKE ALL ON FUNCTION saas.auth_lookup(text), saas.user_memberships(uuid), saas.sso_lookup(text, text, text), saas.sso_link(uuid, text, text, text),
+  saas.tg_memberships_keep_an_admin(), saas.tg_memberships_forget_pending() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION saas.auth_lookup(text), saas.user_memberships(uuid), saas.sso_lookup(text, text, text), saas.sso_link(uuid, text, text, text)
+  TO aegis_app;
 
 INSERT INTO public.deployment_log (phase, status, message)
 VALUES ('CORE_AUTH_FUNCTIONS', 'success', 'sign-in functions, the last-admin and pending-account triggers present');

@@ -151,7 +151,8 @@ async function upsertUsers(owner: pg.Client): Promise<Map<string, string>> {
       const existing = found.rows[0];
       if (!existing) {
         const passwordHash = await hashPassword(DEMO_PASSWORD);
-        await owner.query('insert into saas.users (id, email, name, password_hash) values ($1, $2, $3, $4)', [
+        // Demo accounts count as proved (their mailboxes do not exist).
+        await owner.query('insert into saas.users (id, email, name, password_hash, email_verified_at) values ($1, $2, $3, $4, now())', [
           user.id,
           user.email,
           user.name,
@@ -163,8 +164,8 @@ async function upsertUsers(owner: pg.Client): Promise<Map<string, string>> {
       const keep = existing.password_hash !== null && (await verify(existing.password_hash, DEMO_PASSWORD).catch(() => false));
       const passwordHash = keep ? existing.password_hash : await hashPassword(DEMO_PASSWORD);
       await owner.query(
-        `update saas.users set name = $2, password_hash = $3, disabled_at = null
-          where id = $1 and (name, password_hash, disabled_at) is distinct from ($2, $3, null)`,
+        `update saas.users set name = $2, password_hash = $3, disabled_at = null, email_verified_at = coalesce(email_verified_at, now())
+          where id = $1 and (name, password_hash, disabled_at, email_verified_at is null) is distinct from ($2, $3, null, false)`,
         [existing.id, user.name, passwordHash],
       );
       ids.set(user.email, existing.id);

@@ -16,6 +16,7 @@ interface Col {
   column_default: string | null;
   is_generated: 'ALWAYS' | 'NEVER';
   is_identity: 'YES' | 'NO';
+  identity_generation: 'ALWAYS' | 'BY DEFAULT' | null;
 }
 
 function tsType(c: Col, enums: Map<string, string[]>): string {
@@ -64,7 +65,7 @@ export async function generateSchemaSource(connectionString: string): Promise<st
     for (const r of enumRows.rows) enums.set(r.name, [...(enums.get(r.name) ?? []), r.label]);
     const cols = await client.query<Col>(`
       select c.table_schema, c.table_name, c.column_name, c.data_type, c.udt_name, c.domain_name,
-             c.is_nullable, c.column_default, c.is_generated, c.is_identity
+             c.is_nullable, c.column_default, c.is_generated, c.is_identity, c.identity_generation
       from information_schema.columns c
       join information_schema.tables t on t.table_schema = c.table_schema and t.table_name = c.table_name
       where c.table_schema = any($1) and t.table_type = 'BASE TABLE'
@@ -97,7 +98,8 @@ export async function generateSchemaSource(connectionString: string): Promise<st
         let t = tsType(c, enums);
         if (c.is_nullable === 'YES') t += ' | null';
         if (c.is_generated === 'ALWAYS') t = `GeneratedAlways<${t}>`;
-        else if (c.is_identity === 'YES' && c.column_default === null) t = `GeneratedAlways<${t}>`;
+        // An identity column has no column_default: ALWAYS refuses a value, BY DEFAULT takes one.
+        else if (c.is_identity === 'YES') t = c.identity_generation === 'BY DEFAULT' ? `Generated<${t}>` : `GeneratedAlways<${t}>`;
         else if (c.column_default !== null) t = `Generated<${t}>`;
         out.push(`  ${c.column_name}: ${t};`);
       }

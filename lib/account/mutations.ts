@@ -15,7 +15,7 @@ import { changePasswordSchema } from './schema';
 import { TEMPORARY_PASSWORD_EXPIRED } from '@/lib/auth/credentials';
 import { loadAccess } from '@/lib/tenancy/membership';
 import { hashPassword, verifyPassword } from '@/lib/auth/password';
-import { loginFailed, loginSucceeded, loginThrottle, tooManyAttemptsMessage } from '@/lib/auth/rate-limit';
+import { beginLoginAttempt, loginAttemptSucceeded, tooManyAttemptsMessage } from '@/lib/auth/rate-limit';
 
 export const WRONG_CURRENT_PASSWORD = 'That is not your current password.';
 export const NO_PASSWORD = 'Your account signs in with single sign-on; it has no password to change here.';
@@ -36,6 +36,8 @@ export interface ChangePasswordOptions {
 export interface PasswordChanged {
   /** The password replaced was a temporary one (first sign-in after an invitation or a reset). */
   wasTemporary: boolean;
+  /** The account's new session version: every other session ends; the caller keeps its own. */
+  sessionVersion: number;
 }
 
 export async function changePassword(o: ChangePasswordOptions): Promise<ActionResult<PasswordChanged>> {
@@ -53,9 +55,6 @@ export async function changePassword(o: ChangePasswordOptions): Promise<ActionRe
   }
   const input = parsed.data;
 
-  const throttle = await loginThrottle(db, email, o.address);
-  if (throttle.blocked) return { ok: false, message: tooManyAttemptsMessage(throttle.retryAfterSeconds) };
-
   const row = await withUser(
     userId,
     (trx) =>
@@ -68,23 +67,30 @@ export async function changePassword(o: ChangePasswordOptions): Promise<ActionRe
   );
   if (!row) return { ok: false, message: SIGNED_OUT };
   if (!row.password_hash) return { ok: false, message: NO_PASSWORD };
+  // Counted before the password is verified (a failure until it proves right): simultaneous guesses take turns.
+  const attempt = await beginLoginAttempt(db, { account: email, address: o.address });
+  if (!attempt.allowed) return { ok: false, message: tooManyAttemptsMessage(attempt.retryAfterSeconds) };
   if (!(await verifyPassword(row.password_hash, input.currentPassword))) {
-    await loginFailed(db, email, o.address);
     return { ok: false, message: INVALID_INPUT, fieldErrors: { currentPassword: [WRONG_CURRENT_PASSWORD] } };
   }
+  // The current password is right: the attempt is no failure, whatever follows.
+  await loginAttemptSucceeded(db, email, attempt.attemptId);
   if (row.expired) return { ok: false, message: TEMPORARY_PASSWORD_EXPIRED };
 
   const oldHash = row.password_hash;
   const newHash = await hashPassword(input.newPassword);
+  let sessionVersion = 0;
   const write = async (trx: Tx) => {
     const r = await trx
       .updateTable('saas.users')
-      .set({ password_hash: newHash, password_must_change: false, password_expires_at: null })
+      .set({ password_hash: newHash, password_must_change: false, password_expires_at: null, session_version: sql`session_version + 1` })
       .where('id', '=', userId)
       // Two changes at once: the second finds the hash it checked gone.
       .where('password_hash', '=', oldHash)
+      .returning('session_version')
       .executeTakeFirst();
-    if (Number(r.numUpdatedRows) !== 1) throw new ActionError(CHANGED_MEANWHILE);
+    if (!r) throw new ActionError(CHANGED_MEANWHILE);
+    sessionVersion = r.session_version;
     if (access.current) {
       await recordAudit(trx, {
         action: 'account.password_change',
@@ -103,6 +109,5 @@ export async function changePassword(o: ChangePasswordOptions): Promise<ActionRe
     if (err instanceof ActionError) return { ok: false, message: err.message };
     throw err;
   }
-  await loginSucceeded(db, email);
-  return { ok: true, message: PASSWORD_CHANGED, data: { wasTemporary: row.password_must_change } };
+  return { ok: true, message: PASSWORD_CHANGED, data: { wasTemporary: row.password_must_change, sessionVersion } };
 }

@@ -8,24 +8,28 @@ import 'server-only';
 import type { AuthOptions } from 'next-auth';
 import CredentialsProvider from 'next-auth/providers/credentials';
 import type { OAuthConfig } from 'next-auth/providers/oauth';
-import { appDb } from '@/lib/db';
-import { clientAddress, trustedProxyHops } from './client-address';
-import { checkCredentials, normaliseEmail } from './credentials';
+import { appDb, type Db } from '@/lib/db';
+import { authorizeCredentials, ssoRefusal, unexpected } from './authorize';
+import { trustedProxyHops } from './client-address';
+import { normaliseEmail } from './credentials';
+import { currentSessionVersion } from './session-version';
 import { decideSsoAccount, resolveSsoAccount, ssoAccountId, type OidcClaims } from './sso';
 
 declare module 'next-auth' {
   interface Session {
-    user: { id: string; email: string; name: string | null };
+    user: { id: string; email: string; name: string | null; sv: number };
   }
 }
 declare module 'next-auth/jwt' {
   interface JWT {
     uid?: string;
+    /** The account's session_version when the token was issued: a later password change or reset ends it. */
+    sv?: number;
   }
 }
 
 /** Session lifetime: a working day. */
-const SESSION_MAX_AGE = 12 * 60 * 60;
+export const SESSION_MAX_AGE = 12 * 60 * 60;
 
 export const OIDC_PROVIDER_ID = 'oidc';
 
@@ -57,7 +61,7 @@ function oidcProvider(env: NodeJS.ProcessEnv): OAuthConfig<OidcProfile> {
   };
 }
 
-export function buildAuthOptions(env: NodeJS.ProcessEnv = process.env): AuthOptions {
+export function buildAuthOptions(env: NodeJS.ProcessEnv = process.env, db: () => Db = () => appDb().db): AuthOptions {
   if (!env.NEXTAUTH_SECRET && env.NODE_ENV === 'production' && env.NEXT_PHASE !== 'phase-production-build') {
     throw new Error('NEXTAUTH_SECRET must be set in production (a long random string).');
   }
@@ -76,16 +80,8 @@ export function buildAuthOptions(env: NodeJS.ProcessEnv = process.env): AuthOpti
         id: 'credentials',
         name: 'Email and password',
         credentials: { email: { label: 'Email', type: 'email' }, password: { label: 'Password', type: 'password' } },
-        async authorize(credentials, req) {
-          const result = await checkCredentials(appDb().db, {
-            email: credentials?.email ?? '',
-            password: credentials?.password ?? '',
-            address: clientAddress(req?.headers, proxyHops),
-          });
-          if (result.ok) return { id: result.user.id, email: result.user.email, name: result.user.name };
-          // next-auth hands the message to the sign-in page as ?error=.
-          throw new Error(result.message);
-        },
+        // Throws only sign-in error codes: next-auth hands the message to the sign-in page as ?error=.
+        authorize: (credentials, req) => authorizeCredentials(() => appDb().db, credentials, req?.headers, proxyHops),
       }),
       ...(oidcConfigured(env) ? [oidcProvider(env)] : []),
     ],
@@ -93,13 +89,19 @@ export function buildAuthOptions(env: NodeJS.ProcessEnv = process.env): AuthOpti
       async signIn({ account, profile }) {
         if (account?.provider !== OIDC_PROVIDER_ID) return true;
         // Found by (issuer, subject), or linked / created for a verified email;
-        // a thrown message reaches the sign-in page as ?error=. What the claims
-        // alone refuse (no subject, unverified email) is refused before any query.
+        // a thrown message reaches the sign-in page as ?error=, so only codes
+        // are thrown (sign-in-errors.ts). What the claims alone refuse (no
+        // subject, unverified email) is refused before any query.
         const claims = (profile ?? {}) as OidcClaims;
         const early = decideSsoAccount(claims, null, null);
-        if (early.action === 'refuse') throw new Error(early.message);
-        const r = await resolveSsoAccount(appDb().db, oidcIssuer(env), claims);
-        if (!r.ok) throw new Error(r.message);
+        if (early.action === 'refuse') throw ssoRefusal(early.message);
+        let r: Awaited<ReturnType<typeof resolveSsoAccount>>;
+        try {
+          r = await resolveSsoAccount(appDb().db, oidcIssuer(env), claims);
+        } catch (err) {
+          throw unexpected('single sign-on account resolution failed', err);
+        }
+        if (!r.ok) throw ssoRefusal(r.message);
         return true;
       },
       async jwt({ token, user, account, profile }) {
@@ -112,12 +114,14 @@ export function buildAuthOptions(env: NodeJS.ProcessEnv = process.env): AuthOpti
         } else if (user) {
           token.uid = user.id;
         }
+        // At sign-in, the account's session version: checked on every request (lib/tenancy/session.ts).
+        if ((user || account) && token.uid) token.sv = (await currentSessionVersion(db(), token.uid)) ?? undefined;
         // Nothing else rides in the token: no hash, no role (roles are read from the database).
         delete token.picture;
         return token;
       },
       async session({ session, token }) {
-        session.user = { id: token.uid ?? '', email: token.email ?? '', name: token.name ?? null };
+        session.user = { id: token.uid ?? '', email: token.email ?? '', name: token.name ?? null, sv: token.sv ?? 1 };
         return session;
       },
     },

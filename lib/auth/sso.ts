@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db } from '@/lib/db';
 import { normaliseEmail } from './credentials';
+import { SIGN_IN_MESSAGES } from './sign-in-errors';
 
 export interface OidcClaims {
   sub?: string;
@@ -33,10 +34,12 @@ export type SsoDecision =
   | { action: 'link'; userId: string; email: string }
   | { action: 'create'; email: string; name: string | null };
 
-export const SSO_NO_SUBJECT = 'Single sign-on did not say who you are. Try again.';
-export const SSO_UNVERIFIED = 'Your identity provider has not verified your email address, so it cannot sign you in here.';
-export const SSO_DISABLED = 'This account is disabled.';
-export const SSO_OTHER_IDENTITY = 'This email address is already linked to another single-sign-on identity.';
+// The texts live with their codes (sign-in-errors.ts): the sign-in page shows a refusal by its code only.
+export const SSO_NO_SUBJECT = SIGN_IN_MESSAGES['sso-no-subject'];
+export const SSO_UNVERIFIED = SIGN_IN_MESSAGES['sso-unverified'];
+export const SSO_DISABLED = SIGN_IN_MESSAGES['sso-disabled'];
+export const SSO_OTHER_IDENTITY = SIGN_IN_MESSAGES['sso-other-identity'];
+export const SSO_RACE = SIGN_IN_MESSAGES['sso-race'];
 
 export function decideSsoAccount(claims: OidcClaims, bySubject: SsoCandidate | null, byEmail: SsoCandidate | null): SsoDecision {
   if (!claims.sub) return { action: 'refuse', message: SSO_NO_SUBJECT };
@@ -68,8 +71,6 @@ async function lookup(db: Db, issuer: string, subject: string, email: string | n
 
 export type SsoResolution = { ok: true; userId: string } | { ok: false; message: string };
 
-const RACE = 'Single sign-on could not finish (the account changed meanwhile). Try again.';
-
 /** The account for a single-sign-on identity: found by (issuer, subject), linked by verified email, or created. */
 export async function resolveSsoAccount(db: Db, issuer: string, claims: OidcClaims): Promise<SsoResolution> {
   const email = claims.email ? normaliseEmail(claims.email) : null;
@@ -83,17 +84,18 @@ export async function resolveSsoAccount(db: Db, issuer: string, claims: OidcClai
     case 'link': {
       const r = await sql<{ linked: boolean }>`
         select saas.sso_link(${decision.userId}, ${decision.email}, ${issuer}, ${claims.sub!}) as linked`.execute(db);
-      return r.rows[0]?.linked ? { ok: true, userId: decision.userId } : { ok: false, message: RACE };
+      return r.rows[0]?.linked ? { ok: true, userId: decision.userId } : { ok: false, message: SSO_RACE };
     }
     case 'create': {
       // No RETURNING: the new row is not visible to the app role until it is someone's member.
       await db
         .insertInto('saas.users')
-        .values({ id: randomUUID(), email: decision.email, name: decision.name, sso_issuer: issuer, sso_subject: claims.sub! })
+        // The identity provider verified the email (decideSsoAccount requires it).
+        .values({ id: randomUUID(), email: decision.email, name: decision.name, sso_issuer: issuer, sso_subject: claims.sub!, email_verified_at: new Date() })
         .onConflict((oc) => oc.doNothing())
         .execute();
       const again = await lookup(db, issuer, claims.sub!, null);
-      return again.bySubject && !again.bySubject.disabled ? { ok: true, userId: again.bySubject.id } : { ok: false, message: RACE };
+      return again.bySubject && !again.bySubject.disabled ? { ok: true, userId: again.bySubject.id } : { ok: false, message: SSO_RACE };
     }
   }
 }

@@ -268,6 +268,30 @@ export interface SaasAuditLog {
   after: Json | null;
 }
 
+export interface SaasInvitations {
+  tenant_id: string;
+  id: Generated<string>;
+  email: string;
+  role: 'viewer' | 'buyer' | 'admin';
+  token_hash: unknown;
+  invited_by: string | null;
+  created_at: Generated<Date>;
+  sent_at: Generated<Date>;
+  expires_at: Date;
+  accepted_at: Date | null;
+  accepted_by: string | null;
+  declined_at: Date | null;
+  revoked_at: Date | null;
+  revoked_by: string | null;
+}
+
+export interface SaasKnownDevices {
+  user_id: string;
+  token_hash: unknown;
+  created_at: Generated<Date>;
+  last_seen_at: Generated<Date>;
+}
+
 export interface SaasLoginAttempts {
   id: GeneratedAlways<number>;
   scope: string;
@@ -275,11 +299,34 @@ export interface SaasLoginAttempts {
   attempted_at: Generated<Date>;
 }
 
+export interface SaasMailOutbox {
+  id: Generated<number>;
+  tenant_id: string | null;
+  kind: string;
+  to_address: string;
+  subject: string;
+  body_text: string | null;
+  transport: string;
+  created_at: Generated<Date>;
+  sent_at: Date | null;
+  attempts: Generated<number>;
+  last_error: string | null;
+}
+
 export interface SaasMemberships {
   tenant_id: string;
   user_id: string;
   role: Generated<'viewer' | 'buyer' | 'admin'>;
   created_at: Generated<Date>;
+}
+
+export interface SaasPasswordResets {
+  id: Generated<string>;
+  user_id: string;
+  token_hash: unknown;
+  created_at: Generated<Date>;
+  expires_at: Date;
+  used_at: Date | null;
 }
 
 export interface SaasTenants {
@@ -303,6 +350,8 @@ export interface SaasUsers {
   password_expires_at: Date | null;
   sso_issuer: string | null;
   sso_subject: string | null;
+  email_verified_at: Date | null;
+  session_version: Generated<number>;
 }
 
 export interface Database {
@@ -320,8 +369,12 @@ export interface Database {
   'public.schema_migrations': PublicSchemaMigrations;
   'saas.api_keys': SaasApiKeys;
   'saas.audit_log': SaasAuditLog;
+  'saas.invitations': SaasInvitations;
+  'saas.known_devices': SaasKnownDevices;
   'saas.login_attempts': SaasLoginAttempts;
+  'saas.mail_outbox': SaasMailOutbox;
   'saas.memberships': SaasMemberships;
+  'saas.password_resets': SaasPasswordResets;
   'saas.tenants': SaasTenants;
   'saas.users': SaasUsers;
 }

@@ -1,11 +1,12 @@
 'use server';
 // Member management server actions (admin only), each through tenantAction.
 import { tenantAction } from '@/lib/request/action';
-import { addMember as add, changeMemberRole as change, removeMember as remove, resetMemberPassword as reset } from './mutations';
-import { addMemberSchema, changeRoleSchema, removeMemberSchema, resetPasswordSchema } from './schema';
+import { changeMemberRole as change, inviteMember as invite, removeMember as remove, resendInvitation as resend, revokeInvitation as revoke } from './mutations';
+import { changeRoleSchema, invitationSchema, inviteMemberSchema, removeMemberSchema } from './schema';
 
-export const addMemberAction = tenantAction(addMemberSchema, 'admin', add);
+export const inviteMemberAction = tenantAction(inviteMemberSchema, 'admin', invite);
+export const resendInvitationAction = tenantAction(invitationSchema, 'admin', resend);
+export const revokeInvitationAction = tenantAction(invitationSchema, 'admin', revoke);
 export const changeMemberRoleAction = tenantAction(changeRoleSchema, 'admin', change);
 // Not revalidated: the member's page would turn into "not found" under the confirmation.
 export const removeMemberAction = tenantAction(removeMemberSchema, 'admin', remove, { revalidate: false });
-export const resetMemberPasswordAction = tenantAction(resetPasswordSchema, 'admin', reset);

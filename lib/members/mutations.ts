@@ -2,32 +2,29 @@
 // transaction (admin role already checked). Each writes its audit row in that
 // same transaction; an ActionError rolls the whole change back.
 //
-// A new account gets a temporary password, shown once to the admin, valid 24
-// hours and to be replaced at first sign-in. Until it is, the account cannot be
-// added to another tenant (its admin saw the password), and an admin of its
-// only tenant may issue a new one (saas.reset_member_password).
+// Nobody is added without their consent and no admin sees or sets anyone's
+// password: an admin invites an email with a role, the invitee gets a
+// single-use link by mail (sent after the commit) and joins by accepting it
+// (lib/invitations). The admin learns only "invitation sent", whether or not
+// the email has an account anywhere.
 import 'server-only';
-import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
 import type { z } from 'zod';
 import { ActionError, type ActionContext, type ActionSuccess } from '@/lib/request/action-core';
-import { generatePassword, hashPassword } from '@/lib/auth/password';
-import { ROLE_LABEL } from '@/lib/tenancy/roles';
+import { newSecret } from '@/lib/auth/link-token';
+import { ROLE_LABEL, type Role } from '@/lib/tenancy/roles';
 import { recordAudit } from '@/lib/audit/mutations';
+import type { Updateable } from 'kysely';
 import type { Tx } from '@/lib/db';
+import type { SaasInvitations } from '@/lib/db/schema.generated';
+import { sendInvitationMail } from '@/lib/invitations/mail';
 import { getMember, type Member } from './queries';
-import type { addMemberSchema, changeRoleSchema, removeMemberSchema, resetPasswordSchema } from './schema';
+import type { changeRoleSchema, invitationSchema, inviteMemberSchema, removeMemberSchema } from './schema';
 
 export const LAST_ADMIN = 'A tenant must keep at least one admin: make another member admin first.';
 export const MEMBER_NOT_FOUND = 'That member was not found in this tenant.';
-export const PENDING_ELSEWHERE =
-  'This person has been invited by another organisation and has not activated their account yet; ask them to sign in first.';
-export const RESET_OTHER_TENANT =
-  'This person also belongs to another organisation, so only they can change their password (from their account page).';
-export const RESET_ADMIN = 'An admin’s password can only be changed by that admin.';
-export const RESET_SELF = 'Change your own password from your account page.';
-/** How long a temporary password works (the database sets the same in saas.reset_member_password). */
-export const TEMPORARY_PASSWORD_HOURS = 24;
+export const INVITATION_NOT_OPEN = 'That invitation is no longer open (accepted, declined or revoked). Invite the person again.';
+/** How long an invitation link works. */
+export const INVITATION_HOURS = 72;
 
 function pgCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
@@ -43,114 +40,127 @@ async function guardLastAdmin<T>(write: () => Promise<T>): Promise<T> {
   }
 }
 
-export interface TemporaryPassword {
-  email: string;
-  /** Shown once to the admin, never stored in clear. */
-  password: string;
-  /** ISO time after which it no longer signs in. */
-  expiresAt: string;
+const expiry = () => new Date(Date.now() + INVITATION_HOURS * 3600_000);
+
+function sentMessage(email: string, delivered: boolean): string {
+  return delivered
+    ? `Invitation sent to ${email}. The link works for ${INVITATION_HOURS} hours.`
+    : `The invitation to ${email} is saved, but the mail could not be sent. Use Resend to try again.`;
 }
 
-export interface AddMemberResult {
-  email: string;
-  /** Set when a new account was created. */
-  temporary?: TemporaryPassword;
+/** The answer of an invitation saved: its mail goes out once the transaction has committed. */
+function mailAfterCommit(ctx: ActionContext, inv: { id: string; email: string; role: Role }, secret: string): ActionSuccess<undefined> {
+  return {
+    message: sentMessage(inv.email, true),
+    afterCommit: async (db) => {
+      const mail = { tenantId: ctx.tenant.tenantId, tenantName: ctx.tenant.tenantName, inviter: ctx.user, email: inv.email, role: inv.role, token: `${inv.id}.${secret}` };
+      return sentMessage(inv.email, await sendInvitationMail(mail, db));
+    },
+  };
 }
 
-export async function addMember(
+/** Invite an email with a role; an open invitation to the same email is renewed (a new link; the old one stops working). */
+export async function inviteMember(
   trx: Tx,
-  input: z.output<typeof addMemberSchema>,
+  input: z.output<typeof inviteMemberSchema>,
   ctx: ActionContext,
-): Promise<ActionSuccess<AddMemberResult>> {
+): Promise<ActionSuccess<undefined>> {
   const tenantId = ctx.tenant.tenantId;
-  let found;
-  try {
-    found = await sql<{ id: string | null }>`select saas.find_user_by_email(${input.email}) as id`.execute(trx);
-  } catch (err) {
-    if (pgCode(err) === 'AEG02') {
-      throw new ActionError(PENDING_ELSEWHERE, { email: ['Invited by another organisation; not activated yet.'] });
-    }
-    throw err;
+  // Members are listed on the page anyway: saying so tells the admin nothing new.
+  const already = await trx
+    .selectFrom('saas.memberships as m')
+    .innerJoin('saas.users as u', 'u.id', 'm.user_id')
+    .where('m.tenant_id', '=', tenantId)
+    .where('u.email', '=', input.email)
+    .select('m.role')
+    .executeTakeFirst();
+  if (already) {
+    throw new ActionError(`${input.email} is already a member.`, { email: [`Already a member, as ${ROLE_LABEL[already.role]}.`] });
   }
-  let userId = found.rows[0]?.id ?? null;
-  let temporary: TemporaryPassword | undefined;
-  if (userId) {
-    const already = await getMember(trx, tenantId, userId);
-    if (already) {
-      throw new ActionError(`${input.email} is already a member.`, { email: [`Already a member, as ${ROLE_LABEL[already.role]}.`] });
-    }
-  } else {
-    userId = randomUUID();
-    const password = generatePassword();
-    const expires = await sql<{ at: Date }>`select now() + make_interval(hours => ${TEMPORARY_PASSWORD_HOURS}) as at`.execute(trx);
-    const expiresAt = expires.rows[0]!.at;
-    try {
-      // No RETURNING: the account becomes visible to this tenant only once it is a member.
-      await trx
-        .insertInto('saas.users')
-        .values({
-          id: userId,
-          email: input.email,
-          name: input.name,
-          password_hash: await hashPassword(password),
-          password_must_change: true,
-          password_expires_at: expiresAt,
-        })
-        .execute();
-    } catch (err) {
-      if (pgCode(err) === '23505') {
-        throw new ActionError('That account was created a moment ago by someone else. Try again.', { email: ['Try again.'] });
-      }
-      throw err;
-    }
-    temporary = { email: input.email, password, expiresAt: expiresAt.toISOString() };
-  }
-  await trx.insertInto('saas.memberships').values({ tenant_id: tenantId, user_id: userId, role: input.role }).execute();
+  const { secret, hash } = newSecret();
+  const row = await trx
+    .insertInto('saas.invitations')
+    .values({ tenant_id: tenantId, email: input.email, role: input.role, token_hash: hash, invited_by: ctx.user.id, expires_at: expiry() })
+    .onConflict((oc) =>
+      oc
+        .columns(['tenant_id', 'email'])
+        .where('accepted_at', 'is', null)
+        .where('declined_at', 'is', null)
+        .where('revoked_at', 'is', null)
+        .doUpdateSet((eb) => ({
+          role: eb.ref('excluded.role'),
+          token_hash: eb.ref('excluded.token_hash'),
+          invited_by: eb.ref('excluded.invited_by'),
+          sent_at: eb.ref('excluded.sent_at'),
+          expires_at: eb.ref('excluded.expires_at'),
+        })),
+    )
+    .returning(['id'])
+    .executeTakeFirstOrThrow();
   await recordAudit(trx, {
-    action: 'member.add',
-    entityType: 'membership',
-    entityId: userId,
-    after: { email: input.email, role: input.role, accountCreated: Boolean(temporary) },
+    action: 'invitation.send',
+    entityType: 'invitation',
+    entityId: row.id,
+    after: { email: input.email, role: input.role },
   });
-  return {
-    message: temporary
-      ? `Account created for ${input.email} and added as ${ROLE_LABEL[input.role]}.`
-      : `${input.email} added as ${ROLE_LABEL[input.role]}.`,
-    data: { email: input.email, temporary },
-  };
+  return mailAfterCommit(ctx, { id: row.id, email: input.email, role: input.role }, secret);
 }
 
-/** A new temporary password for a member who belongs to this tenant only (not an admin, not oneself). */
-export async function resetMemberPassword(
+async function openInvitation(trx: Tx, tenantId: string, id: string) {
+  const inv = await trx
+    .selectFrom('saas.invitations')
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .where('accepted_at', 'is', null)
+    .where('declined_at', 'is', null)
+    .where('revoked_at', 'is', null)
+    .select(['id', 'email', 'role'])
+    .forUpdate()
+    .executeTakeFirst();
+  if (!inv) throw new ActionError(INVITATION_NOT_OPEN);
+  return inv;
+}
+
+/** Changes an open invitation of this tenant and audits the change; refused when it is no longer open. */
+async function changeOpenInvitation(
   trx: Tx,
-  input: z.output<typeof resetPasswordSchema>,
   ctx: ActionContext,
-): Promise<ActionSuccess<TemporaryPassword>> {
-  const member = await existingMember(trx, ctx.tenant.tenantId, input.userId);
-  if (member.userId === ctx.user.id) throw new ActionError(RESET_SELF);
-  if (member.role === 'admin') throw new ActionError(RESET_ADMIN);
-  const password = generatePassword();
-  let expiresAt: Date;
-  try {
-    const r = await sql<{ at: Date }>`select saas.reset_member_password(${input.userId}, ${await hashPassword(password)}) as at`.execute(trx);
-    expiresAt = r.rows[0]!.at;
-  } catch (err) {
-    const code = pgCode(err);
-    if (code === 'AEG05') throw new ActionError(RESET_OTHER_TENANT);
-    if (code === 'AEG04') throw new ActionError(RESET_ADMIN);
-    if (code === 'AEG03') throw new ActionError(MEMBER_NOT_FOUND);
-    throw err;
-  }
-  await recordAudit(trx, {
-    action: 'member.password_reset',
-    entityType: 'user',
-    entityId: input.userId,
-    after: { email: member.email, temporaryPasswordExpiresAt: expiresAt.toISOString() },
+  invitationId: string,
+  change: { set: Updateable<SaasInvitations>; action: string; audit: 'before' | 'after' },
+) {
+  const tenantId = ctx.tenant.tenantId;
+  const inv = await openInvitation(trx, tenantId, invitationId);
+  await trx.updateTable('saas.invitations').set(change.set).where('tenant_id', '=', tenantId).where('id', '=', inv.id).execute();
+  await recordAudit(trx, { action: change.action, entityType: 'invitation', entityId: inv.id, [change.audit]: { email: inv.email, role: inv.role } });
+  return inv;
+}
+
+/** A new link for an open (or expired) invitation: the old link stops working. */
+export async function resendInvitation(
+  trx: Tx,
+  input: z.output<typeof invitationSchema>,
+  ctx: ActionContext,
+): Promise<ActionSuccess<undefined>> {
+  const { secret, hash } = newSecret();
+  const inv = await changeOpenInvitation(trx, ctx, input.invitationId, {
+    set: { token_hash: hash, sent_at: new Date(), expires_at: expiry(), invited_by: ctx.user.id },
+    action: 'invitation.resend',
+    audit: 'after',
   });
-  return {
-    message: `A new temporary password was issued for ${member.email}.`,
-    data: { email: member.email, password, expiresAt: expiresAt.toISOString() },
-  };
+  return mailAfterCommit(ctx, inv, secret);
+}
+
+export async function revokeInvitation(
+  trx: Tx,
+  input: z.output<typeof invitationSchema>,
+  ctx: ActionContext,
+): Promise<ActionSuccess<undefined>> {
+  const inv = await changeOpenInvitation(trx, ctx, input.invitationId, {
+    set: { revoked_at: new Date(), revoked_by: ctx.user.id },
+    action: 'invitation.revoke',
+    audit: 'before',
+  });
+  return { message: `The invitation to ${inv.email} is revoked: its link no longer works.` };
 }
 
 /** The member the action is about, or the expected failure when they are not (or no longer) in the tenant. */

@@ -56,3 +56,37 @@ export async function getMember(trx: Tx, tenantId: string, userId: string): Prom
   const r = await memberQuery(trx, tenantId).where('m.user_id', '=', userId).executeTakeFirst();
   return r ? toMember(r) : null;
 }
+
+export interface PendingInvitation {
+  id: string;
+  email: string;
+  role: Role;
+  invitedBy: string | null;
+  sentAt: string;
+  expiresAt: string;
+  expired: boolean;
+}
+
+/** Invitations not yet accepted, declined or revoked (expired ones too: they can be resent), newest first. */
+export async function listPendingInvitations(trx: Tx, tenantId: string): Promise<PendingInvitation[]> {
+  const rows = await trx
+    .selectFrom('saas.invitations as i')
+    .leftJoin('saas.users as u', 'u.id', 'i.invited_by')
+    .where('i.tenant_id', '=', tenantId)
+    .where('i.accepted_at', 'is', null)
+    .where('i.declined_at', 'is', null)
+    .where('i.revoked_at', 'is', null)
+    .select(['i.id', 'i.email', 'i.role', 'i.sent_at', 'i.expires_at', 'u.email as inviter_email', 'u.name as inviter_name'])
+    .orderBy('i.sent_at', 'desc')
+    .execute();
+  const now = Date.now();
+  return rows.map((r) => ({
+    id: r.id,
+    email: r.email,
+    role: r.role,
+    invitedBy: r.inviter_name ?? r.inviter_email ?? null,
+    sentAt: r.sent_at.toISOString(),
+    expiresAt: r.expires_at.toISOString(),
+    expired: r.expires_at.getTime() <= now,
+  }));
+}

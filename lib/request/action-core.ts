@@ -6,7 +6,7 @@
 // handler signals one by throwing ActionError, which also rolls back its work.
 import 'server-only';
 import { z } from 'zod';
-import { withTenant, type Db, type Tx } from '@/lib/db';
+import { appDb, withTenant, type Db, type Tx } from '@/lib/db';
 import type { ActionResult, FieldErrors } from './result';
 import { loadAccess, type Membership, type SessionUser } from '@/lib/tenancy/membership';
 import { hasRole, ROLE_LABEL, type Role } from '@/lib/tenancy/roles';
@@ -29,6 +29,13 @@ export interface ActionContext {
 export interface ActionSuccess<T> {
   message?: string;
   data?: T;
+  /**
+   * Work that must follow the commit and never be undone with it (sending a
+   * mail about what was just saved). Runs after the transaction commits; what
+   * it returns replaces the message. It must not throw for expected failures.
+   * It gets the database the action ran on (not the transaction: that is over).
+   */
+  afterCommit?: (db: Db) => Promise<string | void>;
 }
 
 export type ActionHandler<S extends z.ZodType, T> = (
@@ -113,7 +120,8 @@ async function parseAndRun<S extends z.ZodType, T>(
       { userId: user.id },
       o.db,
     );
-    return { ok: true, message: result?.message, data: result?.data };
+    const after = result?.afterCommit ? await result.afterCommit(o.db ?? appDb().db) : undefined;
+    return { ok: true, message: after ?? result?.message, data: result?.data };
   } catch (err) {
     if (err instanceof ActionError) return { ok: false, message: err.message, fieldErrors: err.fieldErrors };
     throw err;

@@ -8,12 +8,17 @@ import { cookies } from 'next/headers';
 import { cache } from 'react';
 import { loadAccess, type Access } from './membership';
 import { authOptions } from '@/lib/auth/options';
+import { currentSessionVersion, sessionStillValid } from '@/lib/auth/session-version';
+import { isUuid } from '@/lib/db';
 
 export const TENANT_COOKIE = 'aegis-tenant';
 
+/** The signed-in account's id; null when signed out or when the session's version is stale (password changed or reset since). */
 export const getSessionUserId = cache(async (): Promise<string | null> => {
   const session = await getServerSession(authOptions());
-  return session?.user?.id || null;
+  const id = session?.user?.id;
+  if (!id || !isUuid(id)) return null;
+  return sessionStillValid(session.user.sv, await currentSessionVersion(undefined, id)) ? id : null;
 });
 
 export async function getPreferredTenantId(): Promise<string | null> {

@@ -1,8 +1,13 @@
 // The credential check: right and wrong passwords, unknown and disabled
-// accounts, and the database-backed rate limit with its message.
+// accounts, input refused before any query, the database-backed rate limit
+// with its message (attempts counted before the password is verified, so
+// parallel guesses cannot outrun it), and known devices (the aegis-device
+// cookie) that strangers' failures do not lock out.
 import { describe, expect, it } from 'vitest';
-import { checkCredentials, INVALID_CREDENTIALS, TEMPORARY_PASSWORD_EXPIRED } from '../../lib/auth/credentials';
+import { BAD_EMAIL, checkCredentials, INVALID_CREDENTIALS, TEMPORARY_PASSWORD_EXPIRED } from '../../lib/auth/credentials';
+import { newDeviceToken } from '../../lib/auth/known-device';
 import { MAX_FAILURES_PER_ACCOUNT, tooManyAttemptsMessage } from '../../lib/auth/rate-limit';
+import { createDb } from '../../lib/db/pool';
 import { appKysely } from '../helpers/app-db';
 import { ownerPool } from '../helpers/db';
 import { createUser, PASSWORD } from './fixtures';
@@ -17,7 +22,7 @@ describe('checkCredentials', () => {
   it('accepts the right password (email in any case) and returns no hash', async () => {
     const u = await createUser(owner);
     const r = await checkCredentials(app.db, { email: u.email.toUpperCase(), password: PASSWORD, address: '10.1.0.1' });
-    expect(r).toEqual({ ok: true, user: { id: u.id, email: u.email, name: expect.any(String) } });
+    expect(r).toEqual({ ok: true, user: { id: u.id, email: u.email, name: expect.any(String) }, deviceToken: expect.stringMatching(/^[\w-]{43}$/) });
     expect(JSON.stringify(r)).not.toContain('argon2');
   });
 
@@ -40,16 +45,17 @@ describe('checkCredentials', () => {
 
   it(`blocks an account after ${MAX_FAILURES_PER_ACCOUNT} failures, even with the right password; a success before that resets it`, async () => {
     const u = await createUser(owner);
+    // (Each from its own address: the per-address delay is not what this is about.)
     for (let i = 0; i < MAX_FAILURES_PER_ACCOUNT - 1; i++) {
-      expect((await checkCredentials(app.db, { email: u.email, password: `nope ${i}`, address: '10.1.0.3' })).ok).toBe(false);
+      expect((await checkCredentials(app.db, { email: u.email, password: `nope ${i}`, address: `10.1.3.${i}` })).ok).toBe(false);
     }
     expect((await checkCredentials(app.db, { email: u.email, password: PASSWORD, address: '10.1.0.3' })).ok).toBe(true);
     expect(await failures(u.email)).toBe(0);
     for (let i = 0; i < MAX_FAILURES_PER_ACCOUNT; i++) {
-      await checkCredentials(app.db, { email: u.email, password: `nope ${i}`, address: '10.1.0.3' });
+      expect(await checkCredentials(app.db, { email: u.email, password: `nope ${i}`, address: `10.1.4.${i}` })).toMatchObject({ reason: 'invalid' });
     }
     const blocked = await checkCredentials(app.db, { email: u.email, password: PASSWORD, address: '10.1.0.4' });
-    expect(blocked).toEqual({ ok: false, reason: 'throttled', message: 'Too many attempts, try again in 15 minutes.' });
+    expect(blocked).toEqual({ ok: false, reason: 'throttled', message: 'Too many attempts, try again in 15 minutes.', retryAfterSeconds: 900 });
     // A blocked attempt is not itself counted.
     expect(await failures(u.email)).toBe(MAX_FAILURES_PER_ACCOUNT);
   });
@@ -72,9 +78,108 @@ describe('checkCredentials', () => {
     });
   });
 
-  it('words the wait in whole minutes, rounded up', () => {
+  it('words the wait in whole minutes, rounded up, or in seconds under a minute', () => {
     expect(tooManyAttemptsMessage(900)).toBe('Too many attempts, try again in 15 minutes.');
     expect(tooManyAttemptsMessage(61)).toBe('Too many attempts, try again in 2 minutes.');
-    expect(tooManyAttemptsMessage(1)).toBe('Too many attempts, try again in 1 minute.');
+    expect(tooManyAttemptsMessage(60)).toBe('Too many attempts, try again in 1 minute.');
+    expect(tooManyAttemptsMessage(8)).toBe('Too many attempts, try again in 8 seconds.');
+    expect(tooManyAttemptsMessage(1)).toBe('Too many attempts, try again in 1 second.');
+  });
+
+  it('slows an address down after five failures, whatever the accounts', async () => {
+    const address = `10.1.9.${Math.floor(Math.random() * 250)}`;
+    await owner.query("delete from saas.login_attempts where scope = 'address' and key = $1", [address]);
+    for (let i = 0; i < 5; i++) {
+      expect(await checkCredentials(app.db, { email: `stranger-${i}@auth.test`, password: 'guess', address })).toMatchObject({ reason: 'invalid' });
+    }
+    // The sixth must wait 2^0 = 1 second after the fifth; another address need not.
+    const u = await createUser(owner);
+    expect(await checkCredentials(app.db, { email: u.email, password: PASSWORD, address })).toMatchObject({ reason: 'throttled', retryAfterSeconds: 1 });
+    expect((await checkCredentials(app.db, { email: u.email, password: PASSWORD, address: '10.1.9.251' })).ok).toBe(true);
+  });
+
+  it('refuses an email with control characters, and over-long input, before any query', async () => {
+    // A pool that cannot connect: touching the database would throw.
+    const dead = createDb('postgres://nobody@127.0.0.1:1/none', { max: 1, onError: () => undefined });
+    try {
+      for (const email of ['ann\u0000@auth.test', 'ann@auth.test\u0000', 'a\nb@auth.test', 'ann\u001f@auth.test', 'ann\u007f@auth.test']) {
+        expect(await checkCredentials(dead.db, { email, password: PASSWORD, address: null })).toEqual({ ok: false, reason: 'bad-email', message: BAD_EMAIL });
+      }
+      for (const [email, password] of [
+        [`${'a'.repeat(315)}@x.test`, PASSWORD],
+        ['ann@auth.test', 'p'.repeat(1025)],
+        ['', PASSWORD],
+        ['ann@auth.test', ''],
+      ] as const) {
+        expect(await checkCredentials(dead.db, { email, password, address: null })).toEqual({ ok: false, reason: 'invalid', message: INVALID_CREDENTIALS });
+      }
+    } finally {
+      await dead.db.destroy();
+    }
+    // Surrounding whitespace (a pasted line break) is trimmed as before.
+    const u = await createUser(owner);
+    expect((await checkCredentials(app.db, { email: ` ${u.email}\n`, password: PASSWORD, address: null })).ok).toBe(true);
+  });
+});
+
+describe('checkCredentials in parallel', () => {
+  // Through a pool the size of the app's (10): every attempt is counted before
+  // its password is verified, in one statement that takes the account's lock.
+  const wide = appKysely(10);
+
+  it(`lets at most ${MAX_FAILURES_PER_ACCOUNT} of 50 simultaneous wrong attempts on one account be verified; the rest are throttled`, async () => {
+    const u = await createUser(owner);
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => checkCredentials(wide.db, { email: u.email, password: `parallel guess ${i}`, address: null })),
+    );
+    const reasons = results.map((r) => (r.ok ? 'ok' : r.reason));
+    expect(reasons.filter((r) => r === 'invalid').length).toBeLessThanOrEqual(MAX_FAILURES_PER_ACCOUNT);
+    expect(reasons.filter((r) => r !== 'invalid' && r !== 'throttled')).toEqual([]);
+    expect(await failures(u.email)).toBeLessThanOrEqual(MAX_FAILURES_PER_ACCOUNT);
+  });
+});
+
+describe('known devices', () => {
+  const signIn = (email: string, password: string, deviceToken: string | null, address: string | null = null) =>
+    checkCredentials(app.db, { email, password, address, deviceToken });
+  const lockOut = async (email: string) => {
+    for (let i = 0; i < MAX_FAILURES_PER_ACCOUNT; i++) await signIn(email, `stranger guess ${i}`, null, `10.1.5.${i}`);
+  };
+
+  it('a browser that signed in keeps its token and is not locked out by strangers’ failures; its own are limited', async () => {
+    const u = await createUser(owner);
+    const first = await signIn(u.email, PASSWORD, null);
+    if (!first.ok) throw new Error('sign-in failed');
+    // Signing in again from that browser keeps its token.
+    const again = await signIn(u.email, PASSWORD, first.deviceToken);
+    expect(again).toMatchObject({ ok: true, deviceToken: first.deviceToken });
+    await lockOut(u.email);
+    expect(await signIn(u.email, PASSWORD, null)).toMatchObject({ reason: 'throttled' });
+    // A token the account does not know is no help, and is replaced on success.
+    const stranger = newDeviceToken();
+    expect(await signIn(u.email, PASSWORD, stranger)).toMatchObject({ reason: 'throttled' });
+    // The owner's browser still signs in.
+    expect(await signIn(u.email, PASSWORD, first.deviceToken)).toMatchObject({ ok: true, deviceToken: first.deviceToken });
+    // Which forgave the account: a new browser signs in too, and gets a new token.
+    const other = await signIn(u.email, PASSWORD, stranger);
+    expect(other).toMatchObject({ ok: true });
+    expect(other.ok && other.deviceToken).not.toBe(stranger);
+    // The known browser's own failures are limited to five as well.
+    for (let i = 0; i < MAX_FAILURES_PER_ACCOUNT; i++) expect(await signIn(u.email, `typo ${i}`, first.deviceToken)).toMatchObject({ reason: 'invalid' });
+    expect(await signIn(u.email, PASSWORD, first.deviceToken)).toMatchObject({ reason: 'throttled' });
+    // The database holds the hashes only.
+    const rows = await owner.query<{ token_hash: Buffer }>('select token_hash from saas.known_devices where user_id = $1', [u.id]);
+    expect(rows.rows.length).toBe(2);
+    expect(rows.rows.map((r) => r.token_hash.length)).toEqual([32, 32]);
+    expect(JSON.stringify(rows.rows)).not.toContain(first.deviceToken);
+  });
+
+  it('a token known for one account does not help against another', async () => {
+    const a = await createUser(owner);
+    const b = await createUser(owner);
+    const first = await signIn(a.email, PASSWORD, null);
+    if (!first.ok) throw new Error('sign-in failed');
+    await lockOut(b.email);
+    expect(await signIn(b.email, PASSWORD, first.deviceToken)).toMatchObject({ reason: 'throttled' });
   });
 });

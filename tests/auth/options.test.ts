@@ -3,6 +3,9 @@
 // a secret required in production; a bad AUTH_TRUSTED_PROXY_HOPS stops the start.
 import { describe, expect, it } from 'vitest';
 import { buildAuthOptions, oidcConfigured } from '../../lib/auth/options';
+import { appKysely } from '../helpers/app-db';
+import { ownerPool } from '../helpers/db';
+import { createUser } from './fixtures';
 
 const base = { NODE_ENV: 'test', NEXTAUTH_SECRET: 'x'.repeat(32) } as NodeJS.ProcessEnv;
 
@@ -40,16 +43,20 @@ describe('auth options', () => {
     expect(() => buildAuthOptions({ NODE_ENV: 'production', NEXTAUTH_SECRET: 's' } as NodeJS.ProcessEnv)).not.toThrow();
   });
 
-  it('puts the account id, and nothing secret, in the session', async () => {
-    const o = buildAuthOptions(base);
+  it('puts the account id and its session version, and nothing secret, in the session', async () => {
+    const owner = ownerPool();
+    const app = appKysely();
+    const u = await createUser(owner, { email: `options-${Date.now()}@auth.test` });
+    await owner.query('update saas.users set session_version = 3 where id = $1', [u.id]);
+    const o = buildAuthOptions(base, () => app.db);
     const token = await o.callbacks!.jwt!({
-      token: { email: 'a@b.test', name: 'A', picture: 'p' },
-      user: { id: '6f1c1e9e-0000-4000-8000-000000000001', email: 'a@b.test', name: 'A' },
+      token: { email: u.email, name: 'A', picture: 'p' },
+      user: { id: u.id, email: u.email, name: 'A' },
       account: { provider: 'credentials', type: 'credentials', providerAccountId: 'x' },
     } as never);
-    expect(token).toEqual({ email: 'a@b.test', name: 'A', uid: '6f1c1e9e-0000-4000-8000-000000000001' });
+    expect(token).toEqual({ email: u.email, name: 'A', uid: u.id, sv: 3 });
     const session = await o.callbacks!.session!({ session: { expires: 'later', user: {} }, token } as never);
-    expect(session).toEqual({ expires: 'later', user: { id: '6f1c1e9e-0000-4000-8000-000000000001', email: 'a@b.test', name: 'A' } });
+    expect(session).toEqual({ expires: 'later', user: { id: u.id, email: u.email, name: 'A', sv: 3 } });
   });
 
   it('refuses to start with a malformed AUTH_TRUSTED_PROXY_HOPS', () => {

@@ -17,8 +17,11 @@ const app = appKysely();
 const owner = ownerPool();
 
 const NEW = 'a brand new passphrase';
+// Each call from its own address: the per-address delay (after five failures from one) is not what these are about.
+let calls = 0;
+const nextAddress = () => `10.2.${(++calls >> 8) & 255}.${calls & 255}`;
 const change = (userId: string | null, input: Record<string, string>, preferredTenantId: string | null = null) =>
-  changePassword({ userId, preferredTenantId, address: '10.2.0.1', input, db: app.db });
+  changePassword({ userId, preferredTenantId, address: nextAddress(), input, db: app.db });
 const fields = (current: string, next = NEW, confirm = next) => ({ currentPassword: current, newPassword: next, confirmPassword: confirm });
 const makeTemporary = (id: string, interval = '1 day') =>
   owner.query(`update saas.users set password_must_change = true, password_expires_at = now() + $2::interval where id = $1`, [id, interval]);
@@ -34,7 +37,7 @@ describe('changePassword', () => {
     const b = await createTeam(owner, 'Change B');
     await addMembership(owner, b.tenantId, a.buyer.id, 'viewer');
     const r = await change(a.buyer.id, fields(PASSWORD), b.tenantId);
-    expect(r).toEqual({ ok: true, message: PASSWORD_CHANGED, data: { wasTemporary: false } });
+    expect(r).toEqual({ ok: true, message: PASSWORD_CHANGED, data: { wasTemporary: false, sessionVersion: expect.any(Number) } });
     expect((await checkCredentials(app.db, { email: a.buyer.email, password: PASSWORD, address: null })).ok).toBe(false);
     expect((await checkCredentials(app.db, { email: a.buyer.email, password: NEW, address: null })).ok).toBe(true);
     expect((await audit(b.tenantId)).rows).toEqual([
@@ -57,7 +60,7 @@ describe('changePassword', () => {
     const note = { schema: z.object({}), minRole: 'viewer' as const, handler: async () => ({ message: 'ran' }), preferredTenantId: null, db: app.db };
     expect(await runTenantAction({ ...note, userId: t.viewer.id, input: {} })).toEqual({ ok: false, message: PASSWORD_CHANGE_REQUIRED });
     const r = await change(t.viewer.id, fields(PASSWORD));
-    expect(r).toEqual({ ok: true, message: PASSWORD_CHANGED, data: { wasTemporary: true } });
+    expect(r).toEqual({ ok: true, message: PASSWORD_CHANGED, data: { wasTemporary: true, sessionVersion: expect.any(Number) } });
     expect(await flags(t.viewer.id)).toEqual({ password_must_change: false, password_expires_at: null });
     expect((await audit(t.tenantId)).rows.map((x) => x.after)).toEqual([{ email: t.viewer.email, temporaryReplaced: true }]);
     expect(await runTenantAction({ ...note, userId: t.viewer.id, input: {} })).toEqual({ ok: true, message: 'ran', data: undefined });
@@ -127,5 +130,22 @@ describe('changePassword', () => {
     expect(await change(loner.id, fields(PASSWORD))).toMatchObject({ ok: true });
     expect(await checkCredentials(app.db, { email: loner.email, password: PASSWORD, address: null })).toMatchObject({ message: INVALID_CREDENTIALS });
     expect((await checkCredentials(app.db, { email: loner.email, password: NEW, address: null })).ok).toBe(true);
+  });
+});
+
+describe('changePassword in parallel', () => {
+  const wide = appKysely(10);
+
+  it(`answers at most ${MAX_FAILURES_PER_ACCOUNT} of 50 simultaneous wrong current passwords; the rest are throttled`, async () => {
+    const t = await createTeam(owner, 'Change parallel');
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        changePassword({ userId: t.viewer.id, preferredTenantId: null, address: null, input: fields(`parallel guess ${i}`), db: wide.db }),
+      ),
+    );
+    const wrong = results.filter((r) => !r.ok && r.fieldErrors?.currentPassword?.[0] === WRONG_CURRENT_PASSWORD);
+    expect(wrong.length).toBeLessThanOrEqual(MAX_FAILURES_PER_ACCOUNT);
+    expect(results.filter((r) => !r.ok && /^Too many attempts/.test(r.message)).length).toBe(50 - wrong.length);
+    expect((await audit(t.tenantId)).rows).toEqual([]);
   });
 });

@@ -4,10 +4,10 @@
 // update rule on accounts (which survives a re-applied deploy.sql), login rate
 // limiting (counting, the retry delay, expiry, purge), the last-admin trigger
 // and the deletion of never-activated accounts with their last membership.
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../lib/auth/password';
 import { dbDir, migrate, readSqlFile } from '../../db/tools/migrate';
 import { appPool, errorOf, ownerPool, rollback, runSql, scratchDatabase, setTenant } from '../helpers/db';
 import { addMembership, createTeam, createUser } from './fixtures';
@@ -25,13 +25,11 @@ const setUser = (c: pg.ClientBase, id: string | null) => c.query("select set_con
 const DEFINERS = [
   'saas.auth_lookup(text)',
   'saas.user_memberships(uuid)',
-  'saas.find_user_by_email(text)',
-  'saas.reset_member_password(uuid,text)',
   'saas.sso_lookup(text,text,text)',
   'saas.sso_link(uuid,text,text,text)',
-  'saas.login_throttle(text,text,interval,integer,integer)',
-  'saas.login_failed(text,text)',
-  'saas.login_succeeded(text)',
+  'saas.login_attempt_begin(text,text,bytea,interval,integer,integer,integer)',
+  'saas.login_attempt_succeeded(text,bigint,bytea)',
+  'saas.login_forgive(text)',
 ];
 
 describe('function hygiene', () => {
@@ -47,11 +45,18 @@ describe('function hygiene', () => {
     expect(String(r.rows[0].comment).length).toBeGreaterThan(40);
   });
 
-  it('the app role cannot read or write saas.login_attempts directly', async () => {
+  it('the app role cannot read or write saas.login_attempts or saas.known_devices directly', async () => {
     await rollback(app, async (c) => {
       expect(await errorOf(c, 'select * from saas.login_attempts')).toMatch(/permission denied/);
       expect(await errorOf(c, "insert into saas.login_attempts (scope, key) values ('account', 'x')")).toMatch(/permission denied/);
+      expect(await errorOf(c, 'select * from saas.known_devices')).toMatch(/permission denied/);
+      expect(await errorOf(c, "insert into saas.known_devices (user_id, token_hash) values (gen_random_uuid(), '\\x00')")).toMatch(/permission denied/);
     });
+  });
+
+  it('the old throttle functions are gone', async () => {
+    const r = await owner.query("select proname from pg_proc where proname in ('login_throttle', 'login_failed', 'login_succeeded')");
+    expect(r.rows).toEqual([]);
   });
 });
 
@@ -107,43 +112,6 @@ describe('saas.user_memberships', () => {
       expect((await c.query('select * from saas.user_memberships($1)', [t.buyer.id])).rowCount).toBe(0);
       await setUser(c, t.viewer.id);
       expect((await c.query('select * from saas.user_memberships($1)', [t.viewer.id])).rowCount).toBe(0);
-    });
-  });
-});
-
-describe('saas.find_user_by_email', () => {
-  it('answers an admin of the current tenant, and refuses a buyer, a viewer or no tenant', async () => {
-    const t = await createTeam(owner, 'Find by email');
-    const outsider = await createUser(owner);
-    await rollback(app, async (c) => {
-      await setTenant(c, t.tenantId);
-      await setUser(c, t.admin.id);
-      expect((await c.query('select saas.find_user_by_email($1) as id', [outsider.email.toUpperCase()])).rows[0].id).toBe(outsider.id);
-      expect((await c.query('select saas.find_user_by_email($1) as id', ['missing@auth.test'])).rows[0].id).toBeNull();
-      for (const who of [t.buyer.id, t.viewer.id]) {
-        await setUser(c, who);
-        expect(await errorOf(c, 'select saas.find_user_by_email($1)', [outsider.email])).toMatch(/only an admin/);
-      }
-      await setTenant(c, null);
-      await setUser(c, t.admin.id);
-      expect(await errorOf(c, 'select saas.find_user_by_email($1)', [outsider.email])).toMatch(/only an admin/);
-    });
-  });
-
-  it('refuses (AEG02) an account still on a temporary password unless it is already a member here', async () => {
-    const a = await createTeam(owner, 'Pending A');
-    const b = await createTeam(owner, 'Pending B');
-    await markTemporary(a.viewer.id);
-    await rollback(app, async (c) => {
-      await setTenant(c, b.tenantId);
-      await setUser(c, b.admin.id);
-      await c.query('savepoint s');
-      const err = await c.query('select saas.find_user_by_email($1)', [a.viewer.email]).catch((e: { code: string; message: string }) => e);
-      expect(err).toMatchObject({ code: 'AEG02', message: expect.stringMatching(/pending activation/) });
-      await c.query('rollback to savepoint s');
-      await setTenant(c, a.tenantId);
-      await setUser(c, a.admin.id);
-      expect((await c.query('select saas.find_user_by_email($1) as id', [a.viewer.email])).rows[0].id).toBe(a.viewer.id);
     });
   });
 });
@@ -210,44 +178,10 @@ describe('saas.users: an account is updated by its owner only', () => {
   });
 });
 
-describe('saas.reset_member_password', () => {
-  let hash: string;
-  beforeAll(async () => {
-    hash = await hashPassword('temporary password 1');
-  });
-  const reset = (c: pg.ClientBase, id: string, h = hash) => errorOf(c, 'select saas.reset_member_password($1, $2)', [id, h]);
-
-  it('sets a temporary password valid 24 hours for a member of this tenant only', async () => {
-    const t = await createTeam(owner, 'Reset SQL');
-    await rollback(app, async (c) => {
-      await setTenant(c, t.tenantId);
-      await setUser(c, t.admin.id);
-      // now() is the transaction's start: exactly 24 hours later.
-      const r = await c.query('select extract(epoch from saas.reset_member_password($1, $2) - now())::int as seconds', [t.buyer.id, hash]);
-      expect(r.rows[0].seconds).toBe(24 * 3600);
-      const row = await c.query('select password_hash, password_must_change from saas.users where id = $1', [t.buyer.id]);
-      expect(row.rows[0]).toEqual({ password_hash: hash, password_must_change: true });
-    });
-  });
-
-  it('refuses a non-admin caller, a non-member, oneself, an admin, a member of another tenant, and a non-argon2id hash', async () => {
-    const t = await createTeam(owner, 'Reset SQL refusals');
-    const other = await createTeam(owner, 'Reset SQL other');
-    await addMembership(owner, other.tenantId, t.viewer.id, 'viewer');
-    await rollback(app, async (c) => {
-      await setTenant(c, t.tenantId);
-      await setUser(c, t.buyer.id);
-      expect(await reset(c, t.viewer.id)).toMatch(/only an admin/);
-      await setUser(c, t.admin.id);
-      expect(await reset(c, other.buyer.id)).toMatch(/not a member of the current tenant/);
-      expect(await reset(c, t.admin.id)).toMatch(/own password/);
-      await c.query("update saas.memberships set role = 'admin' where tenant_id = $1 and user_id = $2", [t.tenantId, t.buyer.id]);
-      expect(await reset(c, t.buyer.id)).toMatch(/an admin's password/);
-      expect(await reset(c, t.viewer.id)).toMatch(/belongs to another tenant/);
-      expect(await reset(c, t.buyer.id, 'plain text')).toMatch(/argon2id hash is required/);
-    });
-    const r = await owner.query('select password_must_change from saas.users where id = any($1)', [[t.viewer.id, t.buyer.id]]);
-    expect(r.rows.every((x) => x.password_must_change === false)).toBe(true);
+describe('admins no longer attach accounts or set passwords', () => {
+  it('find_user_by_email and reset_member_password are gone', async () => {
+    const r = await owner.query("select to_regprocedure('saas.find_user_by_email(text)') as a, to_regprocedure('saas.reset_member_password(uuid,text)') as b");
+    expect(r.rows[0]).toEqual({ a: null, b: null });
   });
 });
 
@@ -278,72 +212,179 @@ describe('never-activated accounts', () => {
 });
 
 describe('login rate limit', () => {
-  /** As the owner (superuser), seed failures at given ages, then act as the app role; all rolled back. */
-  async function withFailures<T>(rows: { scope: string; key: string; minutesAgo: number }[], fn: (c: pg.PoolClient) => Promise<T>) {
+  /** As the owner (superuser), seed attempts at given ages, then act as the app role; all rolled back. */
+  async function withFailures<T>(rows: { scope: string; key: string; minutesAgo: number; secondsAgo?: number }[], fn: (c: pg.PoolClient) => Promise<T>) {
     return rollback(owner, async (c) => {
-      await c.query("delete from saas.login_attempts where key like '%@rate.test' or key like '10.0.%'");
+      await c.query("delete from saas.login_attempts where key like '%@rate.test' or key like '10.0.%' or scope = 'device'");
       for (const r of rows) {
-        await c.query("insert into saas.login_attempts (scope, key, attempted_at) values ($1, $2, now() - make_interval(mins => $3))", [
+        await c.query("insert into saas.login_attempts (scope, key, attempted_at) values ($1, $2, now() - make_interval(secs => $3))", [
           r.scope,
           r.key,
-          r.minutesAgo,
+          r.secondsAgo ?? r.minutesAgo * 60,
         ]);
       }
       await c.query('set local role aegis_app');
       return fn(c);
     });
   }
-  const throttle = async (c: pg.ClientBase, account: string, address: string | null, maxAccount = 5, maxAddress = 50) =>
-    (await c.query("select * from saas.login_throttle($1, $2, interval '15 minutes', $3, $4)", [account, address, maxAccount, maxAddress]))
-      .rows[0] as { blocked: boolean; retry_after_seconds: number };
+  type Begun = { allowed: boolean; retry_after_seconds: number; scope: string; attempt_id: number | string | null };
+  const begin = async (c: pg.ClientBase, account: string, address: string | null, o: { device?: Buffer; maxAccount?: number; maxAddress?: number; free?: number } = {}) =>
+    (
+      await c.query("select * from saas.login_attempt_begin($1, $2, $3, interval '15 minutes', $4, $5, $6)", [
+        account,
+        address,
+        o.device ?? null,
+        o.maxAccount ?? 5,
+        o.maxAddress ?? 50,
+        o.free ?? 5,
+      ])
+    ).rows[0] as Begun;
+  const verdict = (b: Begun) => ({ allowed: b.allowed, retry_after_seconds: b.retry_after_seconds });
   const acct = (minutesAgo: number, key = 'ann@rate.test') => ({ scope: 'account', key, minutesAgo });
+  const counted = async (c: pg.ClientBase, scope: string, key: string) => {
+    await c.query('reset role');
+    const n = (await c.query('select count(*)::int as n from saas.login_attempts where scope = $1 and key = $2', [scope, key])).rows[0].n as number;
+    await c.query('set local role aegis_app');
+    return n;
+  };
 
-  it('allows four failures in 15 minutes and blocks at the fifth, until the oldest leaves the window', async () => {
+  it('allows the fifth attempt after four failures in 15 minutes and refuses the sixth, until the oldest leaves the window', async () => {
     await withFailures([acct(10), acct(8), acct(6), acct(4)], async (c) => {
-      expect(await throttle(c, 'ann@rate.test', '10.0.0.1')).toEqual({ blocked: false, retry_after_seconds: 0 });
-    });
-    await withFailures([acct(10), acct(8), acct(6), acct(4), acct(2)], async (c) => {
+      const fifth = await begin(c, 'ann@rate.test', '10.0.0.1');
+      expect(fifth).toMatchObject({ allowed: true, retry_after_seconds: 0, scope: 'account' });
+      // The allowed attempt is already counted (a failure until it succeeds): the next is refused.
       // Oldest failure 10 minutes ago leaves the 15-minute window in 5 minutes: 300 s.
-      expect(await throttle(c, 'ANN@rate.test ', '10.0.0.1')).toEqual({ blocked: true, retry_after_seconds: 300 });
+      expect(verdict(await begin(c, 'ANN@rate.test ', '10.0.0.1'))).toEqual({ allowed: false, retry_after_seconds: 300 });
+      // A refused attempt is not counted.
+      expect(await counted(c, 'account', 'ann@rate.test')).toBe(5);
       // Another account from the same address is not blocked.
-      expect((await throttle(c, 'bob@rate.test', '10.0.0.1')).blocked).toBe(false);
+      expect((await begin(c, 'bob@rate.test', '10.0.0.1')).allowed).toBe(true);
     });
   });
 
   it('with six failures waits for the second oldest (two must leave the window)', async () => {
     await withFailures([acct(14), acct(11), acct(8), acct(6), acct(4), acct(2)], async (c) => {
       // 11 minutes ago + 15 minutes = 4 minutes from now.
-      expect(await throttle(c, 'ann@rate.test', null)).toEqual({ blocked: true, retry_after_seconds: 240 });
+      expect(verdict(await begin(c, 'ann@rate.test', null))).toEqual({ allowed: false, retry_after_seconds: 240 });
     });
   });
 
-  it('does not count failures older than the window', async () => {
-    await withFailures([acct(16), acct(17), acct(20), acct(30), acct(60), acct(1)], async (c) => {
-      expect(await throttle(c, 'ann@rate.test', null)).toEqual({ blocked: false, retry_after_seconds: 0 });
+  it('does not count failures older than the window, and purges those older than a day', async () => {
+    await withFailures([acct(16), acct(17), acct(20), acct(30), acct(60), acct(1), acct(2 * 24 * 60, 'old@rate.test')], async (c) => {
+      expect(verdict(await begin(c, 'ann@rate.test', null))).toEqual({ allowed: true, retry_after_seconds: 0 });
+      expect(await counted(c, 'account', 'old@rate.test')).toBe(0);
     });
   });
 
-  it('counts per address across accounts', async () => {
+  it('counts per address across accounts, up to the cap', async () => {
     const rows = [1, 2, 3].map((m) => ({ scope: 'address', key: '10.0.0.9', minutesAgo: m }));
     await withFailures(rows, async (c) => {
-      expect(await throttle(c, 'new@rate.test', '10.0.0.9', 5, 3)).toEqual({ blocked: true, retry_after_seconds: 12 * 60 });
-      expect((await throttle(c, 'new@rate.test', '10.0.0.10', 5, 3)).blocked).toBe(false);
+      expect(verdict(await begin(c, 'new@rate.test', '10.0.0.9', { maxAddress: 3 }))).toEqual({ allowed: false, retry_after_seconds: 12 * 60 });
+      expect((await begin(c, 'new@rate.test', '10.0.0.10', { maxAddress: 3 })).allowed).toBe(true);
     });
   });
 
-  it('login_failed records the account (lower-cased) and the address; login_succeeded forgives the account only', async () => {
-    await withFailures([{ scope: 'account', key: 'old@rate.test', minutesAgo: 2 * 24 * 60 }], async (c) => {
-      for (let i = 0; i < 5; i++) await c.query('select saas.login_failed($1, $2)', [' Cat@Rate.test', '10.0.0.5']);
-      expect(await throttle(c, 'cat@rate.test', null)).toMatchObject({ blocked: true, retry_after_seconds: 900 });
-      expect(await throttle(c, 'other@rate.test', '10.0.0.5', 5, 5)).toMatchObject({ blocked: true });
-      await c.query('select saas.login_succeeded($1)', ['CAT@rate.test']);
-      expect(await throttle(c, 'cat@rate.test', null)).toEqual({ blocked: false, retry_after_seconds: 0 });
-      expect(await throttle(c, 'other@rate.test', '10.0.0.5', 5, 5)).toMatchObject({ blocked: true });
-      await c.query('reset role');
-      const left = await c.query("select scope, key from saas.login_attempts where key in ('cat@rate.test', '10.0.0.5', 'old@rate.test') order by 1");
-      // The two-day-old row was purged; the address rows stay; the account rows were forgiven.
-      expect(left.rows).toEqual(Array.from({ length: 5 }, () => ({ scope: 'address', key: '10.0.0.5' })));
+  it('past five failures from an address, each further attempt from it waits 2^(n-5) seconds after its last, at most the window', async () => {
+    const at = (n: number, lastSecondsAgo: number) =>
+      Array.from({ length: n }, (_, i) => ({ scope: 'address', key: '10.0.0.7', minutesAgo: 10, secondsAgo: i === 0 ? lastSecondsAgo : undefined }));
+    // Four failures: no delay.
+    await withFailures(at(4, 0), async (c) => expect((await begin(c, 'a@rate.test', '10.0.0.7')).allowed).toBe(true));
+    // Five, the last just now: 2^0 = 1 second; a second later, allowed.
+    await withFailures(at(5, 0), async (c) => expect(verdict(await begin(c, 'a@rate.test', '10.0.0.7'))).toEqual({ allowed: false, retry_after_seconds: 1 }));
+    await withFailures(at(5, 1.5), async (c) => expect((await begin(c, 'a@rate.test', '10.0.0.7')).allowed).toBe(true));
+    // Eight, the last 3 seconds ago: 2^3 = 8 seconds, 5 to go.
+    await withFailures(at(8, 3), async (c) => expect(verdict(await begin(c, 'b@rate.test', '10.0.0.7'))).toEqual({ allowed: false, retry_after_seconds: 5 }));
+    // Twenty: 2^15 seconds, capped at the 15-minute window.
+    await withFailures(at(20, 0), async (c) => expect(verdict(await begin(c, 'c@rate.test', '10.0.0.7'))).toEqual({ allowed: false, retry_after_seconds: 900 }));
+    // Another address is not slowed.
+    await withFailures(at(20, 0), async (c) => expect((await begin(c, 'c@rate.test', '10.0.0.8')).allowed).toBe(true));
+  });
+
+  it('login_attempt_succeeded forgives the account and its own address row only; login_forgive the account', async () => {
+    await withFailures([{ scope: 'address', key: '10.0.0.5', minutesAgo: 1 }], async (c) => {
+      // (No per-address delay here: free = 50.)
+      for (let i = 0; i < 4; i++) expect((await begin(c, ' Cat@Rate.test', '10.0.0.5', { free: 50 })).allowed).toBe(true);
+      const ok = await begin(c, 'cat@rate.test', '10.0.0.5', { free: 50 });
+      expect(ok).toMatchObject({ allowed: true, attempt_id: expect.anything() });
+      expect(await counted(c, 'account', 'cat@rate.test')).toBe(5);
+      expect((await begin(c, 'cat@rate.test', null)).allowed).toBe(false);
+      await c.query('select saas.login_attempt_succeeded($1, $2)', ['CAT@rate.test', ok.attempt_id]);
+      expect(await counted(c, 'account', 'cat@rate.test')).toBe(0);
+      // The address keeps the seeded failure and the four failed attempts; the successful one is no failure.
+      expect(await counted(c, 'address', '10.0.0.5')).toBe(5);
+      for (let i = 0; i < 2; i++) await begin(c, 'dan@rate.test', null);
+      await c.query('select saas.login_forgive($1)', [' DAN@rate.test']);
+      expect(await counted(c, 'account', 'dan@rate.test')).toBe(0);
     });
+  });
+
+  it('a known device of the account is counted apart: strangers lock the account, not its owner’s browser', async () => {
+    const u = await createUser(owner, { email: `dev-${Date.now()}@rate.test` });
+    const device = createHash('sha256').update('device token').digest();
+    const stranger = createHash('sha256').update('someone else').digest();
+    await withFailures([acct(1, u.email), acct(2, u.email), acct(3, u.email), acct(4, u.email), acct(5, u.email)], async (c) => {
+      // Locked for a stranger, with or without a device token the account does not know.
+      expect((await begin(c, u.email, '10.0.1.1')).allowed).toBe(false);
+      expect(await begin(c, u.email, '10.0.1.1', { device: stranger })).toMatchObject({ allowed: false, scope: 'account' });
+      // The owner signs in from a browser the account will know (as after a password sign-in).
+      await c.query('select saas.login_attempt_succeeded($1, null, $2)', [u.email, device]);
+      await withFailuresAgain(c, u.email);
+      expect((await begin(c, u.email, '10.0.1.1')).allowed).toBe(false);
+      // The known browser is counted under its own key, and limited to five failures too.
+      for (let i = 0; i < 5; i++) expect(await begin(c, u.email, '10.0.2.2', { device })).toMatchObject({ allowed: true, scope: 'device' });
+      expect(await begin(c, u.email, '10.0.2.2', { device })).toMatchObject({ allowed: false, scope: 'device', retry_after_seconds: 900 });
+      // A token known for this account means nothing for another.
+      expect(await begin(c, 'other@rate.test', null, { device })).toMatchObject({ scope: 'account' });
+      // Forgiving the account forgives its devices.
+      await c.query('select saas.login_forgive($1)', [u.email]);
+      expect(await begin(c, u.email, '10.0.2.2', { device })).toMatchObject({ allowed: true, scope: 'device' });
+    });
+    // Refuses a device that is not a SHA-256.
+    await rollback(app, async (c) => {
+      expect(await errorOf(c, 'select * from saas.login_attempt_begin($1, null, $2)', [u.email, Buffer.from('short')])).toMatch(/SHA-256/);
+    });
+  });
+
+  /** Five fresh account failures (the successful sign-in forgave the seeded ones). */
+  async function withFailuresAgain(c: pg.ClientBase, email: string) {
+    for (let i = 0; i < 5; i++) await begin(c, email, `10.0.3.${i}`);
+  }
+
+  it('remembers a device only for an enabled account, stores only the hash, and forgets it with the account', async () => {
+    const u = await createUser(owner);
+    const off = await createUser(owner, { disabled: true });
+    const device = createHash('sha256').update(`token ${u.id}`).digest();
+    await withFailures([], async (c) => {
+      await c.query('select saas.login_attempt_succeeded($1, null, $2)', [u.email, device]);
+      await c.query('select saas.login_attempt_succeeded($1, null, $2)', [u.email, device]);
+      await c.query('select saas.login_attempt_succeeded($1, null, $2)', [off.email, device]);
+      expect(await errorOf(c, 'select * from saas.known_devices')).toMatch(/permission denied/);
+      await c.query('reset role');
+      const rows = await c.query('select user_id, token_hash from saas.known_devices where user_id = any($1)', [[u.id, off.id]]);
+      expect(rows.rows).toEqual([{ user_id: u.id, token_hash: device }]);
+      await c.query('delete from saas.users where id = $1', [u.id]);
+      expect((await c.query('select 1 from saas.known_devices where user_id = $1', [u.id])).rowCount).toBe(0);
+    });
+  });
+
+  it('concurrent callers take turns: of 20 simultaneous attempts on one account, exactly five are allowed', async () => {
+    const email = `race-${Date.now()}@rate.test`;
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => app.query('select allowed from saas.login_attempt_begin($1, null)', [email]).then((r) => r.rows[0].allowed as boolean)),
+    );
+    expect(results.filter(Boolean)).toHaveLength(5);
+    await owner.query('select saas.login_forgive($1)', [email]);
+  });
+
+  it('refuses to run under REPEATABLE READ, where it could not see the previous holder’s attempt', async () => {
+    const c = await app.connect();
+    try {
+      await c.query('begin isolation level repeatable read');
+      expect(await errorOf(c, 'select * from saas.login_attempt_begin($1, null)', ['rr@rate.test'])).toMatch(/READ COMMITTED/);
+    } finally {
+      await c.query('rollback');
+      c.release();
+    }
   });
 });
 

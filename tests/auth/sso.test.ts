@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { buildAuthOptions } from '../../lib/auth/options';
+import { describeSignInError } from '../../lib/auth/sign-in-errors';
 import {
   decideSsoAccount,
   resolveSsoAccount,
@@ -68,9 +69,12 @@ describe('the OIDC signIn callback', () => {
       profile,
     } as never);
 
-  it('refuses a profile whose email_verified is missing or false, before any database work', async () => {
-    await expect(signIn({ sub: 's', email: 'a@b.test' })).rejects.toThrow(SSO_UNVERIFIED);
-    await expect(signIn({ sub: 's', email: 'a@b.test', email_verified: false })).rejects.toThrow(SSO_UNVERIFIED);
+  it('refuses a profile whose email_verified is missing or false, before any database work, with a code', async () => {
+    // The thrown message becomes the sign-in page's ?error=: a code of sign-in-errors.ts, never text.
+    await expect(signIn({ sub: 's', email: 'a@b.test' })).rejects.toThrow(/^sso-unverified$/);
+    await expect(signIn({ sub: 's', email: 'a@b.test', email_verified: false })).rejects.toThrow(/^sso-unverified$/);
+    await expect(signIn({ email: 'a@b.test', email_verified: true })).rejects.toThrow(/^sso-no-subject$/);
+    expect(describeSignInError('sso-unverified')).toBe(SSO_UNVERIFIED);
   });
 
   it('lets credentials sign-ins through untouched', async () => {

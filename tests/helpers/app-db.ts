@@ -10,9 +10,9 @@ afterAll(async () => {
   await Promise.all(handles.splice(0).map((h) => h.db.destroy()));
 });
 
-/** Made as the app makes it (createDb), on the test database; closed after the file. */
-export function appKysely(): DbHandle {
-  const h = createDb(inject('appUrl'), { max: 2 });
+/** Made as the app makes it (createDb), on the test database, with `max` connections; closed after the file. */
+export function appKysely(max = 2): DbHandle {
+  const h = createDb(inject('appUrl'), { max });
   handles.push(h);
   return h;
 }

@@ -55,6 +55,8 @@ export interface NewUser {
   name?: string;
   password?: string;
   disabled?: boolean;
+  /** Whether the owner proved the email (default true: the accounts of tests are people's own). */
+  verified?: boolean;
 }
 
 export interface CreatedUser {
@@ -77,13 +79,10 @@ export function factories(style: UserStyle) {
     const id = randomUUID();
     const tag = id.slice(0, 8);
     const user = { id, email: opts.email ?? `${style.emailPrefix}-${tag}@${style.domain}`, name: opts.name ?? `${style.namePrefix} ${tag}` };
-    await owner.query('insert into saas.users (id, email, name, password_hash, disabled_at) values ($1, $2, $3, $4, $5)', [
-      id,
-      user.email,
-      user.name,
-      await hashOf(opts.password ?? style.password),
-      opts.disabled ? new Date() : null,
-    ]);
+    await owner.query(
+      'insert into saas.users (id, email, name, password_hash, disabled_at, email_verified_at) values ($1, $2, $3, $4, $5, $6)',
+      [id, user.email, user.name, await hashOf(opts.password ?? style.password), opts.disabled ? new Date() : null, opts.verified === false ? null : new Date()],
+    );
     return user;
   }
 

@@ -1,15 +1,20 @@
 import type { Metadata } from 'next';
-import { AddMemberForm } from '@/components/members/AddMemberForm';
+import Link from 'next/link';
+import { InviteMemberForm } from '@/components/members/InviteMemberForm';
+import { PendingInvitations } from '@/components/members/PendingInvitations';
 import { MembersTable } from '@/components/members/MembersTable';
 import { PageHeader } from '@/components/ui/PageHeader';
 import { hasRole } from '@/lib/tenancy/roles';
 import { tenantRead } from '@/lib/request/read';
-import { listMembers } from '@/lib/members/queries';
+import { listMembers, listPendingInvitations } from '@/lib/members/queries';
 
 export const metadata: Metadata = { title: 'Members' };
 
 export default async function MembersPage() {
-  const { user, tenant, role, data: members } = await tenantRead('viewer', (trx, { tenant }) => listMembers(trx, tenant.tenantId));
+  const { user, tenant, role, data } = await tenantRead('viewer', async (trx, { tenant, role }) => ({
+    members: await listMembers(trx, tenant.tenantId),
+    invitations: hasRole(role, 'admin') ? await listPendingInvitations(trx, tenant.tenantId) : [],
+  }));
   const canManage = hasRole(role, 'admin');
   return (
     <>
@@ -21,8 +26,14 @@ export default async function MembersPage() {
             : `People with access to ${tenant.tenantName}. Only admins can add, change or remove members.`
         }
       />
-      {canManage ? <AddMemberForm tenantId={tenant.tenantId} /> : null}
-      <MembersTable members={members} canManage={canManage} selfId={user.id} />
+      {canManage ? <InviteMemberForm tenantId={tenant.tenantId} /> : null}
+      <PendingInvitations tenantId={tenant.tenantId} invitations={data.invitations} canManage={canManage} />
+      <MembersTable members={data.members} canManage={canManage} selfId={user.id} />
+      {canManage ? (
+        <p className="muted">
+          <Link href="/members/outbox">Outbox</Link>: the invitation mails of this tenant and whether they went out.
+        </p>
+      ) : null}
     </>
   );
 }

@@ -3,7 +3,6 @@ import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { MemberRoleForm } from '@/components/members/MemberRoleForm';
 import { RemoveMemberForm } from '@/components/members/RemoveMemberForm';
-import { ResetPasswordForm } from '@/components/members/ResetPasswordForm';
 import { PageHeader } from '@/components/ui/PageHeader';
 import { ROLE_LABEL } from '@/lib/tenancy/roles';
 import { tenantRead } from '@/lib/request/read';
@@ -13,16 +12,13 @@ export const metadata: Metadata = { title: 'Member' };
 
 function status(m: Member): string {
   if (m.disabled) return ' The account is disabled.';
-  if (!m.pendingActivation) return '';
-  const expired = m.temporaryPasswordExpiresAt !== null && Date.parse(m.temporaryPasswordExpiresAt) <= Date.now();
-  return expired
-    ? ' Not activated yet, and the temporary password has expired: issue a new one below.'
-    : ' Not activated yet: they have not chosen their own password.';
+  // Accounts created before invitations, on a temporary password an admin saw.
+  return m.pendingActivation ? ' Not activated yet: they have not chosen their own password. Invite them again to let them prove their email.' : '';
 }
 
 export default async function MemberPage({ params }: { params: Promise<{ userId: string }> }) {
   const { userId } = await params;
-  const { user, tenant, data: member } = await tenantRead('admin', (trx, { tenant }) => getMember(trx, tenant.tenantId, userId));
+  const { tenant, data: member } = await tenantRead('admin', (trx, { tenant }) => getMember(trx, tenant.tenantId, userId));
   if (!member) notFound();
   return (
     <>
@@ -34,9 +30,6 @@ export default async function MemberPage({ params }: { params: Promise<{ userId:
         description={`${ROLE_LABEL[member.role]} of ${tenant.tenantName} since ${member.joinedAt.slice(0, 10)}.${status(member)}`}
       />
       <MemberRoleForm tenantId={tenant.tenantId} userId={member.userId} role={member.role} />
-      {member.role !== 'admin' && member.userId !== user.id ? (
-        <ResetPasswordForm tenantId={tenant.tenantId} userId={member.userId} email={member.email} />
-      ) : null}
       <RemoveMemberForm tenantId={tenant.tenantId} userId={member.userId} email={member.email} />
     </>
   );

@@ -1,0 +1,34 @@
+// A password-reset link: choose a new password. Every session of the
+// account ends, and the email counts as verified (the link proved it).
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { ChoosePasswordForm } from '@/components/auth/ChoosePasswordForm';
+import { completePasswordResetAction } from '@/lib/invitations/actions';
+import { RESET_LINK_INVALID, resetLinkEmail } from '@/lib/account/reset';
+
+export const metadata: Metadata = { title: 'Choose a new password' };
+
+export default async function ResetPasswordPage({ params }: { params: Promise<{ token: string }> }) {
+  const { token } = await params;
+  const email = await resetLinkEmail(decodeURIComponent(token));
+  return (
+    <main className="signin">
+      <h1>Choose a new password</h1>
+      {email ? (
+        <>
+          <p>
+            For <strong>{email}</strong>. Every other session of this account ends.
+          </p>
+          <ChoosePasswordForm action={completePasswordResetAction} token={token} email={email} submitLabel="Set my password" />
+        </>
+      ) : (
+        <p className="notice notice-error" role="alert">
+          {RESET_LINK_INVALID}
+        </p>
+      )}
+      <p className="muted">
+        <Link href="/forgot-password">Ask for a new link</Link> · <Link href="/signin">Sign in</Link>
+      </p>
+    </main>
+  );
+}
