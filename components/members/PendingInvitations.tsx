@@ -10,26 +10,37 @@ import { FormMessage } from '@/components/ui/FormMessage';
 import { SubmitButton } from '@/components/ui/SubmitButton';
 import { useActionForm } from '@/components/ui/useActionForm';
 
+type InvitationAction = typeof resendInvitationAction;
+
+/** One button's form: the invitation it acts on, and the outcome for the row. */
+function InvitationButton({ action, tenantId, invitation, label, pendingLabel, variant }: {
+  action: InvitationAction;
+  tenantId: string;
+  invitation: PendingInvitation;
+  label: 'Resend' | 'Revoke';
+  pendingLabel: string;
+  variant: 'secondary' | 'danger';
+}) {
+  const { state, formAction, pending } = useActionForm(action);
+  return (
+    <>
+      <ActionForm action={formAction} aria-label={`${label} the invitation to ${invitation.email}`}>
+        <input type="hidden" name="_tenant" value={tenantId} />
+        <input type="hidden" name="invitationId" value={invitation.id} />
+        <SubmitButton pending={pending} variant={variant} pendingLabel={pendingLabel}>
+          {label}
+        </SubmitButton>
+      </ActionForm>
+      <FormMessage state={state} />
+    </>
+  );
+}
+
 function InvitationButtons({ tenantId, invitation }: { tenantId: string; invitation: PendingInvitation }) {
-  const resend = useActionForm(resendInvitationAction);
-  const revoke = useActionForm(revokeInvitationAction);
   return (
     <div className="row-actions">
-      <ActionForm action={resend.formAction} aria-label={`Resend the invitation to ${invitation.email}`}>
-        <input type="hidden" name="_tenant" value={tenantId} />
-        <input type="hidden" name="invitationId" value={invitation.id} />
-        <SubmitButton pending={resend.pending} variant="secondary" pendingLabel="Sending…">
-          Resend
-        </SubmitButton>
-      </ActionForm>
-      <ActionForm action={revoke.formAction} aria-label={`Revoke the invitation to ${invitation.email}`}>
-        <input type="hidden" name="_tenant" value={tenantId} />
-        <input type="hidden" name="invitationId" value={invitation.id} />
-        <SubmitButton pending={revoke.pending} variant="danger" pendingLabel="Revoking…">
-          Revoke
-        </SubmitButton>
-      </ActionForm>
-      <FormMessage state={resend.state ?? revoke.state} />
+      <InvitationButton action={resendInvitationAction} tenantId={tenantId} invitation={invitation} label="Resend" pendingLabel="Sending…" variant="secondary" />
+      <InvitationButton action={revokeInvitationAction} tenantId={tenantId} invitation={invitation} label="Revoke" pendingLabel="Revoking…" variant="danger" />
     </div>
   );
 }
