@@ -215,6 +215,12 @@ DECLARE
   v_tenant text := pg_catalog.current_setting('saas.tenant_id', true);
 BEGIN
   v_inv := saas.invitation_open(p_id, p_token_hash);
+  -- Only the invitee answers: another account holding the link may not close it.
+  IF saas.current_user_id() IS NULL OR NOT EXISTS (SELECT 1 FROM saas.users u
+                                 WHERE u.id = saas.current_user_id() AND u.email = v_inv.email
+                                   AND u.email_verified_at IS NOT NULL AND u.disabled_at IS NULL) THEN
+    RAISE EXCEPTION 'this invitation is for another email address' USING ERRCODE = 'AEG13';
+  END IF;
   PERFORM pg_catalog.set_config('saas.tenant_id', v_inv.tenant_id::text, true);
   UPDATE saas.invitations i SET declined_at = pg_catalog.now() WHERE i.tenant_id = v_inv.tenant_id AND i.id = v_inv.id;
   INSERT INTO saas.audit_log (tenant_id, actor_user_id, actor_label, action, entity_type, entity_id, after)
@@ -224,7 +230,8 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION saas.invitation_decline(uuid, bytea) IS
-  'Declines an open invitation by its link, audited in its tenant (AEG10 for a link no longer valid). SECURITY DEFINER.';
+  'Declines an open invitation by its link as the signed-in, verified account of the invited email (AEG13 otherwise), '
+  'audited in its tenant (AEG10 for a link no longer valid). SECURITY DEFINER.';
 
 -- ---------------------------------------------------------------------------
 -- Password resets

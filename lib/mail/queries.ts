@@ -9,7 +9,7 @@ export interface OutboxRow {
   kind: string;
   to: string;
   subject: string;
-  /** The text as sent, kept only without a mail server (transport 'outbox'); null otherwise. */
+  /** The text as sent with link secrets masked, kept only without a mail server (transport 'outbox'); null otherwise. */
   body: string | null;
   createdAt: string;
   sentAt: string | null;
@@ -23,6 +23,17 @@ export interface OutboxPage {
   total: number;
   page: number;
   pages: number;
+}
+
+// A link's secret opens an account (an invitation to a new or unproved
+// account, a reset): an admin reading the outbox must not be able to use the
+// invitee's link. The page shows the mail with the secret masked; the full
+// link is only in the server log (no mail server: the demo, local runs).
+const LINK_SECRET = /(\/(?:invite|reset-password)\/[0-9a-fA-F-]{36}\.)[A-Za-z0-9_-]+/g;
+export const MASKED_SECRET = '[secret hidden: the invitee follows the link from their mail, or the server log]';
+
+export function maskLinkSecrets(text: string): string {
+  return text.replace(LINK_SECRET, (_m, head: string) => `${head}${MASKED_SECRET}`);
 }
 
 export async function listOutbox(trx: Tx, tenantId: string, f: Pick<OutboxFilter, 'page'>): Promise<OutboxPage> {
@@ -43,7 +54,7 @@ export async function listOutbox(trx: Tx, tenantId: string, f: Pick<OutboxFilter
       kind: r.kind,
       to: r.to_address,
       subject: r.subject,
-      body: r.body_text,
+      body: r.body_text === null ? null : maskLinkSecrets(r.body_text),
       createdAt: r.created_at.toISOString(),
       sentAt: r.sent_at ? r.sent_at.toISOString() : null,
       transport: r.transport === 'smtp' ? 'smtp' : 'outbox',
