@@ -3,20 +3,14 @@
 // day-to-day spread, the confidence formula), for fixed and guide dates.
 import type pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { appPool, createTenant, errorOf, ownerPool, rollback, setTenant } from '../helpers/db';
+import { errorOf, rollback, setTenant, tenantPair } from '../helpers/db';
 import { AS_OF, addDays, insertMetrics, stddevSamp, type MetricRow } from './fixtures';
 
 let owner: pg.Pool;
 let app: pg.Pool;
 let tenant: string;
 let other: string;
-
-beforeAll(async () => {
-  owner = ownerPool();
-  app = appPool();
-  tenant = await createTenant(owner, 'Baselines');
-  other = await createTenant(owner, 'Baselines, other tenant');
-});
+beforeAll(async () => void ({ owner, app, tenant, other } = await tenantPair('Baselines')));
 
 /**
  * Window 7 ending on D: A on D-2, D-1, D; B on D; C a zero row on D-3 (no

@@ -3,20 +3,13 @@
 // and the "as of" day when none is given (the tenant's yesterday).
 import type pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { appPool, createTenant, errorOf, ownerPool, rollback, setTenant } from '../helpers/db';
+import { errorOf, rollback, setTenant, tenantPair } from '../helpers/db';
 import { AS_OF } from './fixtures';
 
-let owner: pg.Pool;
 let app: pg.Pool;
 let tenant: string;
 let other: string;
-
-beforeAll(async () => {
-  owner = ownerPool();
-  app = appPool();
-  tenant = await createTenant(owner, 'Helpers');
-  other = await createTenant(owner, 'Helpers, other tenant');
-});
+beforeAll(async () => void ({ app, tenant, other } = await tenantPair('Helpers')));
 
 const metrics = async (c: pg.ClientBase, args: (number | null)[]) =>
   Object.fromEntries(

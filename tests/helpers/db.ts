@@ -26,9 +26,9 @@ afterAll(async () => {
 });
 
 /** An app-role pool and two fresh tenants, `label` and `label, other tenant` (the second to prove isolation). */
-export async function tenantPair(label: string): Promise<{ app: pg.Pool; tenant: string; other: string }> {
+export async function tenantPair(label: string): Promise<{ owner: pg.Pool; app: pg.Pool; tenant: string; other: string }> {
   const owner = ownerPool();
-  return { app: appPool(), tenant: await createTenant(owner, label), other: await createTenant(owner, `${label}, other tenant`) };
+  return { owner, app: appPool(), tenant: await createTenant(owner, label), other: await createTenant(owner, `${label}, other tenant`) };
 }
 
 /** Run fn in a transaction that is always rolled back. */
