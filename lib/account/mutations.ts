@@ -6,11 +6,10 @@
 // Next's request context so it can be tested directly.
 import 'server-only';
 import { sql } from 'kysely';
-import { z } from 'zod';
 import { recordAudit } from '@/lib/audit/mutations';
 import { appDb, withTenant, withUser, type Db, type Tx } from '@/lib/db';
-import type { ActionResult, FieldErrors } from '@/lib/request/result';
-import { ActionError, formDataToObject, INVALID_INPUT, SIGNED_OUT } from '@/lib/request/action-core';
+import type { ActionResult } from '@/lib/request/result';
+import { ActionError, INVALID_INPUT, invalidInput, parseInput, SIGNED_OUT } from '@/lib/request/action-core';
 import { changePasswordSchema } from './schema';
 import { TEMPORARY_PASSWORD_EXPIRED } from '@/lib/auth/credentials';
 import { loadAccess } from '@/lib/tenancy/membership';
@@ -48,11 +47,8 @@ export async function changePassword(o: ChangePasswordOptions): Promise<ActionRe
   const userId = access.user.id;
   const email = access.user.email;
 
-  const raw = o.input instanceof FormData ? formDataToObject(o.input) : o.input;
-  const parsed = changePasswordSchema.safeParse(raw);
-  if (!parsed.success) {
-    return { ok: false, message: INVALID_INPUT, fieldErrors: z.flattenError(parsed.error).fieldErrors as FieldErrors };
-  }
+  const parsed = parseInput(changePasswordSchema, o.input);
+  if (!parsed.success) return invalidInput(parsed.error);
   const input = parsed.data;
 
   const row = await withUser(

@@ -6,32 +6,23 @@
 // every session of the account (saas.password_reset_complete).
 import 'server-only';
 import { sql } from 'kysely';
-import { z } from 'zod';
 import { appDb, type Db } from '@/lib/db';
 import { newSecret, parseLinkToken } from '@/lib/auth/link-token';
 import { hashPassword } from '@/lib/auth/password';
 import { sendPasswordResetMail } from '@/lib/invitations/mail';
-import type { ActionResult, FieldErrors } from '@/lib/request/result';
-import { formDataToObject, INVALID_INPUT } from '@/lib/request/action-core';
+import type { ActionResult } from '@/lib/request/result';
+import { invalidInput, parseInput } from '@/lib/request/action-core';
 import { forgotPasswordSchema, resetPasswordSchema } from './schema';
 
 export const RESET_LINK_INVALID = 'This reset link is no longer valid (used, or older than an hour). Ask for a new one.';
-
-function fields(input: FormData | unknown): unknown {
-  return input instanceof FormData ? formDataToObject(input) : input;
-}
-
-function invalid(error: z.ZodError): ActionResult<never> {
-  return { ok: false, message: INVALID_INPUT, fieldErrors: z.flattenError(error).fieldErrors as FieldErrors };
-}
 
 export function resetRequestedMessage(email: string): string {
   return `If an account exists for ${email}, a link to choose a new password is on its way. It works once, for one hour.`;
 }
 
 export async function requestPasswordReset(input: FormData | unknown, db: Db = appDb().db): Promise<ActionResult> {
-  const parsed = forgotPasswordSchema.safeParse(fields(input));
-  if (!parsed.success) return invalid(parsed.error);
+  const parsed = parseInput(forgotPasswordSchema, input);
+  if (!parsed.success) return invalidInput(parsed.error);
   const { email } = parsed.data;
   const { secret, hash } = newSecret();
   const r = await sql<{ id: string | null }>`select saas.password_reset_begin(${email}, ${hash}) as id`.execute(db);
@@ -50,8 +41,8 @@ export async function resetLinkEmail(token: unknown, db: Db = appDb().db): Promi
 }
 
 export async function completePasswordReset(input: FormData | unknown, db: Db = appDb().db): Promise<ActionResult<{ email: string }>> {
-  const parsed = resetPasswordSchema.safeParse(fields(input));
-  if (!parsed.success) return invalid(parsed.error);
+  const parsed = parseInput(resetPasswordSchema, input);
+  if (!parsed.success) return invalidInput(parsed.error);
   const t = parseLinkToken(parsed.data.token);
   if (!t) return { ok: false, message: RESET_LINK_INVALID };
   const passwordHash = await hashPassword(parsed.data.newPassword);

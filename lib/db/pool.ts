@@ -2,7 +2,7 @@
 // tenant data. Every call runs in a transaction whose first statement sets
 // saas.tenant_id with set_config(..., true), so the setting dies with the
 // transaction and never reaches the next user of a pooled connection.
-import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import { appDatabaseUrl } from './config';
 import type { Database } from './schema.generated';
@@ -102,7 +102,8 @@ export async function checkAppRole(db: Db | { query(text: string): Promise<{ row
            exists (select 1 from pg_tables t where t.schemaname in ('ads', 'saas') and t.tableowner = current_user) as owns,
            exists (select 1 from pg_roles o where o.rolname = 'aegis_owner' and pg_has_role(current_user, o.oid, 'MEMBER')) as owner_member
     from pg_roles r where r.rolname = current_user`;
-  const { rows } = db instanceof Kysely ? await sql.raw(text).execute(db) : await db.query(text);
+  // A constant query with no parameter: compiled as it is, never built from input.
+  const { rows } = db instanceof Kysely ? await db.executeQuery(CompiledQuery.raw(text)) : await db.query(text);
   const row = rows[0] as { role: string; rolsuper: boolean; rolbypassrls: boolean; owns: boolean; owner_member: boolean } | undefined;
   const problems: string[] = [];
   if (!row) return { role: 'unknown', problems: ['cannot read the current role'] };

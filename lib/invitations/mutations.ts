@@ -6,13 +6,12 @@
 //   - a verified account: its owner, signed in, accepts or declines.
 import 'server-only';
 import { sql } from 'kysely';
-import { z } from 'zod';
 import { appDb, withUser, type Db } from '@/lib/db';
 import { parseLinkToken } from '@/lib/auth/link-token';
 import { hashPassword } from '@/lib/auth/password';
 import { acceptInvitationSchema, invitationTokenSchema } from '@/lib/account/schema';
-import type { ActionResult, FieldErrors } from '@/lib/request/result';
-import { formDataToObject, INVALID_INPUT, SIGNED_OUT } from '@/lib/request/action-core';
+import type { ActionResult } from '@/lib/request/result';
+import { invalidInput, parseInput, SIGNED_OUT } from '@/lib/request/action-core';
 
 export const LINK_INVALID = 'This invitation link is no longer valid. Ask the person who invited you for a new one.';
 export const SIGN_IN_TO_ACCEPT = 'An account exists for this email: sign in with it to accept.';
@@ -27,11 +26,6 @@ function refusal(err: unknown): string | null {
   return MESSAGES[code] ?? null;
 }
 
-function invalid(error: z.ZodError): ActionResult<never> {
-  const flat = z.flattenError(error);
-  return { ok: false, message: flat.formErrors[0] ?? INVALID_INPUT, fieldErrors: flat.fieldErrors as FieldErrors };
-}
-
 export interface Joined {
   email: string;
   tenantId: string;
@@ -39,8 +33,8 @@ export interface Joined {
 
 /** A new person (or the owner of an unproved account) chooses a password and joins. */
 export async function acceptWithNewPassword(input: FormData | unknown, db: Db = appDb().db): Promise<ActionResult<Joined>> {
-  const parsed = acceptInvitationSchema.safeParse(input instanceof FormData ? formDataToObject(input) : input);
-  if (!parsed.success) return invalid(parsed.error);
+  const parsed = parseInput(acceptInvitationSchema, input);
+  if (!parsed.success) return invalidInput(parsed.error);
   const t = parseLinkToken(parsed.data.token);
   if (!t) return { ok: false, message: LINK_INVALID };
   const passwordHash = await hashPassword(parsed.data.newPassword);
@@ -65,8 +59,8 @@ export async function answerAsSignedIn(
   db: Db = appDb().db,
 ): Promise<ActionResult<{ tenantId: string }>> {
   if (!userId) return { ok: false, message: SIGNED_OUT };
-  const parsed = invitationTokenSchema.safeParse(input instanceof FormData ? formDataToObject(input) : input);
-  if (!parsed.success) return invalid(parsed.error);
+  const parsed = parseInput(invitationTokenSchema, input);
+  if (!parsed.success) return invalidInput(parsed.error);
   const t = parseLinkToken(parsed.data.token);
   if (!t) return { ok: false, message: LINK_INVALID };
   try {

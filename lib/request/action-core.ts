@@ -67,6 +67,17 @@ export function formDataToObject(input: FormData): Record<string, unknown> {
   return out;
 }
 
+/** Form fields (or a plain object, from tests and the API) parsed by a schema. */
+export function parseInput<S extends z.ZodType>(schema: S, input: FormData | unknown) {
+  return schema.safeParse(input instanceof FormData ? formDataToObject(input) : input);
+}
+
+/** A rejected input as the form's answer: the schema's form-level message (or INVALID_INPUT) and the errors by field. */
+export function invalidInput(error: z.ZodError): { ok: false; message: string; fieldErrors: FieldErrors } {
+  const flat = z.flattenError(error);
+  return { ok: false, message: flat.formErrors[0] ?? INVALID_INPUT, fieldErrors: flat.fieldErrors as FieldErrors };
+}
+
 /** Field the forms carry so an action from a stale tab cannot land in another tenant. */
 export const EXPECTED_TENANT_FIELD = '_tenant';
 
@@ -108,11 +119,7 @@ async function parseAndRun<S extends z.ZodType, T>(
   tenant: Membership,
 ): Promise<ActionResult<T>> {
   const parsed = o.schema.safeParse(raw);
-  if (!parsed.success) {
-    const flat = z.flattenError(parsed.error);
-    const formError = flat.formErrors[0];
-    return { ok: false, message: formError ?? INVALID_INPUT, fieldErrors: flat.fieldErrors as FieldErrors };
-  }
+  if (!parsed.success) return invalidInput(parsed.error);
   try {
     const result = await withTenant(
       tenant.tenantId,
