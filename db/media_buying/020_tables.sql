@@ -56,14 +56,33 @@ BEGIN
   IF NEW.level = 'campaign' AND NEW.campaign_name IS NULL THEN
     NEW.campaign_name := NEW.entity_name;
   END IF;
-  IF TG_OP = 'UPDATE' THEN
-    NEW.updated_at := now();
+  -- The first report of a day is kept (conversions keep arriving for days:
+  -- the engine learns each platform's lag from the restatements).
+  IF TG_OP = 'INSERT' THEN
+    -- a load may state an earlier first report (a backfill of a history of loads)
+    NEW.first_conversions := coalesce(NEW.first_conversions, NEW.conversions);
+    NEW.first_conversion_value := coalesce(NEW.first_conversion_value, NEW.conversion_value);
+    NEW.first_loaded_at := coalesce(NEW.first_loaded_at, now());
+  ELSE
+    NEW.first_conversions := OLD.first_conversions;
+    NEW.first_conversion_value := OLD.first_conversion_value;
+    NEW.first_loaded_at := OLD.first_loaded_at;
+    -- the wall clock, not the transaction's start: a restatement made in the
+    -- same transaction as an anomaly it changes still comes after it
+    NEW.updated_at := clock_timestamp();
   END IF;
   RETURN NEW;
 END
 $$;
 COMMENT ON FUNCTION ads_engine.tg_metrics_daily_defaults() IS
-  'Trigger on ads.metrics_daily: a campaign row is its own campaign (campaign_id, campaign_name default to platform_id, entity_name); stamps updated_at.';
+  'Trigger on ads.metrics_daily: a campaign row is its own campaign (campaign_id, campaign_name default to platform_id, entity_name); stamps updated_at; '
+  'keeps the first report (first_conversions, first_conversion_value, first_loaded_at: on insert the values given or the current ones and now(); unchanged by updates).';
+
+-- The first report of each row (the columns are part of the table; added
+-- here so that an existing table gets them too). Backfilled by migration 005.
+ALTER TABLE ads.metrics_daily ADD COLUMN IF NOT EXISTS first_conversions numeric(14,2);
+ALTER TABLE ads.metrics_daily ADD COLUMN IF NOT EXISTS first_conversion_value numeric(16,2);
+ALTER TABLE ads.metrics_daily ADD COLUMN IF NOT EXISTS first_loaded_at timestamptz;
 
 -- ---------------------------------------------------------------------------
 -- 2. baselines: what "normal" looks like per platform and level over a

@@ -1,227 +1,446 @@
 -- Media Buying, 100_anomalies: ads.detect_anomalies.
 -- Included by db/media_buying_deployment.sql, inside its transaction and as
 -- aegis_owner: not a file to run on its own.
+--
+-- The model (docs/engine.md): each entity (campaign or ad set) is judged on
+-- its own history. Conversions given the day's spend are negative binomial
+-- around the entity's rate x its weekday profile; value given conversions is a
+-- compound sum of order values; clicks given impressions (CTR) and given spend
+-- (CPC) are negative binomial; spend is log-normal around its weekday-adjusted
+-- median. Each test's p-value goes through Benjamini-Hochberg per tenant,
+-- platform and day at half the run's level (the other half is the
+-- recommendations'); a discovery also needs a change of 20 % (spend 25 %).
 
 -- ---------------------------------------------------------------------------
 -- 4. Anomalies
 -- ---------------------------------------------------------------------------
-CREATE OR REPLACE FUNCTION ads_engine.detect_anomalies(p_tenant uuid, p_as_of date)
+-- The tenant-local day a budget change took effect: the day it was applied,
+-- or, when that lies after the day being examined (a backfill or a replay of
+-- past days), the day after the data it was decided on.
+CREATE OR REPLACE FUNCTION ads_engine.budget_effective_day(p_timezone text, p_applied_at timestamptz, p_window_to date, p_day date)
+RETURNS date
+LANGUAGE sql STABLE
+AS $$
+  SELECT CASE WHEN (p_applied_at AT TIME ZONE ads_engine.valid_timezone(p_timezone))::date <= p_day
+              THEN (p_applied_at AT TIME ZONE ads_engine.valid_timezone(p_timezone))::date
+              ELSE coalesce(p_window_to + 1, (p_applied_at AT TIME ZONE ads_engine.valid_timezone(p_timezone))::date) END
+$$;
+COMMENT ON FUNCTION ads_engine.budget_effective_day(text, timestamptz, date, date) IS
+  'The local day from which an applied budget change counts when judging p_day: the day applied_at falls on, or, when that is after p_day '
+  '(days examined after the fact), the day after the recommendation''s window.';
+
+-- One day of one tenant: every campaign and ad set with a row that day (and
+-- every one that delivered on 5 of the 7 days before and has none while its
+-- platform reports: zero delivery), on the platforms given (NULL: all).
+CREATE OR REPLACE FUNCTION ads_engine.detect_anomalies_day(p_tenant uuid, p_day date, p_platforms text[] DEFAULT NULL)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
 AS $$
 #variable_conflict use_column
 DECLARE
   v_entered boolean := ads_engine.enter_tenant(p_tenant);
+  v_tz text;
+  v_scale numeric;
   v_n integer;
 BEGIN
-  PERFORM ads_engine.check_as_of(p_as_of);
+  PERFORM ads_engine.check_as_of(p_day);
+  SELECT t.timezone, ads_engine.currency_scale(t.currency) INTO v_tz, v_scale FROM saas.tenants t WHERE t.id = p_tenant;
 
   WITH
   cfg AS (
-    SELECT p.platform, coalesce(c.anomaly_sensitivity, 3.5) AS thr, coalesce(c.min_spend_for_decision, 50) AS min_spend
+    SELECT p.platform, coalesce(c.anomaly_sensitivity, 3.5) AS sens,
+           ads_engine.fdr_level(coalesce(c.anomaly_sensitivity, 3.5)) / 2 AS q,
+           coalesce(c.min_spend_for_decision, 50) * v_scale AS min_spend
     FROM (SELECT DISTINCT m.platform::text AS platform FROM ads.metrics_daily m
-          WHERE m.tenant_id = p_tenant AND m.level = 'campaign' AND m.day = p_as_of) p
+          WHERE m.tenant_id = p_tenant AND m.day = p_day AND m.level IN ('campaign', 'adset')) p
     LEFT JOIN ads.platform_configs c ON c.tenant_id = p_tenant AND c.platform = p.platform
-    WHERE coalesce(c.anomaly_detection_enabled, true)
+    WHERE coalesce(c.anomaly_detection_enabled, true) AND (p_platforms IS NULL OR p.platform = ANY (p_platforms))
   ),
-  r AS (
-    SELECT m.platform::text AS platform, m.platform_id AS entity_id, m.day, extract(isodow FROM m.day)::integer AS dow,
-           coalesce(m.campaign_name, m.entity_name) AS name, m.campaign_id,
-           m.spend AS s, m.impressions::numeric AS i, m.clicks::numeric AS c, m.conversions AS k, m.conversion_value AS v
-    FROM ads.metrics_daily m
-    JOIN cfg ON cfg.platform = m.platform
-    WHERE m.tenant_id = p_tenant AND m.level = 'campaign' AND m.day BETWEEN p_as_of - 56 AND p_as_of
+  raw AS MATERIALIZED (
+    SELECT m.platform::text AS platform, m.level::text AS level, m.platform_id AS entity_id, m.day,
+           extract(isodow FROM m.day)::integer AS dow,
+           coalesce(m.entity_name, m.campaign_name) AS name, coalesce(m.campaign_id, m.platform_id) AS campaign_id,
+           m.spend AS s, m.impressions::numeric AS i, m.clicks::numeric AS c, m.conversions AS k, m.conversion_value AS v,
+           (m.spend > 0 OR m.impressions > 0) AS active
+    FROM ads.metrics_daily m JOIN cfg ON cfg.platform = m.platform
+    WHERE m.tenant_id = p_tenant AND m.level IN ('campaign', 'adset') AND m.day BETWEEN p_day - 83 AND p_day
   ),
-  -- Weekday profile of the platform (all its campaigns, last 8 weeks): mean
-  -- of each component on a weekday over its mean on all days, clamped to
-  -- [0.2, 5]; 1 until the platform has two weeks of history.
-  pday AS (
-    SELECT r.platform, r.day, r.dow, sum(r.s) AS s, sum(r.i) AS i, sum(r.c) AS c, sum(r.k) AS k, sum(r.v) AS v
-    FROM r WHERE r.day < p_as_of GROUP BY r.platform, r.day, r.dow
+  -- budget changes the engine applied: spend before one is scaled to it
+  bchange AS (
+    SELECT o.platform::text AS platform, o.entity_id AS campaign_id,
+           ads_engine.budget_effective_day(v_tz, o.applied_at, (o.evidence -> 'window' ->> 'to')::date, p_day) AS eff,
+           ln(o.recommended_value / o.current_value) AS lr
+    FROM ads.optimization_recommendations o
+    WHERE o.tenant_id = p_tenant AND o.status = 'applied' AND o.recommendation_type IN ('budget_increase', 'budget_decrease')
+      AND o.current_value > 0 AND o.recommended_value > 0 AND o.applied_at IS NOT NULL
   ),
-  pall AS (
-    SELECT pd.platform, count(*) AS n, avg(pd.s) AS s, avg(pd.i) AS i, avg(pd.c) AS c, avg(pd.k) AS k, avg(pd.v) AS v
-    FROM pday pd GROUP BY pd.platform
-  ),
-  pidx AS (
-    SELECT pd.platform, pd.dow,
-           CASE WHEN a.n >= 14 AND a.s > 0 THEN least(5, greatest(0.2, avg(pd.s) / nullif(a.s, 0))) ELSE 1 END AS fs,
-           CASE WHEN a.n >= 14 AND a.i > 0 THEN least(5, greatest(0.2, avg(pd.i) / nullif(a.i, 0))) ELSE 1 END AS fi,
-           CASE WHEN a.n >= 14 AND a.c > 0 THEN least(5, greatest(0.2, avg(pd.c) / nullif(a.c, 0))) ELSE 1 END AS fc,
-           CASE WHEN a.n >= 14 AND a.k > 0 THEN least(5, greatest(0.2, avg(pd.k) / nullif(a.k, 0))) ELSE 1 END AS fk,
-           CASE WHEN a.n >= 14 AND a.v > 0 THEN least(5, greatest(0.2, avg(pd.v) / nullif(a.v, 0))) ELSE 1 END AS fv
-    FROM pday pd JOIN pall a ON a.platform = pd.platform
-    GROUP BY pd.platform, pd.dow, a.n, a.s, a.i, a.c, a.k, a.v
-  ),
-  tgt AS (SELECT r.* FROM r WHERE r.day = p_as_of),
-  hist AS (
-    SELECT h.*, t.dow AS tdow
-    FROM tgt t JOIN r h ON h.platform = t.platform AND h.entity_id = t.entity_id
-    WHERE h.day < p_as_of AND (h.s > 0 OR h.i > 0)
-  ),
-  hmode AS (
-    SELECT h.platform, h.entity_id,
-           count(*) FILTER (WHERE h.dow = h.tdow) AS same_n,
-           count(*) FILTER (WHERE h.day >= p_as_of - 28) AS recent_n
-    FROM hist h GROUP BY h.platform, h.entity_id
-  ),
-  -- The comparable history: the same weekday over 8 weeks when there are at
-  -- least 4 of them; otherwise the last 28 days, each day's components scaled
-  -- by the platform's weekday index (index(target weekday) / index(its weekday)).
-  hsel AS (
-    SELECT h.platform, h.entity_id, h.day,
-           CASE WHEN mo.same_n >= 4 THEN 'same_weekday' ELSE 'weekday_adjusted' END AS method,
-           h.s * coalesce(ft.fs / nullif(fh.fs, 0), 1) AS s, h.i * coalesce(ft.fi / nullif(fh.fi, 0), 1) AS i,
-           h.c * coalesce(ft.fc / nullif(fh.fc, 0), 1) AS c, h.k * coalesce(ft.fk / nullif(fh.fk, 0), 1) AS k,
-           h.v * coalesce(ft.fv / nullif(fh.fv, 0), 1) AS v
-    FROM hist h
-    JOIN hmode mo ON mo.platform = h.platform AND mo.entity_id = h.entity_id
-    LEFT JOIN pidx ft ON ft.platform = h.platform AND ft.dow = h.tdow
-    LEFT JOIN pidx fh ON fh.platform = h.platform AND fh.dow = h.dow
-    WHERE (mo.same_n >= 4 AND h.dow = h.tdow)
-       OR (mo.same_n < 4 AND mo.recent_n >= 7 AND h.day >= p_as_of - 28)
-  ),
-  hv AS (
-    SELECT hs.platform, hs.entity_id, hs.method, mv.metric, mv.val
-    FROM hsel hs
-    CROSS JOIN LATERAL ads_engine.anomaly_metrics(hs.s, hs.i, hs.c, hs.k, hs.v) AS mv(metric, val)
-  ),
-  med AS (
-    SELECT hv.platform, hv.entity_id, hv.metric, min(hv.method) AS method, count(*) AS n,
-           (percentile_cont(0.5) WITHIN GROUP (ORDER BY hv.val))::numeric AS m
-    FROM hv GROUP BY hv.platform, hv.entity_id, hv.metric
-  ),
-  mad AS (
-    SELECT hv.platform, hv.entity_id, hv.metric,
-           (percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(hv.val - md.m)))::numeric AS mad
-    FROM hv JOIN med md ON md.platform = hv.platform AND md.entity_id = hv.entity_id AND md.metric = hv.metric
-    GROUP BY hv.platform, hv.entity_id, hv.metric
-  ),
-  sup AS (
-    SELECT hs.platform, hs.entity_id, count(*) AS n,
-           (percentile_cont(0.5) WITHIN GROUP (ORDER BY hs.s))::numeric AS m_s,
-           (percentile_cont(0.5) WITHIN GROUP (ORDER BY hs.i))::numeric AS m_i,
-           (percentile_cont(0.5) WITHIN GROUP (ORDER BY hs.c))::numeric AS m_c,
-           (percentile_cont(0.5) WITHIN GROUP (ORDER BY hs.k))::numeric AS m_k,
-           (percentile_cont(0.5) WITHIN GROUP (ORDER BY hs.v))::numeric AS m_v,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY (hs.s / nullif(hs.k, 0)))::numeric AS m_cpa,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY (hs.s / nullif(hs.c, 0)))::numeric AS m_cpc
-    FROM hsel hs GROUP BY hs.platform, hs.entity_id
-  ),
-  pref AS (  -- the platform's daily spend, for the money share in the severity
-    SELECT t.platform, greatest(sum(t.s), max(a.s), 0.01) AS daily_spend
-    FROM tgt t LEFT JOIN pall a ON a.platform = t.platform GROUP BY t.platform
-  ),
-  -- Tracking loss: no conversions on a day whose spend would have bought at
-  -- least 5 at the usual rate (P(0) < 1 %): scored as 0 events where
-  -- `expected` were due. Or conversions (>= 5) that all came without value
-  -- where value is usually tracked: scored as 0 valued conversions out of
-  -- the `expected` = t.k observed ones (not from a count of 0 conversions).
-  tl AS (
-    SELECT t.platform, t.entity_id, t.name, t.campaign_id, 'conversions'::text AS metric, 'tracking_loss'::text AS type,
-           su.m_k AS baseline, t.k AS actual, su.m_k * t.s / nullif(su.m_s, 0) AS expected, t.s AS money,
-           jsonb_build_object('method', 'expected_from_spend',
-                              'expected_conversions', round(su.m_k * t.s / nullif(su.m_s, 0), 2),
-                              'p_zero', round(exp(-(su.m_k * t.s / nullif(su.m_s, 0))), 6)) AS details
-    FROM tgt t JOIN sup su ON su.platform = t.platform AND su.entity_id = t.entity_id
-    WHERE t.k = 0 AND t.s > 0 AND su.m_s > 0 AND su.m_k > 0 AND t.s >= 0.5 * su.m_s
-      AND su.m_k * t.s / nullif(su.m_s, 0) >= 5
+  -- the judged rows: the day's, and zero rows for entities that went missing
+  tgt AS (
+    SELECT r.platform, r.level, r.entity_id, r.name, r.campaign_id, r.s, r.i, r.c, r.k, r.v, r.dow, false AS missing
+    FROM raw r WHERE r.day = p_day
     UNION ALL
-    SELECT t.platform, t.entity_id, t.name, t.campaign_id, 'roas', 'tracking_loss',
-           su.m_v / nullif(su.m_s, 0), 0, t.k, su.m_v * t.s / nullif(su.m_s, 0),
-           jsonb_build_object('method', 'conversions_without_value', 'conversions', t.k,
-                              'expected_value', round(su.m_v * t.s / nullif(su.m_s, 0), 2))
-    FROM tgt t JOIN sup su ON su.platform = t.platform AND su.entity_id = t.entity_id
-    WHERE t.v = 0 AND t.k >= 5 AND su.m_v > 0 AND su.m_s > 0 AND t.s > 0
+    SELECT a.platform, a.level, a.entity_id, a.name, a.campaign_id, 0, 0, 0, 0, 0, extract(isodow FROM p_day)::integer, true
+    FROM (SELECT r.platform, r.level, r.entity_id, max(r.name) AS name, max(r.campaign_id) AS campaign_id
+          FROM raw r WHERE r.day BETWEEN p_day - 7 AND p_day - 1 AND r.s > 0
+          GROUP BY r.platform, r.level, r.entity_id
+          HAVING count(*) >= 5 AND bool_or(r.day = p_day - 1)) a
+    WHERE NOT EXISTS (SELECT 1 FROM raw x WHERE x.platform = a.platform AND x.level = a.level AND x.entity_id = a.entity_id AND x.day = p_day)
+      AND EXISTS (SELECT 1 FROM raw x WHERE x.platform = a.platform AND x.level = a.level AND x.day = p_day)
   ),
-  av AS (
-    SELECT t.platform, t.entity_id, t.name, t.campaign_id, t.s, t.i, t.c, t.k, t.v, mv.metric, mv.x
-    FROM tgt t
-    CROSS JOIN LATERAL ads_engine.anomaly_metrics(t.s, t.i, t.c, t.k, t.v) AS mv(metric, x)
+  hist AS MATERIALIZED (
+    SELECT r.*, coalesce((SELECT exp(sum(b.lr)) FROM bchange b
+                          WHERE b.platform = r.platform AND b.campaign_id = r.campaign_id AND b.eff > r.day AND b.eff <= p_day), 1) AS bf
+    FROM raw r
+    WHERE r.day < p_day AND r.active
+      AND EXISTS (SELECT 1 FROM tgt t WHERE t.platform = r.platform AND t.level = r.level AND t.entity_id = r.entity_id)
   ),
-  sc AS (
-    SELECT av.*, md.m, md.n, md.method, ma.mad, su.m_s, su.m_i, su.m_c, su.m_k, su.m_cpa, su.m_cpc, cfg.thr, cfg.min_spend,
-           greatest(1.4826 * ma.mad, 0.05 * abs(md.m),
-                    CASE av.metric
-                      WHEN 'conversions' THEN sqrt(greatest(su.m_k, 0))
-                      WHEN 'cpa' THEN md.m / sqrt(greatest(su.m_k, 1))
-                      WHEN 'roas' THEN md.m / sqrt(greatest(su.m_k, 1))
-                      WHEN 'ctr' THEN md.m / sqrt(greatest(su.m_c, 1))
-                      WHEN 'cpc' THEN md.m / sqrt(greatest(su.m_c, 1))
-                      ELSE 0 END) AS scale,
-           CASE av.metric
-             WHEN 'spend' THEN greatest(md.m, av.x) >= cfg.min_spend / 7
-             WHEN 'conversions' THEN greatest(md.m, av.x) >= 5
-             WHEN 'cpa' THEN su.m_k >= 5
-             WHEN 'roas' THEN su.m_k >= 5
-             WHEN 'ctr' THEN su.m_c >= 20 AND su.m_i >= 1000
-             WHEN 'cpc' THEN su.m_c >= 20
-           END AS enough
-    FROM av
-    JOIN cfg ON cfg.platform = av.platform
-    JOIN med md ON md.platform = av.platform AND md.entity_id = av.entity_id AND md.metric = av.metric
-    JOIN mad ma ON ma.platform = av.platform AND ma.entity_id = av.entity_id AND ma.metric = av.metric
-    JOIN sup su ON su.platform = av.platform AND su.entity_id = av.entity_id
-    WHERE md.n >= 4 AND md.m > 0
+  -- weekday profile of conversions per spend, per entity, shrunk towards flat
+  -- with 10 pseudo-conversions per weekday (a B2B weekend without conversions
+  -- is learnt; a noisy Tuesday is not)
+  wtot AS (
+    SELECT h.platform, h.level, h.entity_id, sum(h.k) AS k, sum(h.s) AS s FROM hist h GROUP BY h.platform, h.level, h.entity_id
   ),
-  flagged AS (
-    SELECT sc.*, (sc.x - sc.m) / nullif(sc.scale, 0) AS z
-    FROM sc
-    WHERE sc.enough AND sc.scale > 0
-      AND abs(sc.x - sc.m) / nullif(sc.scale, 0) >= sc.thr
-      AND abs(sc.x - sc.m) >= 0.2 * sc.m
-      -- a tracking loss explains the conversion metrics of that day
-      AND NOT EXISTS (SELECT 1 FROM tl WHERE tl.platform = sc.platform AND tl.entity_id = sc.entity_id
-                        AND (tl.metric = sc.metric OR (tl.metric = 'conversions' AND sc.metric IN ('cpa', 'roas'))))
+  wf AS (
+    SELECT h.platform, h.level, h.entity_id, h.dow,
+           (sum(h.k) + 10) / (sum(h.s) * wt.k / nullif(wt.s, 0) + 10) AS f
+    FROM hist h JOIN wtot wt ON wt.platform = h.platform AND wt.level = h.level AND wt.entity_id = h.entity_id
+    WHERE wt.s > 0
+    GROUP BY h.platform, h.level, h.entity_id, h.dow, wt.k, wt.s
+  ),
+  -- weekday profile of spend, per entity, shrunk towards flat with 2 days
+  sdow AS (
+    SELECT h.platform, h.level, h.entity_id, h.dow, count(*) AS n, avg(h.s * h.bf) AS s
+    FROM hist h WHERE h.day >= p_day - 56 GROUP BY h.platform, h.level, h.entity_id, h.dow
+  ),
+  sall AS (
+    SELECT sd.platform, sd.level, sd.entity_id, sum(sd.s * sd.n) / sum(sd.n) AS s FROM sdow sd GROUP BY sd.platform, sd.level, sd.entity_id
+  ),
+  sf AS (
+    SELECT sd.platform, sd.level, sd.entity_id, sd.dow,
+           (sd.n * sd.s / nullif(sa.s, 0) + 2) / (sd.n + 2) AS f
+    FROM sdow sd JOIN sall sa ON sa.platform = sd.platform AND sa.level = sd.level AND sa.entity_id = sd.entity_id
+  ),
+  -- the 28 days before the judged day, weekday-adjusted
+  h28 AS MATERIALIZED (
+    SELECT h.platform, h.level, h.entity_id, h.day, h.dow, h.s, h.i, h.c, h.k, h.v,
+           h.s * coalesce(w.f, 1) AS a,
+           h.s * h.bf / coalesce(nullif(f2.f, 0), 1) AS s_adj
+    FROM hist h
+    LEFT JOIN wf w ON w.platform = h.platform AND w.level = h.level AND w.entity_id = h.entity_id AND w.dow = h.dow
+    LEFT JOIN sf f2 ON f2.platform = h.platform AND f2.level = h.level AND f2.entity_id = h.entity_id AND f2.dow = h.dow
+    WHERE h.day >= p_day - 28
+  ),
+  e28 AS (
+    SELECT h.platform, h.level, h.entity_id, count(*) AS n,
+           sum(h.s) AS s, sum(h.i) AS i, sum(h.c) AS c, sum(h.k) AS k, sum(h.v) AS v, sum(h.a) AS a,
+           (percentile_cont(0.5) WITHIN GROUP (ORDER BY h.s_adj))::numeric AS s_med
+    FROM h28 h GROUP BY h.platform, h.level, h.entity_id
+  ),
+  -- the platform's rates (same level): the prior of entities with little history
+  plat AS (
+    SELECT e.platform, e.level, sum(e.k) / nullif(sum(e.a), 0) AS r, sum(e.c) / nullif(sum(e.i), 0) AS ctr,
+           sum(e.c) / nullif(sum(e.s), 0) AS cps, sum(e.v) / nullif(sum(e.k), 0) AS aov
+    FROM e28 e GROUP BY e.platform, e.level
+  ),
+  -- each entity's rates: its own 28 days plus 3 days' worth at the platform's
+  rates AS (
+    SELECT e.*, p.r AS pr,
+           (e.k + 3 * coalesce(p.r, 0) * e.a / e.n) / nullif(e.a + 3 * e.a / e.n, 0) AS r,
+           (e.c + 3 * coalesce(p.ctr, 0) * e.i / e.n) / nullif(e.i + 3 * e.i / e.n, 0) AS ctr,
+           (e.c + 3 * coalesce(p.cps, 0) * e.s / e.n) / nullif(e.s + 3 * e.s / e.n, 0) AS cps,
+           coalesce(e.v / nullif(e.k, 0), p.aov) AS aov
+    FROM e28 e JOIN plat p ON p.platform = e.platform AND p.level = e.level
+  ),
+  -- over-dispersion by moments from the entity's own residuals: conversions
+  -- given weekday-adjusted spend, clicks given impressions and given spend;
+  -- basket spread kappa^2 from value given conversions
+  resid AS (
+    SELECT h.platform, h.level, h.entity_id,
+           sum((h.k - h.a * ra.r) ^ 2 - h.a * ra.r) AS kn, sum((h.a * ra.r) ^ 2) AS kd,
+           sum((h.c - h.i * ra.ctr) ^ 2 - h.i * ra.ctr) AS tn, sum((h.i * ra.ctr) ^ 2) AS td,
+           sum((h.c - h.s * ra.cps) ^ 2 - h.s * ra.cps) AS cn, sum((h.s * ra.cps) ^ 2) AS cd,
+           sum((h.v - h.k * ra.aov) ^ 2) FILTER (WHERE h.k > 0) AS vn, sum(h.k * ra.aov ^ 2) FILTER (WHERE h.k > 0) AS vd,
+           (percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(ln(greatest(h.s_adj, 0.01) / greatest(ra.s_med, 0.01)))))::numeric AS s_mad
+    FROM h28 h JOIN rates ra ON ra.platform = h.platform AND ra.level = h.level AND ra.entity_id = h.entity_id
+    GROUP BY h.platform, h.level, h.entity_id
+  ),
+  pdisp AS (
+    SELECT ra.platform, ra.level,
+           greatest(0.01, sum(rs.kn) / nullif(sum(rs.kd), 0)) AS phi_k,
+           greatest(0.01, sum(rs.tn) / nullif(sum(rs.td), 0)) AS phi_t,
+           greatest(0.01, sum(rs.cn) / nullif(sum(rs.cd), 0)) AS phi_c,
+           greatest(0.05, sum(rs.vn) / nullif(sum(rs.vd), 0)) AS kappa2
+    FROM resid rs JOIN rates ra ON ra.platform = rs.platform AND ra.level = rs.level AND ra.entity_id = rs.entity_id
+    GROUP BY ra.platform, ra.level
+  ),
+  model AS (
+    SELECT ra.*, rs.s_mad,
+           least(3, greatest(0.01, (ra.n * coalesce(rs.kn / nullif(rs.kd, 0), pd.phi_k) + 14 * coalesce(pd.phi_k, 0.03)) / (ra.n + 14))) AS phi_k,
+           least(3, greatest(0.01, (ra.n * coalesce(rs.tn / nullif(rs.td, 0), pd.phi_t) + 14 * coalesce(pd.phi_t, 0.03)) / (ra.n + 14))) AS phi_t,
+           least(3, greatest(0.01, (ra.n * coalesce(rs.cn / nullif(rs.cd, 0), pd.phi_c) + 14 * coalesce(pd.phi_c, 0.03)) / (ra.n + 14))) AS phi_c,
+           least(9, greatest(0.05, (ra.n * coalesce(rs.vn / nullif(rs.vd, 0), pd.kappa2) + 14 * coalesce(pd.kappa2, 0.64)) / (ra.n + 14))) AS kappa2
+    FROM rates ra
+    JOIN resid rs ON rs.platform = ra.platform AND rs.level = ra.level AND rs.entity_id = ra.entity_id
+    LEFT JOIN pdisp pd ON pd.platform = ra.platform AND pd.level = ra.level
+    WHERE ra.n >= 7
+  ),
+  -- sustained shifts: conversions given spend over the last 3, 7, 14 and 21
+  -- days against the 28 days before each window
+  win AS (
+    SELECT w.w, h.platform, h.level, h.entity_id,
+           sum(h.k) FILTER (WHERE h.day > p_day - w.w) AS k_w,
+           sum(h.s * coalesce(f.f, 1)) FILTER (WHERE h.day > p_day - w.w) AS a_w,
+           sum((h.s * coalesce(f.f, 1)) ^ 2) FILTER (WHERE h.day > p_day - w.w) AS a2_w,
+           sum(h.s) FILTER (WHERE h.day > p_day - w.w) AS s_w,
+           count(*) FILTER (WHERE h.day > p_day - w.w) AS n_w,
+           sum(h.k) FILTER (WHERE h.day <= p_day - w.w) AS k_p,
+           sum(h.s * coalesce(f.f, 1)) FILTER (WHERE h.day <= p_day - w.w) AS a_p,
+           count(*) FILTER (WHERE h.day <= p_day - w.w) AS n_p
+    FROM (VALUES (3), (7), (14), (21)) AS w(w)
+    JOIN raw h ON h.day BETWEEN p_day - w.w - 27 AND p_day AND h.active
+    JOIN model mo ON mo.platform = h.platform AND mo.level = h.level AND mo.entity_id = h.entity_id
+    LEFT JOIN wf f ON f.platform = h.platform AND f.level = h.level AND f.entity_id = h.entity_id AND f.dow = h.dow
+    GROUP BY w.w, h.platform, h.level, h.entity_id
+  ),
+  -- the over-dispersion of each window's own pre-period (the 28 days before
+  -- it, which the shift has not touched), shrunk towards the platform's
+  winr AS (
+    SELECT wn.w, wn.platform, wn.level, wn.entity_id,
+           sum((h.k - h.s * coalesce(f.f, 1) * wn.k_p / nullif(wn.a_p, 0)) ^ 2 - h.s * coalesce(f.f, 1) * wn.k_p / nullif(wn.a_p, 0)) AS rn,
+           sum((h.s * coalesce(f.f, 1) * wn.k_p / nullif(wn.a_p, 0)) ^ 2) AS rd
+    FROM win wn
+    JOIN raw h ON h.platform = wn.platform AND h.level = wn.level AND h.entity_id = wn.entity_id
+              AND h.day BETWEEN p_day - wn.w - 27 AND p_day - wn.w AND h.active
+    LEFT JOIN wf f ON f.platform = h.platform AND f.level = h.level AND f.entity_id = h.entity_id AND f.dow = h.dow
+    WHERE wn.n_p >= 14 AND wn.k_p >= 20
+    GROUP BY wn.w, wn.platform, wn.level, wn.entity_id
+  ),
+  trend AS (
+    SELECT DISTINCT ON (x.platform, x.level, x.entity_id) x.*
+    FROM (
+      SELECT wn.*, ph.phi, mo.pr,
+             wn.k_p / nullif(wn.a_p, 0) AS r_p,
+             wn.a_w * wn.k_p / nullif(wn.a_p, 0) AS mu,
+             -- variance of the window's sum: daily NB terms plus the pre-period rate's own uncertainty
+             ((ph.phi * wn.a2_w * (wn.k_p / nullif(wn.a_p, 0)) ^ 2)
+               + (wn.a_w * wn.k_p / nullif(wn.a_p, 0)) ^ 2 * (1 / (wn.k_p + 1) + ph.phi / wn.n_p))
+               / nullif((wn.a_w * wn.k_p / nullif(wn.a_p, 0)) ^ 2, 0) AS phi_eff
+      FROM win wn
+      JOIN model mo ON mo.platform = wn.platform AND mo.level = wn.level AND mo.entity_id = wn.entity_id
+      JOIN winr wr ON wr.w = wn.w AND wr.platform = wn.platform AND wr.level = wn.level AND wr.entity_id = wn.entity_id
+      LEFT JOIN pdisp pd ON pd.platform = wn.platform AND pd.level = wn.level
+      CROSS JOIN LATERAL (SELECT least(3, greatest(0.01, (wn.n_p * coalesce(wr.rn / nullif(wr.rd, 0), pd.phi_k, 0.03)
+                                                          + 14 * coalesce(pd.phi_k, 0.03)) / (wn.n_p + 14))) AS phi) ph
+      WHERE wn.n_p >= 14 AND wn.n_w >= greatest(2, wn.w - 1) AND wn.k_p >= 20
+    ) x
+    CROSS JOIN LATERAL (SELECT least(ads_engine.count_p_value(x.k_w, x.mu, x.phi_eff, 'lower'),
+                                     ads_engine.count_p_value(x.k_w, x.mu, x.phi_eff, 'upper')) AS p1) pv
+    WHERE x.mu >= 5 AND abs(x.k_w / nullif(x.mu, 0) - 1) >= 0.2
+    ORDER BY x.platform, x.level, x.entity_id, pv.p1
+  ),
+  -- every test of the day: one row per entity and metric
+  tests AS (
+    -- conversions given spend (CPA)
+    SELECT t.platform, t.level, t.entity_id, t.name, t.campaign_id, t.s, t.i, t.c, t.k, t.v, t.missing,
+           'cpa'::text AS metric, 'nb'::text AS test, 'conversions'::text AS observed_metric, 'spend'::text AS exposure_metric,
+           mo.r * coalesce(w.f, 1) AS rate, t.s * mo.r * coalesce(w.f, 1) AS expected, t.k AS observed,
+           mo.phi_k * (1 + 1.0 / mo.n) + 1 / (mo.k + 1) AS phi, NULL::numeric AS variance,
+           t.s / nullif(t.k, 0) AS actual, 1 / nullif(mo.r * coalesce(w.f, 1), 0) AS baseline,
+           NULL::integer AS window_days, mo.n AS history_days
+    FROM tgt t JOIN model mo ON mo.platform = t.platform AND mo.level = t.level AND mo.entity_id = t.entity_id
+    LEFT JOIN wf w ON w.platform = t.platform AND w.level = t.level AND w.entity_id = t.entity_id AND w.dow = t.dow
+    WHERE NOT t.missing AND t.s > 0 AND mo.k >= 10
+    UNION ALL
+    -- value given conversions (ROAS at the day's conversions: the basket)
+    SELECT t.platform, t.level, t.entity_id, t.name, t.campaign_id, t.s, t.i, t.c, t.k, t.v, t.missing,
+           'roas', 'value', 'conversion_value', 'conversions', mo.aov, t.k * mo.aov, t.v,
+           NULL, t.k * mo.aov ^ 2 * mo.kappa2 * (1 + t.k / nullif(mo.k, 0)),
+           t.v / nullif(t.s, 0), t.k * mo.aov / nullif(t.s, 0), NULL, mo.n
+    FROM tgt t JOIN model mo ON mo.platform = t.platform AND mo.level = t.level AND mo.entity_id = t.entity_id
+    WHERE NOT t.missing AND t.k >= 3 AND t.s > 0 AND mo.k >= 20 AND mo.v > 0
+    UNION ALL
+    -- clicks given impressions (CTR)
+    SELECT t.platform, t.level, t.entity_id, t.name, t.campaign_id, t.s, t.i, t.c, t.k, t.v, t.missing,
+           'ctr', 'nb', 'clicks', 'impressions', mo.ctr, t.i * mo.ctr, t.c,
+           mo.phi_t * (1 + 1.0 / mo.n) + 1 / (mo.c + 1), NULL,
+           t.c / nullif(t.i, 0), mo.ctr, NULL, mo.n
+    FROM tgt t JOIN model mo ON mo.platform = t.platform AND mo.level = t.level AND mo.entity_id = t.entity_id
+    WHERE NOT t.missing AND t.i >= 1000 AND mo.c >= 50
+    UNION ALL
+    -- clicks given spend (CPC)
+    SELECT t.platform, t.level, t.entity_id, t.name, t.campaign_id, t.s, t.i, t.c, t.k, t.v, t.missing,
+           'cpc', 'nb', 'clicks', 'spend', mo.cps, t.s * mo.cps, t.c,
+           mo.phi_c * (1 + 1.0 / mo.n) + 1 / (mo.c + 1), NULL,
+           t.s / nullif(t.c, 0), 1 / nullif(mo.cps, 0), NULL, mo.n
+    FROM tgt t JOIN model mo ON mo.platform = t.platform AND mo.level = t.level AND mo.entity_id = t.entity_id
+    WHERE NOT t.missing AND t.s > 0 AND mo.c >= 50
+    UNION ALL
+    -- spend against its weekday-adjusted median (log scale; zero for a missing row)
+    SELECT t.platform, t.level, t.entity_id, t.name, t.campaign_id, t.s, t.i, t.c, t.k, t.v, t.missing,
+           'spend', 'spend', 'spend', NULL, NULL, mo.s_med * coalesce(f2.f, 1), t.s,
+           NULL, greatest(1.4826 * mo.s_mad, 0.05) * sqrt(1 + 1.57 / mo.n),
+           t.s, mo.s_med * coalesce(f2.f, 1), NULL, mo.n
+    FROM tgt t JOIN model mo ON mo.platform = t.platform AND mo.level = t.level AND mo.entity_id = t.entity_id
+    LEFT JOIN sf f2 ON f2.platform = t.platform AND f2.level = t.level AND f2.entity_id = t.entity_id AND f2.dow = t.dow
+    UNION ALL
+    -- sustained shift of conversions given spend
+    SELECT tr.platform, tr.level, tr.entity_id, t.name, t.campaign_id, tr.s_w, NULL, NULL, tr.k_w, NULL, false,
+           'cpa', 'nb_window', 'conversions', 'spend', tr.r_p, tr.mu, tr.k_w,
+           tr.phi_eff, NULL, tr.s_w / nullif(tr.k_w, 0), 1 / nullif(tr.r_p, 0), tr.w, tr.n_p
+    FROM trend tr JOIN tgt t ON t.platform = tr.platform AND t.level = tr.level AND t.entity_id = tr.entity_id
+  ),
+  scored AS (
+    SELECT x.*, cfg.q, cfg.sens, cfg.min_spend,
+           CASE
+             -- below the effect floor a test cannot be a discovery: it counts in m with p = 1
+             WHEN (x.test = 'spend' AND abs(ln(greatest(x.observed, 0.01) / x.expected)) < ln(1.25))
+               OR (x.test <> 'spend' AND abs(x.observed / x.expected - 1) < 0.2) THEN 1
+             WHEN x.test = 'spend' THEN
+               CASE WHEN x.observed <= 0 THEN 0
+                    ELSE 2 * (1 - ads_engine.normal_cdf(abs(ln(x.observed / nullif(x.expected, 0))) / x.variance)) END
+             WHEN x.test = 'value' THEN
+               2 * ads_engine.value_p_value(x.observed, x.expected, x.variance, 0, CASE WHEN x.observed < x.expected THEN 'lower' ELSE 'upper' END)
+             ELSE 2 * ads_engine.count_p_value(x.observed, x.expected, x.phi, CASE WHEN x.observed < x.expected THEN 'lower' ELSE 'upper' END)
+               -- the four windows of the shift scan are one test (Bonferroni)
+               * CASE WHEN x.test = 'nb_window' THEN 4 ELSE 1 END
+           END AS p,
+           CASE WHEN x.observed < x.expected THEN 'lower' ELSE 'upper' END AS direction
+    FROM tests x JOIN cfg ON cfg.platform = x.platform
+    WHERE x.expected > 0
+      -- tests that can say something: enough expected events, spend above the floor
+      AND CASE x.test
+            WHEN 'spend' THEN greatest(x.expected, x.observed) >= cfg.min_spend / 7
+            WHEN 'value' THEN true
+            ELSE x.expected >= 3 OR x.observed >= 6 END
+  ),
+  cut AS (
+    SELECT sc.platform, ads_engine.bh_cut(array_agg(least(sc.p, 1)::float8), min(sc.q)) AS cut, count(*) AS m
+    FROM scored sc GROUP BY sc.platform
+  ),
+  disc AS (
+    SELECT sc.*, cu.cut, cu.m,
+           CASE WHEN sc.test = 'nb_window' THEN 'trend_change'
+                WHEN sc.metric = 'cpa' AND sc.observed = 0 AND sc.direction = 'lower' THEN 'tracking_loss'
+                WHEN sc.metric = 'roas' AND sc.observed = 0 THEN 'tracking_loss'
+                WHEN sc.metric = 'cpa' THEN CASE WHEN sc.direction = 'lower' THEN 'spike' ELSE 'drop' END
+                WHEN sc.metric = 'cpc' THEN CASE WHEN sc.direction = 'lower' THEN 'spike' ELSE 'drop' END
+                ELSE CASE WHEN sc.direction = 'upper' THEN 'spike' ELSE 'drop' END END AS type,
+           (sc.metric IN ('cpa', 'cpc') AND sc.direction = 'upper') OR (sc.metric IN ('roas', 'ctr') AND sc.direction = 'upper') AS favourable
+    FROM scored sc JOIN cut cu ON cu.platform = sc.platform
+    WHERE sc.p <= cu.cut
+      AND CASE WHEN sc.test = 'spend' THEN abs(ln(greatest(sc.observed, 0.01) / sc.expected)) >= ln(1.25)
+               ELSE abs(sc.observed / sc.expected - 1) >= 0.2 END
+  ),
+  named AS (
+    SELECT d.*,
+           CASE WHEN d.type = 'tracking_loss' AND d.metric = 'cpa' THEN 'conversions' ELSE d.metric END AS metric_name
+    FROM disc d
+  ),
+  -- a platform whose campaigns all stop converting together: one incident
+  incident AS (
+    SELECT n.platform, array_agg(n.entity_id ORDER BY n.entity_id) AS members, sum(n.s) AS s, sum(n.expected) AS expected,
+           min(n.p) AS p, min(n.cut) AS cut
+    FROM named n
+    WHERE n.level = 'campaign' AND n.type = 'tracking_loss' AND n.metric_name = 'conversions'
+    GROUP BY n.platform
+    HAVING count(*) >= 3
+       AND count(*) >= 0.8 * (SELECT count(*) FROM scored s2
+                              WHERE s2.platform = n.platform AND s2.level = 'campaign' AND s2.metric = 'cpa' AND s2.test = 'nb' AND s2.expected >= 3)
+  ),
+  -- one ad set that explains its campaign's alarm is raised instead of it;
+  -- several explain it: the campaign is raised
+  adsets_of AS (
+    SELECT c.platform, c.entity_id, c.metric_name, c.type, count(a.entity_id) AS n_adsets, min(a.entity_id) AS the_adset
+    FROM named c JOIN named a ON a.platform = c.platform AND a.level = 'adset' AND a.campaign_id = c.entity_id
+                             AND a.metric_name = c.metric_name AND a.type = c.type
+    WHERE c.level = 'campaign'
+    GROUP BY c.platform, c.entity_id, c.metric_name, c.type
+  ),
+  kept AS (
+    SELECT n.*, (ao2.n_adsets = 1) AS explains_campaign, ao.n_adsets
+    FROM named n
+    LEFT JOIN adsets_of ao ON n.level = 'campaign' AND ao.platform = n.platform AND ao.entity_id = n.entity_id
+                          AND ao.metric_name = n.metric_name AND ao.type = n.type
+    LEFT JOIN adsets_of ao2 ON n.level = 'adset' AND ao2.platform = n.platform AND ao2.entity_id = n.campaign_id
+                           AND ao2.metric_name = n.metric_name AND ao2.type = n.type
+    WHERE NOT (n.level = 'campaign' AND coalesce(ao.n_adsets, 0) = 1)
+      AND NOT (n.level = 'adset' AND coalesce(ao2.n_adsets, 0) >= 2)
+      AND NOT (n.type = 'tracking_loss' AND n.metric_name = 'conversions' AND EXISTS (SELECT 1 FROM incident i WHERE i.platform = n.platform))
+      -- an episode already open (same entity, metric and type, active, within the last 3 days; 28 for a trend)
+      AND NOT EXISTS (
+        SELECT 1 FROM ads.anomalies an
+        WHERE an.tenant_id = p_tenant AND an.platform = n.platform AND an.level = n.level AND an.entity_id = n.entity_id
+          AND an.metric_name = n.metric_name AND an.anomaly_type = n.type AND an.status IN ('active', 'investigating')
+          AND an.day < p_day AND an.day >= p_day - CASE WHEN n.type = 'trend_change' THEN 28 ELSE 3 END)
+  ),
+  spend_ref AS (  -- the tenant's daily spend (campaign level, last 28 days): the scale of money at stake
+    SELECT greatest(coalesce(sum(r.s) / nullif(count(DISTINCT r.day), 0), 0), 0.01) AS daily
+    FROM raw r WHERE r.level = 'campaign' AND r.day BETWEEN p_day - 28 AND p_day - 1
   ),
   found AS (
-    SELECT f.platform, f.entity_id, f.name, f.campaign_id, f.metric,
-           CASE WHEN f.z > 0 THEN 'spike' ELSE 'drop' END AS type,
-           f.m AS baseline, f.x AS actual, f.z AS score, f.thr,
-           CASE f.metric
-             WHEN 'spend' THEN abs(f.x - f.m)
-             WHEN 'conversions' THEN abs(f.x - f.m) * coalesce(f.m_cpa, 0)
-             WHEN 'cpa' THEN abs(f.s - f.k * f.m)
-             WHEN 'roas' THEN abs(f.x - f.m) * f.s
-             WHEN 'ctr' THEN abs(f.x - f.m) * f.i * coalesce(f.m_cpc, 0)
-             WHEN 'cpc' THEN abs(f.x - f.m) * f.c
+    SELECT k.platform, k.level, k.entity_id, k.name, k.campaign_id, k.metric_name, k.type, k.baseline, k.actual,
+           k.p, k.cut, k.favourable,
+           CASE k.metric
+             WHEN 'spend' THEN abs(k.observed - k.expected)
+             WHEN 'cpa' THEN k.s * abs(1 - k.observed / nullif(k.expected, 0))
+             WHEN 'roas' THEN abs(k.observed - k.expected)
+             WHEN 'ctr' THEN abs(k.observed - k.expected) * k.s / nullif(k.c, 0)
+             WHEN 'cpc' THEN k.s * abs(1 - k.observed / nullif(k.expected, 0))
            END AS money,
-           (f.metric IN ('conversions', 'roas', 'ctr') AND f.z > 0) OR (f.metric IN ('cpa', 'cpc') AND f.z < 0) AS favourable,
-           jsonb_build_object('method', f.method, 'history_points', f.n, 'median', round(f.m, 6), 'mad', round(f.mad, 6),
-                              'scale', round(f.scale, 6), 'threshold', f.thr,
-                              'day', jsonb_build_object('spend', f.s, 'impressions', f.i, 'clicks', f.c, 'conversions', f.k, 'conversion_value', f.v),
-                              'history_medians', jsonb_build_object('spend', round(f.m_s, 2), 'clicks', round(f.m_c, 2), 'conversions', round(f.m_k, 2))) AS details
-    FROM flagged f
+           jsonb_build_object('test', k.test, 'p_value', round(k.p::numeric, 10), 'p_threshold', round(k.cut::numeric, 10),
+                              'tests_in_run', k.m, 'fdr_level', round(k.q::numeric, 5),
+                              'expected', round(k.expected, 4), 'observed', k.observed, 'direction', k.direction,
+                              'phi', round(k.phi, 5), 'rate', round(k.rate, 8), 'exposure_metric', k.exposure_metric,
+                              'observed_metric', k.observed_metric, 'log_sd', CASE WHEN k.test = 'spend' THEN round(k.variance, 5) END,
+                              'variance', CASE WHEN k.test = 'value' THEN round(k.variance, 4) END,
+                              'history_days', k.history_days, 'missing_row', k.missing,
+                              'day', jsonb_build_object('spend', k.s, 'impressions', k.i, 'clicks', k.c, 'conversions', k.k, 'conversion_value', k.v))
+           || CASE WHEN k.test = 'nb_window'
+                   THEN jsonb_build_object('window_days', k.window_days, 'start_day', p_day - k.window_days + 1) ELSE '{}'::jsonb END
+           || CASE WHEN k.explains_campaign THEN jsonb_build_object('explains_campaign', true) ELSE '{}'::jsonb END
+           || CASE WHEN k.n_adsets >= 2 THEN jsonb_build_object('adsets_flagged', k.n_adsets) ELSE '{}'::jsonb END AS details
+    FROM kept k
     UNION ALL
-    SELECT tl.platform, tl.entity_id, tl.name, tl.campaign_id, tl.metric, tl.type, tl.baseline, tl.actual,
-           ads_engine.poisson_z(0, tl.expected), cfg.thr, tl.money, false, tl.details
-    FROM tl JOIN cfg ON cfg.platform = tl.platform
+    SELECT i.platform, 'campaign', 'platform:' || i.platform, format('All %s campaigns', i.platform), NULL, 'conversions', 'tracking_loss',
+           i.expected, 0, i.p, i.cut, false, i.s,
+           jsonb_build_object('scope', 'platform', 'members', to_jsonb(i.members), 'test', 'nb', 'p_value', round(i.p::numeric, 10),
+                              'p_threshold', round(i.cut::numeric, 10), 'expected', round(i.expected, 2), 'observed', 0,
+                              'direction', 'lower', 'observed_metric', 'conversions', 'exposure_metric', 'spend',
+                              'day', jsonb_build_object('spend', i.s, 'conversions', 0))
+    FROM incident i
+    WHERE NOT EXISTS (
+      SELECT 1 FROM ads.anomalies an
+      WHERE an.tenant_id = p_tenant AND an.platform = i.platform AND an.entity_id = 'platform:' || i.platform
+        AND an.anomaly_type = 'tracking_loss' AND an.status IN ('active', 'investigating') AND an.day < p_day AND an.day >= p_day - 3)
   ),
   graded AS (
-    SELECT fd.*,
-           CASE WHEN fd.type = 'tracking_loss' THEN 3
-                WHEN abs(fd.score) >= 2.5 * fd.thr THEN 3
-                WHEN abs(fd.score) >= 1.5 * fd.thr THEN 2
+    SELECT f.*,
+           CASE WHEN f.type = 'tracking_loss' THEN 3
+                WHEN f.p <= f.cut / 100 THEN 3
+                WHEN f.p <= f.cut / 10 THEN 2
                 ELSE 1 END
-           + CASE WHEN fd.money >= 0.20 * pr.daily_spend THEN 3
-                  WHEN fd.money >= 0.05 * pr.daily_spend THEN 2
-                  WHEN fd.money >= 0.01 * pr.daily_spend THEN 1
+           + CASE WHEN f.money >= 0.20 * sr.daily THEN 3
+                  WHEN f.money >= 0.05 * sr.daily THEN 2
+                  WHEN f.money >= 0.01 * sr.daily THEN 1
                   ELSE 0 END
-           - CASE WHEN fd.favourable THEN 2 ELSE 0 END AS points,
-           pr.daily_spend
-    FROM found fd JOIN pref pr ON pr.platform = fd.platform
+           - CASE WHEN f.favourable THEN 2 ELSE 0 END AS points,
+           sr.daily
+    FROM found f CROSS JOIN spend_ref sr
   )
   INSERT INTO ads.anomalies AS an (
     tenant_id, platform, level, entity_id, entity_name, campaign_id, day, metric_name, anomaly_type,
     baseline_value, actual_value, deviation_percent, anomaly_score, money_at_stake, severity, details)
-  SELECT p_tenant, g.platform, 'campaign', g.entity_id, g.name, coalesce(g.campaign_id, g.entity_id), p_as_of, g.metric, g.type,
+  SELECT p_tenant, g.platform, g.level::ads.entity_level, g.entity_id, g.name, coalesce(g.campaign_id, g.entity_id), p_day, g.metric_name, g.type,
          round(g.baseline, 6), round(g.actual, 6),
          round((g.actual - g.baseline) / nullif(abs(g.baseline), 0) * 100, 2),
-         round(g.score, 4), round(g.money, 2),
+         -- the score: the p-value as a signed normal score (negative when the metric fell)
+         round((CASE WHEN g.actual < g.baseline THEN -1 ELSE 1 END
+                * (CASE WHEN g.p <= 0 THEN 40 ELSE sqrt(-2 * ln(least(g.p, 1) / 2 + 1e-300)) END))::numeric, 4),
+         round(g.money, 2),
          (CASE WHEN g.points >= 5 THEN 'critical' WHEN g.points = 4 THEN 'high'
                WHEN g.points >= 2 THEN 'medium' ELSE 'low' END)::ads.severity_level,
          g.details || jsonb_build_object('favourable', g.favourable, 'severity_points', g.points,
-                                         'platform_daily_spend', round(g.daily_spend, 2))
+                                         'tenant_daily_spend', round(g.daily, 2))
   FROM graded g
   ON CONFLICT ON CONSTRAINT anomalies_unique_observation DO NOTHING;
   GET DIAGNOSTICS v_n = ROW_COUNT;
@@ -230,8 +449,43 @@ BEGIN
   RETURN v_n;
 END
 $$;
+COMMENT ON FUNCTION ads_engine.detect_anomalies_day(uuid, date, text[]) IS
+  'Anomalies of one day (p_day) of the tenant''s campaigns and ad sets on the given platforms (NULL: all), each against its own history (docs/engine.md). '
+  'Returns how many rows are new.';
+
+-- The day p_as_of and every day of the week before it that the ledger says
+-- is not examined yet (a late platform, missed runs, a restated day).
+CREATE OR REPLACE FUNCTION ads_engine.detect_anomalies(p_tenant uuid, p_as_of date)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+  v_entered boolean := ads_engine.enter_tenant(p_tenant);
+  v_n integer := 0;
+  v_found integer;
+  d record;
+BEGIN
+  PERFORM ads_engine.check_as_of(p_as_of);
+  -- data later restated: re-scored, closed when they no longer hold
+  PERFORM ads_engine.rescore_restated(p_tenant);
+  FOR d IN
+    SELECT x.day, array_agg(DISTINCT x.platform) AS platforms
+    FROM ads_engine.days_to_examine(p_tenant, p_as_of, 7) x
+    GROUP BY x.day ORDER BY x.day
+  LOOP
+    v_found := ads_engine.detect_anomalies_day(p_tenant, d.day, d.platforms);
+    v_n := v_n + v_found;
+    PERFORM ads_engine.mark_examined(p_tenant, x.platform, x.level, x.day, x.data_loaded_at, x.rows_present, 0)
+    FROM ads_engine.days_to_examine(p_tenant, p_as_of, 7) x WHERE x.day = d.day;
+  END LOOP;
+  PERFORM ads_engine.leave_tenant(v_entered);
+  RETURN v_n;
+END
+$$;
 COMMENT ON FUNCTION ads_engine.detect_anomalies(uuid, date) IS
-  'ads.detect_anomalies for the day p_as_of against that campaign''s history before it.';
+  'ads.detect_anomalies for the last complete day p_as_of: re-scores anomalies whose day was restated, then examines every (platform, day) of the '
+  'week ending p_as_of that the ledger (ads_engine.examined_days) has not seen with its current data: p_as_of itself, a platform whose day came late, '
+  'days missed by earlier runs. Returns how many anomalies are new.';
 
 CREATE OR REPLACE FUNCTION ads.detect_anomalies(tenant_id uuid)
 RETURNS integer
@@ -248,13 +502,17 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION ads.detect_anomalies(uuid) IS
-  'Checks the tenant''s yesterday (in saas.tenants.timezone: ads_engine.tenant_yesterday) of every campaign against its own history; returns how many anomalies are new. '
-  'Metrics spend, conversions, CPA, ROAS, CTR, CPC. History: the same weekday over the last 8 weeks (>= 4 points), else the last 28 days scaled by the platform''s weekday profile. '
-  'Robust score z = (actual - median) / max(1.4826 MAD, 5 % of the median, Poisson noise of the counts behind the metric); an anomaly when |z| >= anomaly_sensitivity '
-  'and the change is >= 20 %, with minimum volumes (spend >= min_spend_for_decision / 7 a day, 5 conversions, 20 clicks). Zero conversions where spend would '
-  'have bought >= 5 is a tracking_loss on conversions (score: Poisson z of 0 where that many were expected); >= 5 conversions all without value is a '
-  'tracking_loss on roas (score: Poisson z of 0 valued conversions out of those observed). Severity from |z| and the money at stake against the platform''s '
-  'daily spend (favourable moves rank lower). One row per entity, metric and day; nothing where anomaly_detection_enabled is off. SECURITY INVOKER; refuses a '
-  'tenant_id other than saas.tenant_id, and with no tenant set (a superuser or aegis_owner member in psql) uses tenant_id for the call (the app role is refused).';
+  'Checks the tenant''s yesterday (in saas.tenants.timezone: ads_engine.tenant_yesterday), and any day of the week before not yet examined with its '
+  'current data, for every campaign and ad set against its own history; returns how many anomalies are new. '
+  'Tests (docs/engine.md): conversions given spend (negative binomial with the entity''s weekday profile and over-dispersion: metric cpa, or a '
+  'tracking_loss on conversions when none came where enough were due), value given conversions (compound order values: metric roas; tracking_loss '
+  'when conversions came without value), clicks given impressions (ctr) and given spend (cpc), spend against its weekday-adjusted median, and '
+  'sustained shifts of conversions over 3 to 21 days (trend_change, details.start_day). Benjamini-Hochberg per platform and day at half the '
+  'false-discovery level of anomaly_sensitivity (ads_engine.fdr_level), a change of at least 20 % (spend 25 %). An entity that delivered on 5 of '
+  'the 7 days before and has no row while its platform reports is judged as zero delivery. One ad set explaining its campaign''s alarm is raised '
+  'instead of it; all campaigns of a platform stopping together is one platform row (entity_id platform:<name>). An open episode (same entity, '
+  'metric and type within 3 days, 28 for a trend) is not raised again. Severity from the p-value and the money at stake against the tenant''s '
+  'daily spend (favourable moves rank lower). Nothing where anomaly_detection_enabled is off. SECURITY INVOKER; refuses a tenant_id other than '
+  'saas.tenant_id, and with no tenant set (a superuser or aegis_owner member in psql) uses tenant_id for the call (the app role is refused).';
 
 SET LOCAL aegis.media_part_100_anomalies = 'done';
