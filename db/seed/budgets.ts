@@ -17,6 +17,9 @@ export interface Budgets {
   platformConfigs: PlatformConfigRow[];
 }
 
+const TARGETS_FROM = HISTORY_DAYS - 37;
+const TARGETS_TO = HISTORY_DAYS - 8;
+
 /** createdDay: the first day of history, when the budgets were set. */
 export function generateBudgets(tenant: DemoTenant, generated: readonly GeneratedCampaign[], createdDay: string): Budgets {
   const campaigns: CampaignSummary[] = [];
@@ -29,6 +32,11 @@ export function generateBudgets(tenant: DemoTenant, generated: readonly Generate
     const t30 = totalsOver(g.campaignSeries, last30From, LAST);
     const cpa30 = t30.conversions > 0 ? t30.spend / t30.conversions : Number.NaN;
     const roas30 = t30.spend > 0 ? t30.value / t30.spend : Number.NaN;
+    // Targets were set on the 30 days before the last week (today-37 .. today-8):
+    // what the buyer knew then, before this week's planted changes.
+    const ref = totalsOver(g.campaignSeries, TARGETS_FROM, TARGETS_TO);
+    const refCpa = ref.conversions > 0 ? ref.spend / ref.conversions : Number.NaN;
+    const refRoas = ref.spend > 0 ? ref.value / ref.spend : Number.NaN;
     let dailyBudget: number;
     if (def.planted === 'budget_capped_winner') {
       dailyBudget = def.dailyBudget ?? 0;
@@ -47,15 +55,15 @@ export function generateBudgets(tenant: DemoTenant, generated: readonly Generate
     switch (tenant.vertical) {
       case 'ecommerce':
         strategy = def.strategy ?? 'target_roas';
-        targetRoas = def.targetRoas ?? round1(roas30 / rng.uniform(0.92, 1.2));
+        targetRoas = def.targetRoas ?? round1(refRoas / rng.uniform(0.92, 1.2));
         break;
       case 'lead_generation':
         strategy = def.strategy ?? 'target_cpa';
-        targetCpa = Math.round(cpa30 * rng.uniform(0.92, 1.15));
+        targetCpa = Math.round(refCpa * rng.uniform(0.92, 1.15));
         break;
       case 'apps':
         strategy = def.strategy ?? 'target_cpa';
-        targetCpa = Math.round(cpa30 * rng.uniform(0.92, 1.15) * 20) / 20;
+        targetCpa = Math.round(refCpa * rng.uniform(0.92, 1.15) * 20) / 20;
         break;
     }
     budgets.push({

@@ -7,7 +7,7 @@ export type Platform = 'meta' | 'google' | 'tiktok' | 'linkedin';
 export type Vertical = 'ecommerce' | 'lead_generation' | 'apps';
 export type MemberRole = 'viewer' | 'buyer' | 'admin';
 export type AllocationStrategy = 'performance' | 'even' | 'manual' | 'target_roas' | 'target_cpa';
-export type PlantedKind = 'cpa_doubled' | 'spend_spike' | 'tracking_drop' | 'budget_capped_winner';
+export type PlantedKind = 'cpa_doubled' | 'spend_spike' | 'tracking_drop' | 'budget_capped_winner' | 'adset_zero_conversions';
 
 export const PLATFORM_LABEL: Readonly<Record<Platform, string>> = {
   meta: 'Meta',
@@ -123,7 +123,7 @@ export interface TypeProfile {
   readonly ctr: number;
   readonly cpa: number;
   readonly valuePerConversion: number;
-  /** Ad set names offered to campaigns of this type (2 to 4 are used). */
+  /** Ad set names offered to campaigns of this type (3 to 5 are used; a fifth is a creative test). */
   readonly adsets: readonly string[];
 }
 
@@ -183,6 +183,10 @@ export interface CampaignDef {
   readonly targetRoas?: number;
   /** Expected ROAS of the campaign, when it must not follow its type. */
   readonly roas?: number;
+  /** adset_zero_conversions: the usual daily spend of the ad set that stops converting. */
+  readonly zeroAdsetSpend?: number;
+  /** A B2B campaign: business-day conversions only (WEEKDAY_B2B); steady, the engine must stay quiet on it. */
+  readonly b2b?: true;
 }
 
 export const CAMPAIGNS: Readonly<Record<Vertical, readonly CampaignDef[]>> = {
@@ -234,12 +238,12 @@ export const CAMPAIGNS: Readonly<Record<Vertical, readonly CampaignDef[]>> = {
     { platform: 'google', type: 'google_display', label: 'Demand Gen | In-market Borrowers', conversions: 26, strategy: 'even' },
     { platform: 'meta', type: 'meta_lead', label: 'Lead Ads | Debt Consolidation | Broad', conversions: 40 },
     { platform: 'meta', type: 'meta_lead', label: 'Lead Ads | Personal Loans | LAL 1% Funded', conversions: 36 },
-    { platform: 'meta', type: 'meta_lead', label: 'Lead Ads | Home Improvement Loans', conversions: 28 },
+    { platform: 'meta', type: 'meta_lead', label: 'Lead Ads | Home Improvement Loans', conversions: 28, planted: 'adset_zero_conversions', zeroAdsetSpend: 250 },
     { platform: 'meta', type: 'meta_conversions', label: 'Conversions | Rate Check | Retargeting 30d', conversions: 30 },
     { platform: 'meta', type: 'meta_lead', label: 'Lead Ads | Auto Refinance', conversions: 28 },
     { platform: 'meta', type: 'meta_conversions', label: 'Conversions | Rate Check | Broad', conversions: 30 },
     { platform: 'meta', type: 'meta_lead', label: 'Lead Ads | Credit Builder', conversions: 26, strategy: 'even' },
-    { platform: 'linkedin', type: 'linkedin_lead', label: 'Lead Gen Forms | Business Loans | Owners & CFOs', conversions: 28 },
+    { platform: 'linkedin', type: 'linkedin_lead', label: 'Lead Gen Forms | Business Loans | Owners & CFOs', conversions: 28, b2b: true },
     { platform: 'linkedin', type: 'linkedin_lead', label: 'Lead Gen Forms | SBA Loans | Small Business', conversions: 26 },
     { platform: 'linkedin', type: 'linkedin_sponsored', label: 'Sponsored Content | Equipment Financing', conversions: 24 },
     { platform: 'linkedin', type: 'linkedin_sponsored', label: 'Conversation Ads | Working Capital', conversions: 24, strategy: 'manual' },
@@ -285,6 +289,19 @@ export const WEEKDAY: Readonly<Record<Vertical, WeekdayProfile>> = {
   // Players install on weekends.
   apps: { spend: [1.06, 0.97, 0.96, 0.97, 0.98, 1.02, 1.07], cvr: [1.02, 0.99, 0.98, 0.99, 1.0, 1.01, 1.02] },
 };
+
+/**
+ * B2B lead forms: decision makers fill them in on business days only. The
+ * campaign keeps delivering at the weekend (at under half the spend) and
+ * converts nothing then: a zero on Saturday and Sunday is normal for it.
+ */
+export const WEEKDAY_B2B: WeekdayProfile = {
+  spend: [0.45, 1.12, 1.16, 1.16, 1.14, 1.04, 0.42],
+  cvr: [0, 1.12, 1.16, 1.16, 1.12, 0.96, 0],
+};
+
+/** Extra ad set name when a campaign has five (the profiles name four). */
+export const FIFTH_ADSET_NAME = 'Broad | Creative test';
 
 // ---------------------------------------------------------------------------
 // A/B tests. Variants are given as delivery and rates; generate.ts turns them

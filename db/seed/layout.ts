@@ -8,6 +8,7 @@ import {
   adsetPlatformId,
   campaignName,
   campaignPlatformId,
+  FIFTH_ADSET_NAME,
   type CampaignDef,
   type DemoTenant,
   type TypeProfile,
@@ -33,8 +34,9 @@ export interface CampaignLayout {
   adsets: AdsetLayout[];
 }
 
-/** Smallest expected daily conversions per ad set: below it integer counts get too lumpy to look steady. */
-const MIN_ADSET_CONVERSIONS = 12;
+/** Ad sets per campaign: 3 to 5, four on average. */
+const MIN_ADSETS = 3;
+const MAX_ADSETS = 5;
 
 export function campaignLayout(tenant: DemoTenant, def: CampaignDef, index: number): CampaignLayout {
   const profile = TYPE_PROFILES[tenant.vertical][def.type];
@@ -47,20 +49,21 @@ export function campaignLayout(tenant: DemoTenant, def: CampaignDef, index: numb
     if (def.dailyBudget === undefined) throw new Error('budget_capped_winner needs dailyBudget');
     conversions = (def.dailyBudget * 0.992) / cpa;
   }
-  const wanted = rng.int(2, 4);
-  const weights = Array.from({ length: 4 }, () => rng.uniform(0.75, 1.25));
-  let n = wanted;
-  let shares: number[] = [];
-  for (; n >= 2; n--) {
-    const w = weights.slice(0, n);
-    const total = w.reduce((a, b) => a + b, 0);
-    shares = w.map((x) => x / total);
-    if (n === 2 || Math.min(...shares) * conversions >= MIN_ADSET_CONVERSIONS) break;
+  // Ad sets differ in size: the largest is up to three times the smallest.
+  const n = rng.int(MIN_ADSETS, MAX_ADSETS);
+  const weights = Array.from({ length: n }, () => rng.uniform(0.6, 1.8));
+  if (def.zeroAdsetSpend !== undefined) {
+    // The ad set that stops converting spends zeroAdsetSpend a day: the last one, sized so.
+    const share = def.zeroAdsetSpend / (conversions * cpa);
+    if (!(share > 0 && share < 0.5)) throw new Error(`${def.label}: an ad set of ${def.zeroAdsetSpend} a day does not fit`);
+    const rest = weights.slice(0, n - 1).reduce((a, b) => a + b, 0);
+    weights[n - 1] = (share * rest) / (1 - share);
   }
-  const adsets = shares.map((share, a) => ({
+  const total = weights.reduce((a, b) => a + b, 0);
+  const adsets = weights.map((w, a) => ({
     id: adsetPlatformId(id, a + 1),
-    name: profile.adsets[a] ?? `Ad set ${a + 1}`,
-    share,
+    name: profile.adsets[a] ?? FIFTH_ADSET_NAME,
+    share: w / total,
   }));
   return { tenant, def, index, id, name: campaignName(tenant, def), profile, conversions, cpa, adsets };
 }

@@ -27,6 +27,9 @@ export function hash32(text: string): number {
   return h >>> 0;
 }
 
+/** Poisson draws are exact below this mean (see Rng.poisson). */
+export const POISSON_EXACT_BELOW = 200;
+
 export class Rng {
   private readonly next: () => number;
 
@@ -57,6 +60,66 @@ export class Rng {
   /** Integer in [min, max], both ends included. */
   int(min: number, max: number): number {
     return min + Math.floor(this.next() * (max - min + 1));
+  }
+
+  /** Standard normal (Box-Muller, one of the pair). */
+  normal(): number {
+    const u = 1 - this.next();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.next());
+  }
+
+  /** Log-normal with mean 1 and coefficient of variation cv. */
+  lognormalMeanOne(cv: number): number {
+    if (cv <= 0) return 1;
+    const s2 = Math.log(1 + cv * cv);
+    return Math.exp(Math.sqrt(s2) * this.normal() - s2 / 2);
+  }
+
+  /**
+   * Gamma with mean 1 and coefficient of variation cv (shape 1/cv^2), by
+   * Marsaglia and Tsang's squeeze; shapes below 1 through the boost
+   * Gamma(a) = Gamma(a + 1) U^(1/a).
+   */
+  gammaMeanOne(cv: number): number {
+    if (cv <= 0) return 1;
+    const shape = 1 / (cv * cv);
+    return this.gamma(shape) / shape;
+  }
+
+  /** Gamma(shape, 1). */
+  gamma(shape: number): number {
+    if (shape < 1) return this.gamma(shape + 1) * Math.pow(1 - this.next(), 1 / shape);
+    const d = shape - 1 / 3;
+    const c = 1 / Math.sqrt(9 * d);
+    for (;;) {
+      const x = this.normal();
+      const v = (1 + c * x) ** 3;
+      if (v <= 0) continue;
+      const u = 1 - this.next();
+      if (Math.log(u) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v;
+    }
+  }
+
+  /**
+   * Poisson(lambda): exact by inversion (sequential search) below
+   * POISSON_EXACT_BELOW; above it the normal limit with the continuity
+   * correction (relative error of the variance far below 1 %).
+   */
+  poisson(lambda: number): number {
+    if (!(lambda > 0)) return 0;
+    if (lambda < POISSON_EXACT_BELOW) {
+      const u = this.next();
+      let k = 0;
+      let p = Math.exp(-lambda);
+      let cdf = p;
+      while (u > cdf && k < 10_000) {
+        k++;
+        p *= lambda / k;
+        cdf += p;
+      }
+      return k;
+    }
+    return Math.max(0, Math.round(lambda + Math.sqrt(lambda) * this.normal()));
   }
 
   pick<T>(items: readonly T[]): T {

@@ -93,16 +93,6 @@ export interface CampaignSummary {
   roas30: number;
 }
 
-export interface Violation {
-  campaignId: string;
-  entityId: string;
-  level: 'campaign' | 'adset';
-  day: string;
-  metric: MetricName;
-  window: WindowName;
-  z: number;
-}
-
 export interface TenantData {
   tenant: DemoTenant;
   campaigns: CampaignSummary[];
@@ -110,8 +100,6 @@ export interface TenantData {
   budgets: BudgetRow[];
   platformConfigs: PlatformConfigRow[];
   abTests: AbTestRow[];
-  /** Unusual recent values left on steady campaigns after damping (expected empty). */
-  violations: Violation[];
 }
 
 export interface DemoData {
@@ -121,17 +109,3 @@ export interface DemoData {
   tenants: TenantData[];
   benchmarks: BenchmarkRow[];
 }
-
-export type MetricName =
-  | 'spend'
-  | 'impressions'
-  | 'clicks'
-  | 'conversions'
-  | 'conversion_value'
-  | 'cpa'
-  | 'roas'
-  | 'cpc'
-  | 'cpm'
-  | 'ctr'
-  | 'conversion_rate';
-export type WindowName = 'same_weekday_8w' | 'previous_28d';

@@ -21,8 +21,8 @@ import type { AbTestRow, BenchmarkRow, BudgetRow, MetricRow, PlatformConfigRow, 
 
 export { DEMO_PASSWORD, DEMO_TENANTS, DEMO_USERS } from './catalog';
 export type { DemoTenant, DemoUser, PlantedKind } from './catalog';
-export { PLANTED, PLANTED_EXPECT } from './planted';
-export type { PlantedSituation } from './planted';
+export { PLANTED, PLANTED_EXPECT, QUIET } from './planted';
+export type { PlantedSituation, QuietCampaign } from './planted';
 export { HISTORY_DAYS } from './dates';
 export { generateDemoData } from './generate';
 
@@ -70,9 +70,6 @@ export async function seedDemo(opts: SeedOptions): Promise<SeedSummary> {
           `${metricRows.toLocaleString('en-US')} metric rows, ${t.budgets.length} budgets, ${t.platformConfigs.length} platform configs, ` +
           `${t.abTests.length} A/B tests in ${elapsed(t0)}`,
       );
-      if (t.violations.length > 0) {
-        log(`warning: ${t.violations.length} recent values of steady ${t.tenant.name} campaigns look unusual (robust z > 3)`);
-      }
     }
 
     const logins = DEMO_USERS.flatMap((u) =>

@@ -1,50 +1,71 @@
 // The metric time series of one campaign and its ad sets, simulated day by
-// day. Model, per ad set and day: spend follows the campaign's level, a slow
-// trend, the vertical's weekday profile and bounded noise; impressions =
-// spend / CPM; clicks = impressions x CTR; conversions = clicks x conversion
-// rate (plus count noise); value = conversions x value per conversion.
-// Campaign rows are the sums of their ad set rows. All randomness comes from
-// seeded streams (random.ts), one per campaign and purpose.
+// day the way real accounts behave: counts are counts, rates drift from day
+// to day, baskets vary. Per ad set and day:
+//
+//   spend        = level x weekday x trend x log-normal noise (campaign-wide and the ad set's own)
+//   impressions ~ Poisson(spend / CPM), CPM with a small log-normal day noise
+//   clicks      ~ Poisson(impressions x CTR), CTR with a small log-normal day noise
+//   conversions ~ Poisson(clicks x CVR x G), G = Gc x Ga: Gamma day factors of mean 1,
+//                 one campaign-wide (the site converts better or worse that day), one the ad set's own
+//   value        = the sum, over the day's conversions, of log-normal order values (CV ORDER_VALUE_CV)
+//
+// so conversions given spend are negative-binomial-like (variance mu + phi mu^2,
+// phi about the squared CV of G) and a day's value is a compound sum. Campaign
+// rows are the sums of their ad set rows. Nothing here looks at the result to
+// make it quieter: what is drawn is what is written. All randomness comes from
+// seeded streams (random.ts), one per campaign or ad set and purpose.
 
-import { WEEKDAY, type Vertical } from './catalog';
+import { WEEKDAY, WEEKDAY_B2B, type Vertical, type WeekdayProfile } from './catalog';
 import { HISTORY_DAYS, LAST } from './dates';
 import type { AdsetLayout, CampaignLayout } from './layout';
-import { CPA_DOUBLED_FROM, CPA_FACTOR, SPEND_SPIKE_FACTOR, SPIKE_DAY, TRACKING_DROP_FROM } from './planted';
+import { CPA_CVR_FACTOR, CPA_DOUBLED_FROM, SPEND_SPIKE_FACTOR, SPIKE_DAY, TRACKING_DROP_FROM, ZERO_ADSET_FROM } from './planted';
 import { Rng } from './random';
 import type { MetricRow } from './rows';
 
+/** Coefficients of variation of the day-to-day noise: campaign-wide (common) and per ad set (own). */
+export const NOISE = {
+  /** Spend around its weekday-adjusted level (log-normal). */
+  spend: { common: 0.07, own: 0.05 },
+  /** Cost per mille (log-normal): impressions ~ Poisson(spend / CPM). */
+  cpm: { common: 0.04, own: 0.03 },
+  /** Click-through rate (log-normal): clicks ~ Poisson(impressions x CTR). */
+  ctr: { common: 0.04, own: 0.03 },
+  /** Conversion rate (Gamma, mean 1): conversions ~ Poisson(clicks x CVR x Gc x Ga). */
+  conversionRate: { common: 0.16, own: 0.1 },
+} as const;
+
 /**
- * Uniform noise amplitudes (fractions) per channel: spend, cpm, ctr, cvr,
- * value per conversion. COMMON moves the whole campaign (auction pressure,
- * site conversion rate), OWN each ad set on its own, so campaign rows are as
- * lively as their ad sets. Counts get their own, Poisson-sized noise (COUNT),
- * and order values a basket-size noise (BASKET).
+ * CV of one order's value (log-normal). Baskets vary a lot; in-app purchase
+ * revenue per install too; lead values are set per lead type by the
+ * advertiser and vary less.
  */
-const COMMON = [0.07, 0.05, 0.05, 0.05, 0.04] as const;
-const OWN = [0.03, 0.03, 0.03, 0.03, 0.02] as const;
-const [SPEND, CPM, CTR, CVR, VALUE, COUNT, BASKET] = [0, 1, 2, 3, 4, 5, 6] as const;
-const CHANNELS = 7;
-const SQRT3 = Math.sqrt(3);
-/**
- * Conversions are counts: a day with n expected conversions varies by about
- * sqrt(n) (Poisson), by 0.8 sqrt(n) here, with bounded (uniform) noise. Order
- * values average over the day's orders, so their mean varies like 1/sqrt(n).
- */
-const COUNT_SD = 0.8;
-const ORDER_VALUE_SD = 0.45;
+export const ORDER_VALUE_CV: Readonly<Record<Vertical, number>> = {
+  ecommerce: 0.8,
+  apps: 0.8,
+  lead_generation: 0.4,
+};
+
+/** CV of an ad set's day conversion-rate factor Gc x Ga (independent, mean 1). */
+export const ADSET_RATE_CV = Math.sqrt((1 + NOISE.conversionRate.common ** 2) * (1 + NOISE.conversionRate.own ** 2) - 1);
+
+/** The weekday profile a campaign follows: its vertical's, or the business-days-only B2B one. */
+export function weekdayProfile(layout: CampaignLayout): WeekdayProfile {
+  return layout.def.b2b ? WEEKDAY_B2B : WEEKDAY[layout.tenant.vertical];
+}
 
 interface AdsetModel extends AdsetLayout {
   cpmMul: number;
   ctrMul: number;
   cvrMul: number;
-  valueMul: number;
-  /** noise[channel][day] in [-1, 1): spend, cpm, ctr, cvr, value, count, basket. */
-  noise: Float64Array[];
+  /** Mean order value of the ad set. */
+  orderValue: number;
+  rng: Rng;
 }
 
 export interface CampaignModel {
   layout: CampaignLayout;
   vertical: Vertical;
+  weekday: WeekdayProfile;
   cpm: number;
   ctr: number;
   cvr: number;
@@ -53,14 +74,10 @@ export interface CampaignModel {
   spendTrend: number;
   cvrTrend: number;
   adsets: AdsetModel[];
-  /** Campaign-wide noise[channel][day] in [-1, 1]. */
-  common: Float64Array[];
-  /** cpa_doubled: the conversion rate factor of the last 7 days (about 0.5, tuned so CPA doubles exactly). */
-  plantedCvrFactor: number;
-  /** Per-day scale of the noise: 1, unless the steadiness search lowered it for a day. */
-  calm: Float64Array;
-  /** Capped campaign: per-day position (0..1) of spend between 98.5 % and 99.8 % of the budget. */
-  capNoise: Float64Array;
+  /** Campaign-wide day noise. */
+  rng: Rng;
+  /** Capped campaign: spend between 98.5 % and 99.8 % of the budget. */
+  capRng: Rng;
 }
 
 /** Per entity and day, integer counts; money in cents. */
@@ -82,10 +99,6 @@ export function emptySeries(): Series {
   };
 }
 
-function uniformNoise(rng: Rng): Float64Array {
-  return Float64Array.from({ length: HISTORY_DAYS }, () => rng.symmetric());
-}
-
 export function buildModel(layout: CampaignLayout): CampaignModel {
   const { tenant, def, profile } = layout;
   const rng = Rng.stream(`${tenant.id}|${layout.id}|model`);
@@ -102,8 +115,6 @@ export function buildModel(layout: CampaignLayout): CampaignModel {
   const steadyLevel = def.planted === 'cpa_doubled' || def.planted === 'budget_capped_winner';
   const spendTrend = steadyLevel ? 0 : rng.uniform(-0.08, 0.08);
   const cvrTrend = steadyLevel ? 0 : rng.uniform(-0.04, 0.04);
-  const commonRng = Rng.stream(`${tenant.id}|${layout.id}|common`);
-  const common = Array.from({ length: CHANNELS }, () => uniformNoise(commonRng));
   const adsets: AdsetModel[] = layout.adsets.map((a) => {
     const r = Rng.stream(`${tenant.id}|${a.id}|adset`);
     return {
@@ -111,14 +122,14 @@ export function buildModel(layout: CampaignLayout): CampaignModel {
       cpmMul: r.uniform(0.93, 1.07),
       ctrMul: r.uniform(0.9, 1.1),
       cvrMul: r.uniform(0.9, 1.1),
-      valueMul: r.uniform(0.95, 1.05),
-      noise: Array.from({ length: CHANNELS }, () => uniformNoise(r)),
+      orderValue: valuePerConversion * r.uniform(0.95, 1.05),
+      rng: Rng.stream(`${tenant.id}|${a.id}|days`),
     };
   });
-  const capRng = Rng.stream(`${tenant.id}|${layout.id}|cap`);
   return {
     layout,
     vertical: tenant.vertical,
+    weekday: weekdayProfile(layout),
     cpm,
     ctr,
     cvr: cpc / layout.cpa,
@@ -127,64 +138,58 @@ export function buildModel(layout: CampaignLayout): CampaignModel {
     spendTrend,
     cvrTrend,
     adsets,
-    common,
-    plantedCvrFactor: 0.5,
-    calm: new Float64Array(HISTORY_DAYS).fill(1),
-    capNoise: Float64Array.from({ length: HISTORY_DAYS }, () => capRng.float()),
+    rng: Rng.stream(`${tenant.id}|${layout.id}|days`),
+    capRng: Rng.stream(`${tenant.id}|${layout.id}|cap`),
   };
 }
 
-/** Relative noise of channel ch for ad set a on day i: campaign-wide plus the ad set's own, damped by calm. */
-function noiseAt(model: CampaignModel, a: AdsetModel, ch: number, i: number): number {
-  const calm = model.calm[i] ?? 1;
-  return calm * ((COMMON[ch] ?? 0) * (model.common[ch]?.[i] ?? 0) + (OWN[ch] ?? 0) * (a.noise[ch]?.[i] ?? 0));
+/** Log-normal factor of mean 1 for the campaign-wide and the ad set's own noise of one channel. */
+const lognormal = (rng: Rng, cv: number) => rng.lognormalMeanOne(cv);
+
+/** Sum of k order values, log-normal around mean with coefficient of variation cv, in cents. */
+function basket(rng: Rng, k: number, mean: number, cv: number): number {
+  let total = 0;
+  for (let j = 0; j < k; j++) total += mean * rng.lognormalMeanOne(cv);
+  return Math.round(total * 100);
 }
 
+/** Simulates every day of every ad set; the planted situations are part of the simulation. */
 export function simulate(model: CampaignModel, weekdays: readonly number[]): Series[] {
-  const out: Series[] = [];
-  for (let k = 0; k < model.adsets.length; k++) out.push(emptySeries());
-  simulateDays(model, weekdays, out, 0, LAST);
-  return out;
-}
-
-/** Computes days from..to (inclusive) of every ad set into out. Days are independent, except the planted spike. */
-function simulateDays(model: CampaignModel, weekdays: readonly number[], out: readonly Series[], from: number, to: number): void {
-  const { layout, vertical, adsets } = model;
+  const { layout, adsets, weekday } = model;
   const planted = layout.def.planted ?? null;
-  const wd = WEEKDAY[vertical];
+  const out = adsets.map(() => emptySeries());
   const spendCents = new Float64Array(adsets.length);
+  const valueCv = ORDER_VALUE_CV[model.vertical];
 
-  for (let i = from; i <= to; i++) {
+  for (let i = 0; i <= LAST; i++) {
     const w = weekdays[i] ?? 0;
-    const calm = model.calm[i] ?? 1;
     const trendPos = (i - LAST) / LAST;
-    const spendLevel = model.baseSpend * Math.exp(model.spendTrend * trendPos) * (wd.spend[w] ?? 1);
-    let cvr = model.cvr * Math.exp(model.cvrTrend * trendPos) * (wd.cvr[w] ?? 1);
-    if (planted === 'cpa_doubled' && i >= CPA_DOUBLED_FROM) cvr *= model.plantedCvrFactor;
+    const spendLevel = model.baseSpend * Math.exp(model.spendTrend * trendPos) * (weekday.spend[w] ?? 1);
+    let cvr = model.cvr * Math.exp(model.cvrTrend * trendPos) * (weekday.cvr[w] ?? 1);
+    if (planted === 'cpa_doubled' && i >= CPA_DOUBLED_FROM) cvr *= CPA_CVR_FACTOR;
 
-    // Ad set spend in cents. A capped campaign spends (almost) its whole
-    // budget every day, shared out among its ad sets.
+    // Campaign-wide factors of the day, drawn in a fixed order.
+    const spendCommon = lognormal(model.rng, NOISE.spend.common);
+    const cpmCommon = lognormal(model.rng, NOISE.cpm.common);
+    const ctrCommon = lognormal(model.rng, NOISE.ctr.common);
+    const cvrCommon = model.rng.gammaMeanOne(NOISE.conversionRate.common);
+    const spendOwn = adsets.map((a) => lognormal(a.rng, NOISE.spend.own));
+
     if (planted === 'budget_capped_winner') {
+      // Spends (almost) its whole budget every day, shared out among its ad sets.
       const budget = layout.def.dailyBudget ?? 0;
-      const pos = 0.5 + ((model.capNoise[i] ?? 0.5) - 0.5) * calm;
-      const total = Math.round(budget * 100 * (0.985 + 0.013 * pos));
+      const total = Math.round(budget * 100 * (0.985 + 0.013 * model.capRng.float()));
       let wsum = 0;
-      for (let k = 0; k < adsets.length; k++) {
-        const a = adsets[k];
-        const weight = a ? a.share * (1 + noiseAt(model, a, SPEND, i)) : 0;
-        spendCents[k] = weight;
-        wsum += weight;
-      }
+      for (let k = 0; k < adsets.length; k++) wsum += (adsets[k]?.share ?? 0) * (spendOwn[k] ?? 1);
       let left = total;
       for (let k = 0; k < adsets.length; k++) {
-        const c = k === adsets.length - 1 ? left : Math.round((total * (spendCents[k] ?? 0)) / wsum);
+        const c = k === adsets.length - 1 ? left : Math.round((total * (adsets[k]?.share ?? 0) * (spendOwn[k] ?? 1)) / wsum);
         spendCents[k] = c;
         left -= c;
       }
     } else {
       for (let k = 0; k < adsets.length; k++) {
-        const a = adsets[k];
-        spendCents[k] = a ? Math.round(spendLevel * a.share * (1 + noiseAt(model, a, SPEND, i)) * 100) : 0;
+        spendCents[k] = Math.round(spendLevel * (adsets[k]?.share ?? 0) * spendCommon * (spendOwn[k] ?? 1) * 100);
       }
     }
 
@@ -193,21 +198,17 @@ function simulateDays(model: CampaignModel, weekdays: readonly number[], out: re
       const s = out[k];
       if (!a || !s) continue;
       const spend = spendCents[k] ?? 0;
-      const cpm = model.cpm * a.cpmMul * (1 + noiseAt(model, a, CPM, i));
-      const impressions = Math.round((spend / 100 / cpm) * 1000);
-      const clicks = Math.round(impressions * model.ctr * a.ctrMul * (1 + noiseAt(model, a, CTR, i)));
-      const expected = clicks * cvr * a.cvrMul * (1 + noiseAt(model, a, CVR, i));
-      const countNoise = calm * SQRT3 * COUNT_SD * Math.sqrt(expected) * (a.noise[COUNT]?.[i] ?? 0);
-      let conversions = Math.max(0, Math.round(expected + countNoise));
-      // Lead values are set per lead type by the advertiser and barely move;
-      // order and in-app purchase values average over the day's conversions.
-      const valueNoise =
-        vertical === 'lead_generation'
-          ? 0.4 * noiseAt(model, a, VALUE, i)
-          : noiseAt(model, a, VALUE, i) +
-            (calm * SQRT3 * ORDER_VALUE_SD * (a.noise[BASKET]?.[i] ?? 0)) / Math.sqrt(Math.max(conversions, 1));
-      let value = Math.round(conversions * model.valuePerConversion * a.valueMul * Math.max(0.2, 1 + valueNoise) * 100);
-      if (planted === 'tracking_drop' && i >= TRACKING_DROP_FROM) {
+      const cpm = model.cpm * a.cpmMul * cpmCommon * lognormal(a.rng, NOISE.cpm.own);
+      const impressions = a.rng.poisson((spend / 100 / cpm) * 1000);
+      const ctr = model.ctr * a.ctrMul * ctrCommon * lognormal(a.rng, NOISE.ctr.own);
+      const clicks = Math.min(impressions, a.rng.poisson(impressions * ctr));
+      const rate = cvr * a.cvrMul * cvrCommon * a.rng.gammaMeanOne(NOISE.conversionRate.own);
+      let conversions = a.rng.poisson(clicks * rate);
+      let value = basket(a.rng, conversions, a.orderValue, valueCv);
+      const lost =
+        (planted === 'tracking_drop' && i >= TRACKING_DROP_FROM) ||
+        (planted === 'adset_zero_conversions' && k === adsets.length - 1 && i >= ZERO_ADSET_FROM);
+      if (lost) {
         conversions = 0;
         value = 0;
       }
@@ -219,47 +220,44 @@ function simulateDays(model: CampaignModel, weekdays: readonly number[], out: re
     }
   }
 
-  if (planted === 'spend_spike' && from <= SPIKE_DAY && SPIKE_DAY <= to) {
-    // Yesterday: spend jumps to SPEND_SPIKE_FACTOR x the mean of the four
-    // previous same weekdays; delivery grows far less (the platform bought
-    // dear impressions) and conversions stay where they were.
-    const total = sumSeries(out).spend;
-    const usual = ((total[SPIKE_DAY - 7] ?? 0) + (total[SPIKE_DAY - 14] ?? 0) + (total[SPIKE_DAY - 21] ?? 0) + (total[SPIKE_DAY - 28] ?? 0)) / 4;
-    const target = Math.round(usual * SPEND_SPIKE_FACTOR);
-    const normal = total[SPIKE_DAY] ?? 1;
-    let left = target;
-    for (let k = 0; k < out.length; k++) {
-      const s = out[k];
-      if (!s) continue;
-      const spend = k === out.length - 1 ? left : Math.round(((s.spend[SPIKE_DAY] ?? 0) * target) / normal);
-      left -= spend;
-      s.spend[SPIKE_DAY] = spend;
-      s.impressions[SPIKE_DAY] = Math.round((s.impressions[SPIKE_DAY] ?? 0) * 1.35);
-      s.clicks[SPIKE_DAY] = Math.round((s.clicks[SPIKE_DAY] ?? 0) * 1.3);
-    }
+  if (planted === 'spend_spike') plantSpendSpike(out);
+  return out;
+}
+
+/**
+ * Yesterday: spend jumps to SPEND_SPIKE_FACTOR x the mean of the four
+ * previous same weekdays; delivery grows far less (the platform bought dear
+ * impressions) and conversions stay those drawn for a normal day.
+ */
+function plantSpendSpike(out: readonly Series[]): void {
+  const total = sumSeries(out).spend;
+  const usual = ((total[SPIKE_DAY - 7] ?? 0) + (total[SPIKE_DAY - 14] ?? 0) + (total[SPIKE_DAY - 21] ?? 0) + (total[SPIKE_DAY - 28] ?? 0)) / 4;
+  const target = Math.round(usual * SPEND_SPIKE_FACTOR);
+  const normal = total[SPIKE_DAY] ?? 1;
+  let left = target;
+  for (let k = 0; k < out.length; k++) {
+    const s = out[k];
+    if (!s) continue;
+    const spend = k === out.length - 1 ? left : Math.round(((s.spend[SPIKE_DAY] ?? 0) * target) / normal);
+    left -= spend;
+    s.spend[SPIKE_DAY] = spend;
+    s.impressions[SPIKE_DAY] = Math.round((s.impressions[SPIKE_DAY] ?? 0) * 1.35);
+    s.clicks[SPIKE_DAY] = Math.round((s.clicks[SPIKE_DAY] ?? 0) * 1.3);
   }
 }
 
 const FIELDS = ['spend', 'impressions', 'clicks', 'conversions', 'value'] as const;
 
-/** Adds day i of s into total. */
-function addDay(total: Series, s: Series, i: number): void {
-  for (const f of FIELDS) total[f][i] = (total[f][i] ?? 0) + (s[f][i] ?? 0);
-}
-
 export function sumSeries(parts: readonly Series[]): Series {
   const total = emptySeries();
   for (const s of parts) {
-    for (let i = 0; i < HISTORY_DAYS; i++) addDay(total, s, i);
+    for (const f of FIELDS) {
+      const t = total[f];
+      const x = s[f];
+      for (let i = 0; i < HISTORY_DAYS; i++) t[i] = (t[i] ?? 0) + (x[i] ?? 0);
+    }
   }
   return total;
-}
-
-/** Recomputes day i of every ad set and of the campaign total, in place. */
-export function recomputeDay(model: CampaignModel, weekdays: readonly number[], adsets: readonly Series[], campaign: Series, i: number): void {
-  simulateDays(model, weekdays, adsets, i, i);
-  for (const f of FIELDS) campaign[f][i] = 0;
-  for (const s of adsets) addDay(campaign, s, i);
 }
 
 export function totalsOver(s: Series, from: number, to: number): { spend: number; conversions: number; value: number } {
@@ -272,29 +270,6 @@ export function totalsOver(s: Series, from: number, to: number): { spend: number
     value += (s.value[i] ?? 0) / 100;
   }
   return { spend, conversions, value };
-}
-
-
-/**
- * The planted situations' last touch, once the steadiness search has moved
- * the noise of recent days: the spike is relative to the previous same
- * weekdays, and halving the conversion rate doubles CPA only on average, so
- * its factor is tuned until CPA of the last 7 days is 2x that of the 30 days
- * before.
- */
-export function settlePlanted(model: CampaignModel, weekdays: readonly number[], adsetSeries: readonly Series[], campaignSeries: Series): void {
-  const planted = model.layout.def.planted;
-  if (planted === 'spend_spike') recomputeDay(model, weekdays, adsetSeries, campaignSeries, SPIKE_DAY);
-  if (planted === 'cpa_doubled') {
-    for (let round = 0; round < 4; round++) {
-      const last7 = totalsOver(campaignSeries, CPA_DOUBLED_FROM, LAST);
-      const before = totalsOver(campaignSeries, CPA_DOUBLED_FROM - 30, CPA_DOUBLED_FROM - 1);
-      const ratio = last7.spend / last7.conversions / (before.spend / before.conversions);
-      if (Math.abs(ratio - CPA_FACTOR) < 0.01) break;
-      model.plantedCvrFactor *= ratio / CPA_FACTOR;
-      for (let i = CPA_DOUBLED_FROM; i <= LAST; i++) recomputeDay(model, weekdays, adsetSeries, campaignSeries, i);
-    }
-  }
 }
 
 export interface GeneratedCampaign {

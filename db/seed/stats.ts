@@ -1,6 +1,5 @@
 // Small statistics used by the demo generator: the normal CDF (for the A/B
-// tests' two-proportion z-test), the robust z-score (to check that steady
-// campaigns really are steady), and rounding.
+// tests' two-proportion z-test), the median, and rounding.
 
 /**
  * Error function, Abramowitz & Stegun 7.1.26 (absolute error below 1.5e-7,
@@ -49,15 +48,6 @@ export function median(values: readonly number[]): number {
   const mid = s.length >> 1;
   const hi = s[mid] ?? Number.NaN;
   return s.length % 2 === 1 ? hi : ((s[mid - 1] ?? Number.NaN) + hi) / 2;
-}
-
-/** Robust z-score of x against a history: (x - median) / (1.4826 * MAD). Infinite when MAD is 0 and x differs. */
-export function robustZ(x: number, history: readonly number[]): number {
-  const m = median(history);
-  const mad = median(history.map((v) => Math.abs(v - m)));
-  const dev = x - m;
-  if (mad === 0) return dev === 0 ? 0 : dev > 0 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
-  return dev / (1.4826 * mad);
 }
 
 export const round1 = (x: number) => Math.round(x * 10) / 10;
