@@ -199,4 +199,26 @@ COMMENT ON FUNCTION ads_engine.currency_scale(text) IS
   'Approximate size of one euro in the currency (JPY 150, KRW 1500, INR 90, ...; 1 for EUR, USD, GBP, CHF and unknown codes): '
   'min_spend_for_decision is multiplied by it, so a floor of 50 means about 50 euros of spend in any currency.';
 
+-- Weights of the weighted Benjamini-Hochberg procedure (Genovese, Roeder and
+-- Wasserman): test i is a discovery when p_i / w_i passes BH, with the
+-- weights of a run normalised to average 1, which keeps the false-discovery
+-- rate at q. A campaign's test weighs 4 times an ad set's (a campaign has
+-- about four ad sets: together they weigh as much as it); the tests a buyer
+-- acts on (CPA, sustained shifts, pause and budget rules) weigh more than
+-- the diagnostic ones (spend, CTR, CPC, CPM, weekday pattern). Evidence that is
+-- overwhelming (a dead ad set, a tracking loss) passes at any weight.
+CREATE OR REPLACE FUNCTION ads_engine.test_weight(p_level text, p_kind text) RETURNS float8
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT (CASE WHEN p_level = 'campaign' THEN 4 ELSE 1 END
+          * CASE WHEN p_kind IN ('cpa', 'trend', 'pause', 'budget') THEN 2
+                 WHEN p_kind IN ('roas', 'bid') THEN 1
+                 ELSE 0.5 END)::float8
+$$;
+COMMENT ON FUNCTION ads_engine.test_weight(text, text) IS
+  'Raw weight of a test in the weighted Benjamini-Hochberg of a run (normalised to mean 1 per run): level campaign 4, ad set 1; times 2 for '
+  'cpa, trend, pause and budget tests, 1 for roas and bid, 0.5 for the rest (spend, ctr, cpc, creative, audience, timing: a spend jump worth '
+  'raising has a tiny p-value anyway).';
+
 SET LOCAL aegis.media_part_065_statistics = 'done';

@@ -32,6 +32,16 @@ $$;
 COMMENT ON FUNCTION ads_engine.expire_recommendations(uuid) IS
   'Marks the tenant''s pending recommendations past expires_at as expired; returns how many (no tenant check: called by checked functions).';
 
+-- The kind of a rule's test for its weight (ads_engine.test_weight).
+CREATE OR REPLACE FUNCTION ads_engine.rule_kind(p_rule text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+  SELECT CASE WHEN p_rule LIKE 'pause%' THEN 'pause' WHEN p_rule LIKE 'budget%' THEN 'budget'
+              WHEN p_rule LIKE 'bid%' THEN 'bid' ELSE p_rule END
+$$;
+COMMENT ON FUNCTION ads_engine.rule_kind(text) IS
+  'The kind of a recommendation rule for its test weight: pause, budget, bid, or the rule itself (creative, audience).';
+
 -- Every recommendation the data of the 7 days ending p_as_of support, for
 -- campaigns and ad sets (a campaign loaded only as ad sets is their sum).
 -- kind 'candidate': a recommendation; 'hold': an entity whose advice waits
@@ -218,11 +228,22 @@ BEGIN
     CROSS JOIN tcpa tc
     WHERE e.days7 > 0
   ),
+  -- a platform whose converting campaigns all stopped converting together:
+  -- its tracking, not its campaigns (the anomaly detector raises one
+  -- incident); conversion-based advice on it waits while it lasts
+  dark AS (
+    SELECT x.platform FROM x WHERE x.level = 'campaign'
+    GROUP BY x.platform
+    HAVING count(*) FILTER (WHERE x.streak_days >= 1 AND x.streak_expected_own >= 1) >= 3
+       AND count(*) FILTER (WHERE x.streak_days >= 1 AND x.streak_expected_own >= 1) >= 0.8 * count(*) FILTER (WHERE x.k28 > 0)
+       AND sum(x.streak_expected_own) FILTER (WHERE x.streak_days >= 1) >= 10
+  ),
   xs AS (
     SELECT x.*,
            -- conversions stopped where the entity's own rate promised >= 5: tracking is suspect
            (x.k28 > 0 AND x.streak_days >= 1 AND x.streak_expected_own >= 5) AS tracking_suspect,
-           (x.k28 > 0 AND x.streak_days BETWEEN 1 AND 3 AND x.streak_expected_own >= 5) AS held
+           (x.k28 > 0 AND x.streak_days BETWEEN 1 AND 3 AND x.streak_expected_own >= 5)
+             OR EXISTS (SELECT 1 FROM dark dk WHERE dk.platform = x.platform) AS held
     FROM x
   ),
   -- every test: rule, line, p-value (one-sided, against the line)
@@ -248,7 +269,7 @@ BEGIN
            xs.streak_a / (xs.pause_factor * coalesce(xs.cpa_ref, xs.sh / nullif(xs.kh, 0))),
            'count', (0)::numeric, (xs.streak_a / (xs.pause_factor * coalesce(xs.cpa_ref, xs.sh / nullif(xs.kh, 0))))::numeric, (greatest(0.01, coalesce(xs.phi_k, 0.03) / xs.streak_days))::numeric, (NULL)::numeric, (NULL)::float8, 'lower',
            true, 1
-    FROM xs WHERE xs.tracking_suspect AND xs.streak_days > 3 AND xs.streak_spend >= xs.min_spend
+    FROM xs WHERE xs.tracking_suspect AND xs.streak_days > 3 AND xs.streak_spend >= xs.min_spend AND NOT xs.held
       AND coalesce(xs.cpa_ref, xs.sh / nullif(xs.kh, 0)) > 0
     UNION ALL
     -- budget_decrease: H0 ROAS >= 0.8 x target (value of the window against it)
@@ -363,22 +384,31 @@ BEGIN
     WHERE xs.days28 >= 21 AND tm.s28t >= xs.min_spend AND NOT xs.held AND NOT xs.tracking_suspect
   ),
   allp AS (
-    SELECT t.platform, t.q, least(1, t.p)::float8 AS p FROM t
+    SELECT t.platform, t.q, least(1, t.p)::float8 AS p, ads_engine.test_weight(t.level, ads_engine.rule_kind(t.rule)) AS w_raw FROM t
     UNION ALL
     -- chi-square survival with 6 df: exp(-x/2) (1 + x/2 + x^2/8)
-    SELECT tt.platform, tt.q, least(1, exp(-tt.chi2 / 2) * (1 + tt.chi2 / 2 + tt.chi2 ^ 2 / 8))::float8 FROM tt
+    SELECT tt.platform, tt.q, least(1, exp(-tt.chi2 / 2) * (1 + tt.chi2 / 2 + tt.chi2 ^ 2 / 8))::float8, ads_engine.test_weight(tt.level, 'timing') FROM tt
+  ),
+  -- weighted Benjamini-Hochberg (ads_engine.test_weight), per platform
+  norm AS (
+    SELECT a.platform, count(*) AS m, sum(a.w_raw) AS sw FROM allp a GROUP BY a.platform
   ),
   cut AS (
-    SELECT a.platform, ads_engine.bh_cut(array_agg(a.p), min(a.q)) AS cut, count(*) AS m FROM allp a GROUP BY a.platform
+    SELECT a.platform, ads_engine.bh_cut(array_agg(a.p / (a.w_raw * n.m / n.sw)), min(a.q)) AS wcut, min(n.m) AS m, min(n.sw) AS sw
+    FROM allp a JOIN norm n ON n.platform = a.platform GROUP BY a.platform
   ),
-  -- the discoveries, as stored
+  -- the discoveries, as stored (cut: the threshold on this test's own p)
   hit AS (
-    SELECT t.*, cu.cut, cu.m FROM t JOIN cut cu ON cu.platform = t.platform WHERE t.beyond AND t.p <= cu.cut
+    SELECT t.*, cu.wcut * ads_engine.test_weight(t.level, ads_engine.rule_kind(t.rule)) * cu.m / cu.sw AS cut, cu.m
+    FROM t JOIN cut cu ON cu.platform = t.platform
+    WHERE t.beyond AND t.p <= cu.wcut * ads_engine.test_weight(t.level, ads_engine.rule_kind(t.rule)) * cu.m / cu.sw
   ),
   timing_hit AS (
-    SELECT tt.*, exp(-tt.chi2 / 2) * (1 + tt.chi2 / 2 + tt.chi2 ^ 2 / 8) AS p, cu.cut, cu.m
+    SELECT tt.*, exp(-tt.chi2 / 2) * (1 + tt.chi2 / 2 + tt.chi2 ^ 2 / 8) AS p,
+           cu.wcut * ads_engine.test_weight(tt.level, 'timing') * cu.m / cu.sw AS cut, cu.m
     FROM tt JOIN cut cu ON cu.platform = tt.platform
-    WHERE tt.worst_efficiency <= 0.6 AND exp(-tt.chi2 / 2) * (1 + tt.chi2 / 2 + tt.chi2 ^ 2 / 8) <= cu.cut
+    WHERE tt.worst_efficiency <= 0.6
+      AND exp(-tt.chi2 / 2) * (1 + tt.chi2 / 2 + tt.chi2 ^ 2 / 8) <= cu.wcut * ads_engine.test_weight(tt.level, 'timing') * cu.m / cu.sw
   ),
   -- one pause per entity (the streak rule names tracking), one bid rule per entity
   pause1 AS (
@@ -584,8 +614,9 @@ BEGIN
                                           'money_per_week', round(r.money, 2), 'tenant_spend_7d', round(tw.s7, 2), 'prediction', r.prediction)
          || CASE WHEN r.explains_campaign THEN jsonb_build_object('explains_campaign', true, 'campaign_id', r.campaign_id) ELSE '{}'::jsonb END,
          r.impact, r.unit, round(r.money, 2), r.p, r.cut,
-         -- 1 - the Benjamini-Hochberg q-value, times the effect beyond the line (0.5 at it, 1 at 50 % beyond), times the type's track record
-         round(least(1, greatest(0, 1 - coalesce(least(1, r.p * r.m / r.rnk), 0)) * least(1, 0.5 + greatest(coalesce(r.effect, 0), 0))
+         -- 1 - the test's q-value (p scaled so that the run's cut is the level q), times the effect beyond the line
+         -- (0.5 at it, 1 at 50 % beyond), times the type's measured track record
+         round(least(1, greatest(0, 1 - coalesce(least(1, r.p * cfg.q / nullif(r.cut, 0)), 0)) * least(1, 0.5 + greatest(coalesce(r.effect, 0), 0))
                         * coalesce(tk.confidence_factor, 1))::numeric, 3),
          (CASE WHEN r.money >= 0.10 * tw.s7 THEN 'critical'
                WHEN r.money >= 0.03 * tw.s7 THEN 'high'
@@ -596,7 +627,8 @@ BEGIN
   LEFT JOIN track tk ON tk.recommendation_type = r.type
   UNION ALL
   SELECT 'hold', xs.platform, xs.level, xs.entity_id, xs.name, xs.campaign_id, NULL, NULL, NULL, NULL,
-         jsonb_build_object('days_without_conversion', xs.streak_days, 'expected_at_own_rate', round(xs.streak_expected_own, 2)),
+         jsonb_build_object('days_without_conversion', xs.streak_days, 'expected_at_own_rate', round(xs.streak_expected_own, 2),
+                            'platform_dark', EXISTS (SELECT 1 FROM dark dk WHERE dk.platform = xs.platform)),
          NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
   FROM xs WHERE xs.held
   UNION ALL

@@ -107,7 +107,8 @@ BEGIN
     WHERE wt.s > 0
     GROUP BY h.platform, h.level, h.entity_id, h.dow, wt.k, wt.s
   ),
-  -- weekday profile of spend, per entity, shrunk towards flat with 2 days
+  -- weekday profile of spend, per entity: its own with 4 or more of that
+  -- weekday in 8 weeks, else shrunk towards flat with 2 days
   sdow AS (
     SELECT h.platform, h.level, h.entity_id, h.dow, count(*) AS n, avg(h.s * h.bf) AS s
     FROM hist h WHERE h.day >= p_day - 56 GROUP BY h.platform, h.level, h.entity_id, h.dow
@@ -117,7 +118,7 @@ BEGIN
   ),
   sf AS (
     SELECT sd.platform, sd.level, sd.entity_id, sd.dow,
-           (sd.n * sd.s / nullif(sa.s, 0) + 2) / (sd.n + 2) AS f
+           CASE WHEN sd.n >= 4 THEN sd.s / nullif(sa.s, 0) ELSE (sd.n * sd.s / nullif(sa.s, 0) + 2) / (sd.n + 2) END AS f
     FROM sdow sd JOIN sall sa ON sa.platform = sd.platform AND sa.level = sd.level AND sa.entity_id = sd.entity_id
   ),
   -- the 28 days before the judged day, weekday-adjusted
@@ -184,7 +185,7 @@ BEGIN
     LEFT JOIN pdisp pd ON pd.platform = ra.platform AND pd.level = ra.level
     WHERE ra.n >= 7
   ),
-  -- sustained shifts: conversions given spend over the last 3, 7, 14 and 21
+  -- sustained shifts: conversions given spend over the last 7, 14 and 21
   -- days against the 28 days before each window
   win AS (
     SELECT w.w, h.platform, h.level, h.entity_id,
@@ -196,7 +197,7 @@ BEGIN
            sum(h.k) FILTER (WHERE h.day <= p_day - w.w) AS k_p,
            sum(h.s * coalesce(f.f, 1)) FILTER (WHERE h.day <= p_day - w.w) AS a_p,
            count(*) FILTER (WHERE h.day <= p_day - w.w) AS n_p
-    FROM (VALUES (3), (7), (14), (21)) AS w(w)
+    FROM (VALUES (7), (14), (21)) AS w(w)
     JOIN raw h ON h.day BETWEEN p_day - w.w - 27 AND p_day AND h.active
     JOIN model mo ON mo.platform = h.platform AND mo.level = h.level AND mo.entity_id = h.entity_id
     LEFT JOIN wf f ON f.platform = h.platform AND f.level = h.level AND f.entity_id = h.entity_id AND f.dow = h.dow
@@ -278,10 +279,13 @@ BEGIN
     -- spend against its weekday-adjusted median (log scale; zero for a missing row)
     SELECT t.platform, t.level, t.entity_id, t.name, t.campaign_id, t.s, t.i, t.c, t.k, t.v, t.missing,
            'spend', 'spend', 'spend', NULL, NULL, mo.s_med * coalesce(f2.f, 1), t.s,
-           NULL, greatest(1.4826 * mo.s_mad, 0.05) * sqrt(1 + 1.57 / mo.n),
+           -- the spread of a day around the median (MAD, at least 8 %: delivery is never steadier), inflated by the
+           -- uncertainty of the median (1.57 / n) and of the weekday factor (1 / its days)
+           NULL, greatest(1.4826 * mo.s_mad, 0.08) * sqrt(1 + 1.57 / mo.n + 1.0 / greatest(coalesce(sd2.n, 1), 1)),
            t.s, mo.s_med * coalesce(f2.f, 1), NULL, mo.n
     FROM tgt t JOIN model mo ON mo.platform = t.platform AND mo.level = t.level AND mo.entity_id = t.entity_id
     LEFT JOIN sf f2 ON f2.platform = t.platform AND f2.level = t.level AND f2.entity_id = t.entity_id AND f2.dow = t.dow
+    LEFT JOIN sdow sd2 ON sd2.platform = t.platform AND sd2.level = t.level AND sd2.entity_id = t.entity_id AND sd2.dow = t.dow
     UNION ALL
     -- sustained shift of conversions given spend
     SELECT tr.platform, tr.level, tr.entity_id, t.name, t.campaign_id, tr.s_w, NULL, NULL, tr.k_w, NULL, false,
@@ -301,10 +305,11 @@ BEGIN
              WHEN x.test = 'value' THEN
                2 * ads_engine.value_p_value(x.observed, x.expected, x.variance, 0, CASE WHEN x.observed < x.expected THEN 'lower' ELSE 'upper' END)
              ELSE 2 * ads_engine.count_p_value(x.observed, x.expected, x.phi, CASE WHEN x.observed < x.expected THEN 'lower' ELSE 'upper' END)
-               -- the four windows of the shift scan are one test (Bonferroni)
-               * CASE WHEN x.test = 'nb_window' THEN 4 ELSE 1 END
+               -- the three windows of the shift scan are one test (Bonferroni)
+               * CASE WHEN x.test = 'nb_window' THEN 3 ELSE 1 END
            END AS p,
-           CASE WHEN x.observed < x.expected THEN 'lower' ELSE 'upper' END AS direction
+           CASE WHEN x.observed < x.expected THEN 'lower' ELSE 'upper' END AS direction,
+           ads_engine.test_weight(x.level, CASE WHEN x.test = 'nb_window' THEN 'trend' ELSE x.metric END) AS w_raw
     FROM tests x JOIN cfg ON cfg.platform = x.platform
     WHERE x.expected > 0
       -- tests that can say something: enough expected events, spend above the floor
@@ -313,12 +318,17 @@ BEGIN
             WHEN 'value' THEN true
             ELSE x.expected >= 3 OR x.observed >= 6 END
   ),
+  -- weighted Benjamini-Hochberg (ads_engine.test_weight), per platform
+  norm AS (
+    SELECT sc.platform, count(*) AS m, sum(sc.w_raw) AS sw FROM scored sc GROUP BY sc.platform
+  ),
   cut AS (
-    SELECT sc.platform, ads_engine.bh_cut(array_agg(least(sc.p, 1)::float8), min(sc.q)) AS cut, count(*) AS m
-    FROM scored sc GROUP BY sc.platform
+    SELECT sc.platform, ads_engine.bh_cut(array_agg(least(sc.p, 1)::float8 / (sc.w_raw * n.m / n.sw)), min(sc.q)) AS wcut, min(n.m) AS m,
+           min(n.sw) AS sw
+    FROM scored sc JOIN norm n ON n.platform = sc.platform GROUP BY sc.platform
   ),
   disc AS (
-    SELECT sc.*, cu.cut, cu.m,
+    SELECT sc.*, cu.wcut * sc.w_raw * cu.m / cu.sw AS cut, cu.m,
            CASE WHEN sc.test = 'nb_window' THEN 'trend_change'
                 WHEN sc.metric = 'cpa' AND sc.observed = 0 AND sc.direction = 'lower' THEN 'tracking_loss'
                 WHEN sc.metric = 'roas' AND sc.observed = 0 THEN 'tracking_loss'
@@ -327,7 +337,7 @@ BEGIN
                 ELSE CASE WHEN sc.direction = 'upper' THEN 'spike' ELSE 'drop' END END AS type,
            (sc.metric IN ('cpa', 'cpc') AND sc.direction = 'upper') OR (sc.metric IN ('roas', 'ctr') AND sc.direction = 'upper') AS favourable
     FROM scored sc JOIN cut cu ON cu.platform = sc.platform
-    WHERE sc.p <= cu.cut
+    WHERE sc.p <= cu.wcut * sc.w_raw * cu.m / cu.sw
       AND CASE WHEN sc.test = 'spend' THEN abs(ln(greatest(sc.observed, 0.01) / sc.expected)) >= ln(1.25)
                ELSE abs(sc.observed / sc.expected - 1) >= 0.2 END
   ),
@@ -336,16 +346,21 @@ BEGIN
            CASE WHEN d.type = 'tracking_loss' AND d.metric = 'cpa' THEN 'conversions' ELSE d.metric END AS metric_name
     FROM disc d
   ),
-  -- a platform whose campaigns all stop converting together: one incident
+  -- a platform whose campaigns all stop converting together: one incident.
+  -- The platform's own test: its conversions of the day (campaign rows)
+  -- against the sum of its campaigns' expectations, when at least 3
+  -- campaigns were due one or more and 80 % of them got none.
   incident AS (
-    SELECT n.platform, array_agg(n.entity_id ORDER BY n.entity_id) AS members, sum(n.s) AS s, sum(n.expected) AS expected,
-           min(n.p) AS p, min(n.cut) AS cut
-    FROM named n
-    WHERE n.level = 'campaign' AND n.type = 'tracking_loss' AND n.metric_name = 'conversions'
-    GROUP BY n.platform
-    HAVING count(*) >= 3
-       AND count(*) >= 0.8 * (SELECT count(*) FROM scored s2
-                              WHERE s2.platform = n.platform AND s2.level = 'campaign' AND s2.metric = 'cpa' AND s2.test = 'nb' AND s2.expected >= 3)
+    SELECT x.platform, array_agg(x.entity_id ORDER BY x.entity_id) FILTER (WHERE x.observed = 0 AND x.expected >= 1) AS members,
+           sum(x.s) AS s, sum(x.expected) AS expected, sum(x.observed) AS observed, min(cu.wcut) AS cut,
+           ads_engine.count_p_value(sum(x.observed), sum(x.expected), 0.01, 'lower') AS p
+    FROM scored x JOIN cut cu ON cu.platform = x.platform
+    WHERE x.level = 'campaign' AND x.metric = 'cpa' AND x.test = 'nb'
+    GROUP BY x.platform
+    HAVING count(*) FILTER (WHERE x.expected >= 1) >= 3
+       AND count(*) FILTER (WHERE x.expected >= 1 AND x.observed = 0) >= 0.8 * count(*) FILTER (WHERE x.expected >= 1)
+       AND sum(x.expected) >= 10 AND sum(x.observed) <= 0.1 * sum(x.expected)
+       AND ads_engine.count_p_value(sum(x.observed), sum(x.expected), 0.01, 'lower') <= greatest(min(cu.wcut), min(x.q) / count(*))
   ),
   -- one ad set that explains its campaign's alarm is raised instead of it;
   -- several explain it: the campaign is raised
@@ -365,13 +380,15 @@ BEGIN
                            AND ao2.metric_name = n.metric_name AND ao2.type = n.type
     WHERE NOT (n.level = 'campaign' AND coalesce(ao.n_adsets, 0) = 1)
       AND NOT (n.level = 'adset' AND coalesce(ao2.n_adsets, 0) >= 2)
-      AND NOT (n.type = 'tracking_loss' AND n.metric_name = 'conversions' AND EXISTS (SELECT 1 FROM incident i WHERE i.platform = n.platform))
-      -- an episode already open (same entity, metric and type, active, within the last 3 days; 28 for a trend)
+      -- the incident explains its platform's conversion alarms of the day, at both levels
+      AND NOT (n.metric_name IN ('conversions', 'cpa', 'roas') AND n.test <> 'nb_window'
+               AND EXISTS (SELECT 1 FROM incident i WHERE i.platform = n.platform))
+      -- an episode already open (same entity, metric and type, active, within the last 3 days; 28 for a trend or a tracking loss)
       AND NOT EXISTS (
         SELECT 1 FROM ads.anomalies an
         WHERE an.tenant_id = p_tenant AND an.platform = n.platform AND an.level = n.level AND an.entity_id = n.entity_id
           AND an.metric_name = n.metric_name AND an.anomaly_type = n.type AND an.status IN ('active', 'investigating')
-          AND an.day < p_day AND an.day >= p_day - CASE WHEN n.type = 'trend_change' THEN 28 ELSE 3 END)
+          AND an.day < p_day AND an.day >= p_day - CASE WHEN n.type IN ('trend_change', 'tracking_loss') THEN 28 ELSE 3 END)
   ),
   spend_ref AS (  -- the tenant's daily spend (campaign level, last 28 days): the scale of money at stake
     SELECT greatest(coalesce(sum(r.s) / nullif(count(DISTINCT r.day), 0), 0), 0.01) AS daily
@@ -411,7 +428,7 @@ BEGIN
     WHERE NOT EXISTS (
       SELECT 1 FROM ads.anomalies an
       WHERE an.tenant_id = p_tenant AND an.platform = i.platform AND an.entity_id = 'platform:' || i.platform
-        AND an.anomaly_type = 'tracking_loss' AND an.status IN ('active', 'investigating') AND an.day < p_day AND an.day >= p_day - 3)
+        AND an.anomaly_type = 'tracking_loss' AND an.status IN ('active', 'investigating') AND an.day < p_day AND an.day >= p_day - 28)
   ),
   graded AS (
     SELECT f.*,
@@ -507,11 +524,11 @@ COMMENT ON FUNCTION ads.detect_anomalies(uuid) IS
   'Tests (docs/engine.md): conversions given spend (negative binomial with the entity''s weekday profile and over-dispersion: metric cpa, or a '
   'tracking_loss on conversions when none came where enough were due), value given conversions (compound order values: metric roas; tracking_loss '
   'when conversions came without value), clicks given impressions (ctr) and given spend (cpc), spend against its weekday-adjusted median, and '
-  'sustained shifts of conversions over 3 to 21 days (trend_change, details.start_day). Benjamini-Hochberg per platform and day at half the '
+  'sustained shifts of conversions over 7, 14 or 21 days (trend_change, details.start_day). Benjamini-Hochberg per platform and day at half the '
   'false-discovery level of anomaly_sensitivity (ads_engine.fdr_level), a change of at least 20 % (spend 25 %). An entity that delivered on 5 of '
   'the 7 days before and has no row while its platform reports is judged as zero delivery. One ad set explaining its campaign''s alarm is raised '
   'instead of it; all campaigns of a platform stopping together is one platform row (entity_id platform:<name>). An open episode (same entity, '
-  'metric and type within 3 days, 28 for a trend) is not raised again. Severity from the p-value and the money at stake against the tenant''s '
+  'metric and type within 3 days, 28 for a trend or a tracking loss) is not raised again. Severity from the p-value and the money at stake against the tenant''s '
   'daily spend (favourable moves rank lower). Nothing where anomaly_detection_enabled is off. SECURITY INVOKER; refuses a tenant_id other than '
   'saas.tenant_id, and with no tenant set (a superuser or aegis_owner member in psql) uses tenant_id for the call (the app role is refused).';
 

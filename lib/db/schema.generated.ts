@@ -152,6 +152,9 @@ export interface AdsMetricsDaily {
   custom_metrics: Generated<Json>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
+  first_conversions: number | null;
+  first_conversion_value: number | null;
+  first_loaded_at: Date | null;
 }
 
 export interface AdsOptimizationRecommendations {
@@ -179,6 +182,8 @@ export interface AdsOptimizationRecommendations {
   dismissed_at: Date | null;
   dismissed_by: string | null;
   dismiss_reason: string | null;
+  withdrawn_at: Date | null;
+  withdrawal_reason: string | null;
 }
 
 export interface AdsPerformanceBenchmarks {
@@ -215,6 +220,17 @@ export interface AdsPlatformConfigs {
   updated_at: Generated<Date>;
 }
 
+export interface AdsEngineExaminedDays {
+  tenant_id: string;
+  platform: string;
+  level: string;
+  day: string;
+  examined_at: Generated<Date>;
+  data_loaded_at: Date;
+  rows_examined: Generated<number>;
+  anomalies_found: Generated<number>;
+}
+
 export interface AdsEngineOptimizerRuns {
   tenant_id: string;
   id: GeneratedAlways<number>;
@@ -226,6 +242,45 @@ export interface AdsEngineOptimizerRuns {
   summary: Generated<Json>;
   error: string | null;
   requested_by: string | null;
+}
+
+export interface AdsEngineRecommendationOutcomes {
+  tenant_id: string;
+  recommendation_id: string;
+  recommendation_type: string;
+  platform: string;
+  level: string;
+  entity_id: string;
+  applied_at: Date;
+  applied_day: string;
+  metric: string;
+  expected_change: number;
+  unit: string | null;
+  horizon_days: number;
+  prediction_source: string;
+  pre_from: string;
+  pre_to: string;
+  pre_value: number | null;
+  pre_support: number | null;
+  post_value_7: number | null;
+  entity_change_7: number | null;
+  control_change_7: number | null;
+  did_7: number | null;
+  did_lower_7: number | null;
+  did_upper_7: number | null;
+  controls_7: number | null;
+  direction_held_7: boolean | null;
+  measured_at_7: Date | null;
+  post_value_14: number | null;
+  entity_change_14: number | null;
+  control_change_14: number | null;
+  did_14: number | null;
+  did_lower_14: number | null;
+  did_upper_14: number | null;
+  controls_14: number | null;
+  direction_held_14: boolean | null;
+  measured_at_14: Date | null;
+  created_at: Generated<Date>;
 }
 
 export interface PublicDeploymentLog {
@@ -364,7 +419,9 @@ export interface Database {
   'ads.optimization_recommendations': AdsOptimizationRecommendations;
   'ads.performance_benchmarks': AdsPerformanceBenchmarks;
   'ads.platform_configs': AdsPlatformConfigs;
+  'ads_engine.examined_days': AdsEngineExaminedDays;
   'ads_engine.optimizer_runs': AdsEngineOptimizerRuns;
+  'ads_engine.recommendation_outcomes': AdsEngineRecommendationOutcomes;
   'public.deployment_log': PublicDeploymentLog;
   'public.schema_migrations': PublicSchemaMigrations;
   'saas.api_keys': SaasApiKeys;

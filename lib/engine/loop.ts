@@ -23,6 +23,8 @@ export interface LoopSummary {
   recommendations_expired: number;
   anomalies_deleted: number;
   ab_tests_completed: number;
+  /** Measurements of applied recommendations' outcomes made by this run (7 and 14 days after they were applied). */
+  outcomes_measured: number;
 }
 
 export interface LoopOptions {
@@ -188,6 +190,7 @@ export function formatResult(r: TenantRunResult): string {
     `${r.tenantId}  ok  as of ${s.as_of}${s.data_arrived === false ? ' (no metrics for that day yet)' : ''}: ` +
     `${s.baselines} baselines, ${s.campaigns_analyzed} campaigns analysed, ` +
     `${s.recommendations} new recommendations, ${s.anomalies} new anomalies, ${s.recommendations_expired} expired, ` +
-    `${s.anomalies_deleted} old anomalies deleted, ${s.ab_tests_completed} A/B tests completed  (${r.ms} ms)`
+    `${s.anomalies_deleted} old anomalies deleted, ${s.ab_tests_completed} A/B tests completed, ` +
+    `${s.outcomes_measured ?? 0} outcomes measured  (${r.ms} ms)`
   );
 }

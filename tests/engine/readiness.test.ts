@@ -168,7 +168,9 @@ describe('ads_engine.days_to_examine / mark_examined (the ledger)', () => {
       // The platform restates campaign a's conversions of D-3 (late attribution).
       await c.query(`update ads.metrics_daily set conversions = conversions + 3 where platform_id = 'a' and day = $1`, [addDays(AS_OF, -3)]);
       const again = await toExamine(c);
-      const now = (await c.query<{ now: Date }>('select now()')).rows[0]!.now;
+      // A restatement is stamped with the wall clock (later than the transaction's start).
+      const now = (await c.query<{ at: Date }>(`select max(updated_at) as at from ads.metrics_daily where day = $1`, [addDays(AS_OF, -3)])).rows[0]!.at;
+      expect(now.getTime()).toBeGreaterThan(new Date(yesterdayLoad).getTime());
       expect(again).toEqual([{ platform: 'meta', level: 'campaign', day: addDays(AS_OF, -3), data_loaded_at: now, rows_present: 2 }]);
       // Re-examined: the ledger entry is replaced, not duplicated.
       await markAll(c, again);
