@@ -395,6 +395,11 @@ BEGIN
       END IF;
     END IF;
     CONTINUE WHEN v_p IS NULL;  -- details this function cannot re-score: left alone
+    -- the detector's tests are two-sided (a day can be off either way): its
+    -- p-value and cut are twice the one-sided tail in the direction found
+    IF r.details ->> 'test' IN ('nb', 'spend', 'value') THEN
+      v_p := least(1, 2 * v_p);
+    END IF;
 
     v_old_p := coalesce((r.details -> 'restated' ->> 'p_value')::float8, (r.details ->> 'p_value')::float8);
     v_restated := jsonb_build_object(

@@ -61,9 +61,22 @@ BEGIN
            extract(isodow FROM m.day)::integer AS dow,
            coalesce(m.entity_name, m.campaign_name) AS name, coalesce(m.campaign_id, m.platform_id) AS campaign_id,
            m.spend AS s, m.impressions::numeric AS i, m.clicks::numeric AS c, m.conversions AS k, m.conversion_value AS v,
-           (m.spend > 0 OR m.impressions > 0) AS active
+           (m.spend > 0 OR m.impressions > 0) AS active,
+           -- the age of the figures: the local day of their latest load, minus the day
+           (greatest(m.updated_at, m.first_loaded_at) AT TIME ZONE ads_engine.valid_timezone(v_tz))::date - m.day AS age
     FROM ads.metrics_daily m JOIN cfg ON cfg.platform = m.platform
     WHERE m.tenant_id = p_tenant AND m.level IN ('campaign', 'adset') AND m.day BETWEEN p_day - 83 AND p_day
+  ),
+  -- conversion lag: the share of a day's final conversions its figures hold
+  -- at their age, learnt from the platform's restatements (1 when unknown)
+  lag AS MATERIALIZED (
+    SELECT cc.platform, cc.age_days, cc.completeness FROM ads_engine.conversion_completeness(p_tenant, p_day) cc
+  ),
+  pcomp AS (
+    SELECT a.platform, coalesce(min(l.completeness), 1) AS completeness
+    FROM (SELECT r.platform, max(r.age) AS age FROM raw r WHERE r.day = p_day GROUP BY r.platform) a
+    LEFT JOIN lag l ON l.platform = a.platform AND l.age_days = a.age
+    GROUP BY a.platform
   ),
   -- budget changes the engine applied: spend before one is scaled to it
   bchange AS (
@@ -244,11 +257,12 @@ BEGIN
     -- conversions given spend (CPA)
     SELECT t.platform, t.level, t.entity_id, t.name, t.campaign_id, t.s, t.i, t.c, t.k, t.v, t.missing,
            'cpa'::text AS metric, 'nb'::text AS test, 'conversions'::text AS observed_metric, 'spend'::text AS exposure_metric,
-           mo.r * coalesce(w.f, 1) AS rate, t.s * mo.r * coalesce(w.f, 1) AS expected, t.k AS observed,
+           mo.r * coalesce(w.f, 1) AS rate, t.s * mo.r * coalesce(w.f, 1) * pc.completeness AS expected, t.k AS observed,
            mo.phi_k * (1 + 1.0 / mo.n) + 1 / (mo.k + 1) AS phi, NULL::numeric AS variance,
-           t.s / nullif(t.k, 0) AS actual, 1 / nullif(mo.r * coalesce(w.f, 1), 0) AS baseline,
-           NULL::integer AS window_days, mo.n AS history_days
+           t.s / nullif(t.k, 0) AS actual, 1 / nullif(mo.r * coalesce(w.f, 1) * pc.completeness, 0) AS baseline,
+           NULL::integer AS window_days, mo.n AS history_days, pc.completeness
     FROM tgt t JOIN model mo ON mo.platform = t.platform AND mo.level = t.level AND mo.entity_id = t.entity_id
+    JOIN pcomp pc ON pc.platform = t.platform
     LEFT JOIN wf w ON w.platform = t.platform AND w.level = t.level AND w.entity_id = t.entity_id AND w.dow = t.dow
     WHERE NOT t.missing AND t.s > 0 AND mo.k >= 10
     UNION ALL
@@ -256,7 +270,7 @@ BEGIN
     SELECT t.platform, t.level, t.entity_id, t.name, t.campaign_id, t.s, t.i, t.c, t.k, t.v, t.missing,
            'roas', 'value', 'conversion_value', 'conversions', mo.aov, t.k * mo.aov, t.v,
            NULL, t.k * mo.aov ^ 2 * mo.kappa2 * (1 + t.k / nullif(mo.k, 0)),
-           t.v / nullif(t.s, 0), t.k * mo.aov / nullif(t.s, 0), NULL, mo.n
+           t.v / nullif(t.s, 0), t.k * mo.aov / nullif(t.s, 0), NULL, mo.n, NULL
     FROM tgt t JOIN model mo ON mo.platform = t.platform AND mo.level = t.level AND mo.entity_id = t.entity_id
     WHERE NOT t.missing AND t.k >= 3 AND t.s > 0 AND mo.k >= 20 AND mo.v > 0
     UNION ALL
@@ -264,7 +278,7 @@ BEGIN
     SELECT t.platform, t.level, t.entity_id, t.name, t.campaign_id, t.s, t.i, t.c, t.k, t.v, t.missing,
            'ctr', 'nb', 'clicks', 'impressions', mo.ctr, t.i * mo.ctr, t.c,
            mo.phi_t * (1 + 1.0 / mo.n) + 1 / (mo.c + 1), NULL,
-           t.c / nullif(t.i, 0), mo.ctr, NULL, mo.n
+           t.c / nullif(t.i, 0), mo.ctr, NULL, mo.n, NULL
     FROM tgt t JOIN model mo ON mo.platform = t.platform AND mo.level = t.level AND mo.entity_id = t.entity_id
     WHERE NOT t.missing AND t.i >= 1000 AND mo.c >= 50
     UNION ALL
@@ -272,7 +286,7 @@ BEGIN
     SELECT t.platform, t.level, t.entity_id, t.name, t.campaign_id, t.s, t.i, t.c, t.k, t.v, t.missing,
            'cpc', 'nb', 'clicks', 'spend', mo.cps, t.s * mo.cps, t.c,
            mo.phi_c * (1 + 1.0 / mo.n) + 1 / (mo.c + 1), NULL,
-           t.s / nullif(t.c, 0), 1 / nullif(mo.cps, 0), NULL, mo.n
+           t.s / nullif(t.c, 0), 1 / nullif(mo.cps, 0), NULL, mo.n, NULL
     FROM tgt t JOIN model mo ON mo.platform = t.platform AND mo.level = t.level AND mo.entity_id = t.entity_id
     WHERE NOT t.missing AND t.s > 0 AND mo.c >= 50
     UNION ALL
@@ -282,7 +296,7 @@ BEGIN
            -- the spread of a day around the median (MAD, at least 8 %: delivery is never steadier), inflated by the
            -- uncertainty of the median (1.57 / n) and of the weekday factor (1 / its days)
            NULL, greatest(1.4826 * mo.s_mad, 0.08) * sqrt(1 + 1.57 / mo.n + 1.0 / greatest(coalesce(sd2.n, 1), 1)),
-           t.s, mo.s_med * coalesce(f2.f, 1), NULL, mo.n
+           t.s, mo.s_med * coalesce(f2.f, 1), NULL, mo.n, NULL
     FROM tgt t JOIN model mo ON mo.platform = t.platform AND mo.level = t.level AND mo.entity_id = t.entity_id
     LEFT JOIN sf f2 ON f2.platform = t.platform AND f2.level = t.level AND f2.entity_id = t.entity_id AND f2.dow = t.dow
     LEFT JOIN sdow sd2 ON sd2.platform = t.platform AND sd2.level = t.level AND sd2.entity_id = t.entity_id AND sd2.dow = t.dow
@@ -290,7 +304,7 @@ BEGIN
     -- sustained shift of conversions given spend
     SELECT tr.platform, tr.level, tr.entity_id, t.name, t.campaign_id, tr.s_w, NULL, NULL, tr.k_w, NULL, false,
            'cpa', 'nb_window', 'conversions', 'spend', tr.r_p, tr.mu, tr.k_w,
-           tr.phi_eff, NULL, tr.s_w / nullif(tr.k_w, 0), 1 / nullif(tr.r_p, 0), tr.w, tr.n_p
+           tr.phi_eff, NULL, tr.s_w / nullif(tr.k_w, 0), 1 / nullif(tr.r_p, 0), tr.w, tr.n_p, NULL
     FROM trend tr JOIN tgt t ON t.platform = tr.platform AND t.level = tr.level AND t.entity_id = tr.entity_id
   ),
   scored AS (
@@ -411,6 +425,7 @@ BEGIN
                               'observed_metric', k.observed_metric, 'log_sd', CASE WHEN k.test = 'spend' THEN round(k.variance, 5) END,
                               'variance', CASE WHEN k.test = 'value' THEN round(k.variance, 4) END,
                               'history_days', k.history_days, 'missing_row', k.missing,
+                              'completeness', CASE WHEN k.completeness < 1 THEN round(k.completeness, 4) END,
                               'day', jsonb_build_object('spend', k.s, 'impressions', k.i, 'clicks', k.c, 'conversions', k.k, 'conversion_value', k.v))
            || CASE WHEN k.test = 'nb_window'
                    THEN jsonb_build_object('window_days', k.window_days, 'start_day', p_day - k.window_days + 1) ELSE '{}'::jsonb END
