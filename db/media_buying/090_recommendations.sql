@@ -171,7 +171,7 @@ BEGIN
   ),
   pres AS (
     SELECT r.platform, r.level,
-           greatest(0.01, coalesce(sum(r.kn) / nullif(sum(r.kd), 0), 0.03)) AS phi_k,
+           greatest(0.02, coalesce(sum(r.kn) / nullif(sum(r.kd), 0), 0.03)) AS phi_k,
            greatest(0.01, coalesce(sum(r.cn) / nullif(sum(r.cd), 0), 0.03)) AS phi_c,
            greatest(0.01, coalesce(sum(r.tn) / nullif(sum(r.td), 0), 0.03)) AS phi_t,
            greatest(0.01, coalesce(sum(r.in_) / nullif(sum(r.id), 0), 0.03)) AS phi_i,
@@ -180,7 +180,7 @@ BEGIN
   ),
   disp AS (
     SELECT r.platform, r.level, r.entity_id,
-           least(3, greatest(0.01, (e.days28 * coalesce(r.kn / nullif(r.kd, 0), p.phi_k) + 14 * p.phi_k) / (e.days28 + 14))) AS phi_k,
+           least(3, greatest(0.02, (e.days28 * coalesce(r.kn / nullif(r.kd, 0), p.phi_k) + 14 * p.phi_k) / (e.days28 + 14))) AS phi_k,
            least(3, greatest(0.01, (e.days28 * coalesce(r.cn / nullif(r.cd, 0), p.phi_c) + 14 * p.phi_c) / (e.days28 + 14))) AS phi_c,
            least(3, greatest(0.01, (e.days28 * coalesce(r.tn / nullif(r.td, 0), p.phi_t) + 14 * p.phi_t) / (e.days28 + 14))) AS phi_t,
            least(3, greatest(0.01, (e.days28 * coalesce(r.in_ / nullif(r.id, 0), p.phi_i) + 14 * p.phi_i) / (e.days28 + 14))) AS phi_i,
@@ -426,14 +426,14 @@ BEGIN
   hit AS (
     SELECT t.*, cu.wcut * ads_engine.test_weight(t.level, ads_engine.rule_kind(t.rule)) * cu.m / cu.sw AS cut, cu.m
     FROM t JOIN cut cu ON cu.platform = t.platform
-    WHERE t.beyond AND t.p <= cu.wcut * ads_engine.test_weight(t.level, ads_engine.rule_kind(t.rule)) * cu.m / cu.sw
+    WHERE t.beyond AND t.p / (ads_engine.test_weight(t.level, ads_engine.rule_kind(t.rule)) * cu.m / cu.sw) <= cu.wcut
   ),
   timing_hit AS (
     SELECT tt.*, exp(-tt.chi2 / 2) * (1 + tt.chi2 / 2 + tt.chi2 ^ 2 / 8) AS p,
            cu.wcut * ads_engine.test_weight(tt.level, 'timing') * cu.m / cu.sw AS cut, cu.m
     FROM tt JOIN cut cu ON cu.platform = tt.platform
     WHERE tt.worst_efficiency <= 0.6
-      AND exp(-tt.chi2 / 2) * (1 + tt.chi2 / 2 + tt.chi2 ^ 2 / 8) <= cu.wcut * ads_engine.test_weight(tt.level, 'timing') * cu.m / cu.sw
+      AND least(1, exp(-tt.chi2 / 2) * (1 + tt.chi2 / 2 + tt.chi2 ^ 2 / 8)) / (ads_engine.test_weight(tt.level, 'timing') * cu.m / cu.sw) <= cu.wcut
   ),
   -- one pause per entity (the streak rule names tracking), one bid rule per entity
   pause1 AS (
@@ -522,10 +522,11 @@ BEGIN
                               'span_days', CASE WHEN b.rule LIKE '%28d' THEN 28 ELSE 7 END,
                               'null_hypothesis', CASE regexp_replace(b.rule, '_28d$', '') WHEN 'budget_decrease' THEN 'ROAS >= 0.8 x target' WHEN 'budget_increase' THEN 'ROAS <= 1.2 x target'
                                                               WHEN 'budget_decrease_cpa' THEN 'CPA <= target / 0.8' ELSE 'CPA >= target / 1.2' END),
-           CASE WHEN b.rule LIKE 'budget_increase%' THEN round((nb.new_budget - b.daily_budget) * 7 * coalesce((b.roas7 + b.roas_ref) / 2, 0), 2)
+           CASE WHEN b.rule = 'budget_increase_cpa' THEN round((nb.new_budget - b.daily_budget) * 7 / nullif(b.cpa7, 0), 2)
+                WHEN b.rule LIKE 'budget_increase%' THEN round((nb.new_budget - b.daily_budget) * 7 * (b.roas7 + b.roas_ref) / 2, 2)
                 ELSE round((least(b.daily_budget, b.spend_per_day) - nb.new_budget) * 7, 2) END,
-           CASE WHEN b.rule LIKE 'budget_increase%' AND b.roas_ref IS NOT NULL THEN 'value_per_week'
-                WHEN b.rule LIKE 'budget_increase%' THEN 'spend_added_per_week' ELSE 'spend_saved_per_week' END,
+           CASE WHEN b.rule = 'budget_increase_cpa' THEN 'conversions_per_week'
+                WHEN b.rule LIKE 'budget_increase%' THEN 'value_per_week' ELSE 'spend_saved_per_week' END,
            CASE WHEN b.rule LIKE 'budget_increase%' THEN (nb.new_budget - b.daily_budget) * 7 * coalesce((b.roas7 + b.roas_ref) / 2, 1)
                 ELSE (least(b.daily_budget, b.spend_per_day) - nb.new_budget) * 7 END,
            b.p, b.cut, b.m, b.effect, 7, b.budget_id,
@@ -641,7 +642,7 @@ BEGIN
          r.impact, r.unit, round(r.money, 2), r.p, r.cut,
          -- 1 - the test's q-value (p scaled so that the run's cut is the level q), times the effect beyond the line
          -- (0.5 at it, 1 at 50 % beyond), times the type's measured track record
-         round(least(1, greatest(0, 1 - coalesce(least(1, r.p * cfg.q / nullif(r.cut, 0)), 0)) * least(1, 0.5 + greatest(coalesce(r.effect, 0), 0))
+         round(least(1, greatest(0, 1 - CASE WHEN r.p IS NULL THEN 0 ELSE least(1, r.p * cfg.q / nullif(r.cut, 0)) END) * least(1, 0.5 + greatest(coalesce(r.effect, 0), 0))
                         * coalesce(tk.confidence_factor, 1))::numeric, 3),
          (CASE WHEN r.money >= 0.10 * tw.s7 THEN 'critical'
                WHEN r.money >= 0.03 * tw.s7 THEN 'high'

@@ -395,10 +395,11 @@ BEGIN
       END IF;
     END IF;
     CONTINUE WHEN v_p IS NULL;  -- details this function cannot re-score: left alone
-    -- the detector's tests are two-sided (a day can be off either way): its
-    -- p-value and cut are twice the one-sided tail in the direction found
+    -- the detector's tests are two one-sided ones sharing its level (a day can
+    -- be off either way): its p-value is the one-sided tail over the share of
+    -- that side (details.side_share; 0.5 for rows written before the split)
     IF r.details ->> 'test' IN ('nb', 'spend', 'value') THEN
-      v_p := least(1, 2 * v_p);
+      v_p := least(1, v_p / coalesce(nullif((r.details ->> 'side_share')::float8, 0), 0.5));
     END IF;
 
     v_old_p := coalesce((r.details -> 'restated' ->> 'p_value')::float8, (r.details ->> 'p_value')::float8);

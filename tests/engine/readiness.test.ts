@@ -511,6 +511,7 @@ describe('ads_engine.rescore_restated (anomalies of restated days)', () => {
       expect(s.details.restated.p_value).toBeCloseTo(p2, 8);
 
       // spendy: ln(120.3 / 100) / 0.25 = 0.739: p = 0.23.
+      // no side_share in these hand-made details: the even split of rows written before it (p = tail / 0.5)
       const p3 = Math.min(1, 2 * (1 - normalCdf(Math.log(1.203) / 0.25)));
       const sp = rows.get(ids.spendy)!;
       expect(sp.status).toBe('resolved');
