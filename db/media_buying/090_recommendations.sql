@@ -53,6 +53,9 @@ RETURNS TABLE (kind text, platform text, level text, entity_id text, entity_name
                impact_unit text, money_per_week numeric, p_value float8, p_threshold float8, confidence_score numeric,
                priority ads.priority_level, expires_days integer, auto_apply boolean)
 LANGUAGE plpgsql VOLATILE
+-- CTE joins on entity keys: hash and merge joins, not the nested loops the
+-- PostgreSQL 18 planner tends to choose for them (see detect_anomalies_day)
+SET enable_nestloop = off
 AS $$
 #variable_conflict use_column
 DECLARE
