@@ -649,6 +649,11 @@ BEGIN
                         * coalesce(tk.confidence_factor, 1))::numeric, 3),
          (CASE WHEN r.money >= 0.10 * tw.s7 THEN 'critical'
                WHEN r.money >= 0.03 * tw.s7 THEN 'high'
+               -- spend with nothing at all to show for it (no conversion in the window where the pause line
+               -- implied 5 or more, or none in 28 days with no reference): high in any account
+               WHEN r.type = 'pause' AND ((r.evidence ->> 'conversions_7d')::numeric = 0
+                                          AND (r.evidence ->> 'spend_7d')::numeric >= 5 * (r.evidence ->> 'pause_line')::numeric
+                                          OR r.evidence ->> 'reference_source' = 'none') THEN 'high'
                WHEN r.money >= 0.005 * tw.s7 THEN 'medium'
                ELSE 'low' END)::ads.priority_level,
          r.expires_days, cfg.auto_apply

@@ -612,6 +612,38 @@ describe('issue 9: ranks that mean something', () => {
     });
   });
 
+  it("13a'. priority: the same burn on a big platform of a big account is still high; a pause saves the whole week's spend", async () => {
+    // google: big1-big8 at 10,000/day, CPA 40 (560,000 a week), and on the same platform burner at 680/day
+    // with no conversion for 7 days (4,760: 0.8 % of the account's week, 'low' against the platform's spend)
+    // and bad at 1,500/day at CPA 300 (3x the pause line 2 x 50 = 100: ~35 conversions a week where 105 were
+    // due at the line). max_cpa 50. Burner's pause must rank high: 4,760 with nothing to show, 47 times what
+    // the line allows for one conversion. (The first engine ranked it against the platform's 575,000 a week:
+    // 0.8 %, 'low'.) A pause saves the whole week's spend, not the spend above target: bad's impact is its 7
+    // days' spend, ~10,500 (the first engine said 10,500 - 35 x 50 = 8,750).
+    const seed = 'f13a2';
+    const rows = [
+      ...['big1', 'big2', 'big3', 'big4', 'big5', 'big6', 'big7', 'big8'].flatMap((id) =>
+        series({ seed, id, platform: 'google', from: H60, to: D, spend: 10000, cpa: 40 })),
+      ...series({ seed, id: 'burner', platform: 'google', from: addDays(D, -6), to: D, spend: 680, cpa: Infinity }),
+      ...series({ seed, id: 'bad', platform: 'google', from: H60, to: D, spend: 1500, cpa: 300 }),
+    ];
+    await inTenant(tenant, async (c) => {
+      await load(c, tenant, rows);
+      await configure(c, tenant, 'google', { max_cpa: 50 });
+      await generate(c, tenant, D);
+      const rs = await recommendations(c);
+      const [p] = pending(rs, 'burner', 'pause');
+      expect(p, 'a pause for burner').toBeDefined();
+      expect(['high', 'critical']).toContain(p!.priority);
+      const [b] = pending(rs, 'bad', 'pause');
+      expect(b, 'a pause for bad (CPA 300, 3x the line)').toBeDefined();
+      const spent = totals(week(rows, 'bad', D)).spend;
+      const impact = (await c.query(`select estimated_impact::float8 as x, impact_unit from ads.optimization_recommendations where id = $1`, [b!.id])).rows[0];
+      expect(impact.impact_unit).toBe('spend_saved_per_week');
+      expect(impact.x).toBeCloseTo(spent, 0);
+    });
+  });
+
   it('13b. confidence is higher for a larger effect at equal data', async () => {
     // meta (max_cpa 20, threshold 2: line 40): x3 and x5 both spend 1,500/day for 60 days, at CPA 60 and 100.
     // Their weeks: ~175 and ~105 conversions where the line implies 262.5: z ~ -3.6 and ~ -6.5. Same spend,
