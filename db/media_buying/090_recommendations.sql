@@ -54,8 +54,10 @@ RETURNS TABLE (kind text, platform text, level text, entity_id text, entity_name
                priority ads.priority_level, expires_days integer, auto_apply boolean)
 LANGUAGE plpgsql VOLATILE
 -- CTE joins on entity keys: hash and merge joins, not the nested loops the
--- PostgreSQL 18 planner tends to choose for them (see detect_anomalies_day)
+-- PostgreSQL 18 planner tends to choose for them, and no JIT (see
+-- detect_anomalies_day)
 SET enable_nestloop = off
+SET jit = off
 AS $$
 #variable_conflict use_column
 DECLARE

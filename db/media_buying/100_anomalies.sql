@@ -36,11 +36,15 @@ COMMENT ON FUNCTION ads_engine.budget_effective_day(text, timestamptz, date, dat
 -- PostgreSQL 18 the planner often picks nested loops there, whose cost
 -- grows with the square of the entities (6 s a day on a demo tenant of 300
 -- entities, 0.3 s with hash joins). Hash and merge joins are forced for
--- the function's duration; plans do not change results.
+-- the function's duration; plans do not change results. Disabled plans carry
+-- a huge cost, which on a server with JIT (PostgreSQL 15 from Debian) makes
+-- it compile the statement with every optimisation: 12 s of compiling for
+-- 0.3 s of work. JIT is off for the function too.
 CREATE OR REPLACE FUNCTION ads_engine.detect_anomalies_day(p_tenant uuid, p_day date, p_platforms text[] DEFAULT NULL)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
 SET enable_nestloop = off
+SET jit = off
 AS $$
 #variable_conflict use_column
 DECLARE
