@@ -13,6 +13,7 @@ import {
   asFirstReport,
   configure,
   dailyBudget,
+  detect,
   days,
   generate,
   load,
@@ -669,7 +670,7 @@ describe('issue 9: ranks that mean something', () => {
     });
   });
 
-  it('13c. minimum spend: a JPY tenant spending thousands is judged; a campaign spending 30 EUR in total is not', async () => {
+  it('13c. minimum spend: a JPY tenant spending thousands is judged; a campaign spending 30 EUR in total, or 1 EUR a day in yen, is not', async () => {
     // JPY tenant (saas.tenants.currency = 'JPY'), meta max_cpa 3,500 JPY: y1-y3 at 60,000 JPY/day, CPA 3,000;
     // yen_burn, started 7 days ago, 10,000 JPY/day and no conversion: 70,000 JPY where the line (7,000)
     // implies 10 (P(0) ~ e^-10). It must be judged (paused), not dropped by a minimum meant for euros.
@@ -683,6 +684,11 @@ describe('issue 9: ranks that mean something', () => {
       ...['y1', 'y2', 'y3'].flatMap((id) => series({ seed, id, from: H60, to: D, spend: 60000, cpa: 3000 })),
       ...series({ seed, id: 'yen_burn', from: addDays(D, -6), to: D, spend: 10000, cpa: Infinity }),
       ...series({ seed, id: 'yen_tiny', from: addDays(D, -6), to: D, spend: 700, cpa: Infinity }),
+      // yen_small spends 150 JPY a day (about 1 EUR) for 60 days and 600 JPY on D: a 4x jump of 450 JPY
+      // (3 EUR). min_spend_for_decision 50 in euros is ~7,500 JPY a week, ~1,070 a day: not worth an alarm.
+      // (The first engine's floor was 50 / 7 = 7 JPY a day, in any currency: it raised a spend spike.)
+      ...series({ seed, id: 'yen_small', from: H60, to: addDays(D, -1), spend: 150, cpa: 100 }),
+      { ...series({ seed, id: 'yen_small', from: D, to: D, spend: 600, cpa: 100 })[0]! },
     ];
     await inTenant(yen, async (c) => {
       await load(c, yen, yrows);
@@ -691,6 +697,8 @@ describe('issue 9: ranks that mean something', () => {
       const rs = await recommendations(c);
       expect(pending(rs, 'yen_burn', 'pause'), 'yen_burn judged').toHaveLength(1);
       expect(ever(rs, 'yen_tiny', 'pause')).toEqual([]);
+      await detect(c, yen, D);
+      expect((await anomalies(c)).filter((a) => a.entity_id === 'yen_small').map((a) => `${a.metric_name}:${a.anomaly_type}`)).toEqual([]);
     });
     const erows = [
       ...['e1', 'e2', 'e3'].flatMap((id) => series({ seed, id, from: H60, to: D, spend: 3000, cpa: 1.2, aov: 5 })),
