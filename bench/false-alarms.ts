@@ -1,5 +1,5 @@
 // False alarms and power of the engine on simulated, realistically noisy
-// accounts (issue 9, "The engine, second pass"; the contract is docs/engine.md).
+// accounts (the contract is docs/engine.md).
 //
 //   npm run bench:false-alarms        # embedded PostgreSQL; DATABASE_URL's server when set
 //   FA_CAMPAIGNS=80 npm run bench:false-alarms

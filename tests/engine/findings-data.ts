@@ -1,4 +1,4 @@
-// Builders for the findings of issue 9 (tests/engine/findings.test.ts): noisy
+// Builders for the engine findings (tests/engine/findings.test.ts): noisy
 // series shaped like real accounts, loads with the time they arrived, tenant
 // configuration, and the engine's calls and read-backs.
 //

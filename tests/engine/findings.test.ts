@@ -1,4 +1,4 @@
-// Issue 9, the findings: each one a fixture on realistic noise (negative-
+// The findings against the first engine: each one a fixture on realistic noise (negative-
 // binomial conversions, log-normal baskets, 35-60 days of history, seeded:
 // tests/engine/findings-data.ts) with the outcome a sound engine must give,
 // worked out in the test. Where an outcome depends on the draws, the fixture
@@ -69,7 +69,7 @@ async function pendingDays(c: pg.ClientBase, t: string, asOfs: string[], type: s
   return by;
 }
 
-describe('issue 9: decisions against the line they announce', () => {
+describe('findings: decisions against the line they announce', () => {
   it('1. pause vs 2x the limit: a campaign truly at 1.5x max CPA is never paused over 14 days; one at 3x is', async () => {
     // meta: max_cpa 20, auto_pause_threshold 2: the announced line is a 7-day CPA of 40.
     //  small15: 60/day at a true CPA of 30 (1.5x): 14 conversions a week; at the line 420 / 40 = 10.5.
@@ -171,7 +171,7 @@ describe('issue 9: decisions against the line they announce', () => {
   });
 });
 
-describe('issue 9: nothing spends unseen', () => {
+describe('findings: nothing spends unseen', () => {
   it('4a. a platform with no targets, zero conversions for 22 days at 300/day: pause against the tenant\'s own CPA', async () => {
     // meta (no platform_configs): burn1 and burn2 started 22 days ago, 300/day, no conversion ever:
     //   6,600 each with zero conversions; the 7-day window holds 2,100.
@@ -318,7 +318,7 @@ describe('issue 9: nothing spends unseen', () => {
   });
 });
 
-describe('issue 9: ad sets', () => {
+describe('findings: ad sets', () => {
   it('8a. an ad set at 150/day with zero conversions for 7 days inside a healthy campaign: an adset pause, no campaign pause', async () => {
     // meta (max_cpa 30), campaign camp: ad sets as1-as3 at 300/day, CPA 25 (12 a day each) for 60 days, and
     // deadset, started 7 days ago, 150/day and no conversion: 1,050 with none where the line (2 x 30) implies
@@ -366,7 +366,7 @@ describe('issue 9: ad sets', () => {
   });
 });
 
-describe('issue 9: every day examined once its data is in', () => {
+describe('findings: every day examined once its data is in', () => {
   // meta: m1, m2; google: g1-g3; 300/day each at CPA 30, 60 days to D - 1. On D, g1 spends 900 (3x: ~14 sd).
   const seed = 'f9a';
   const specs: EntitySpec[] = [
@@ -443,7 +443,7 @@ describe('issue 9: every day examined once its data is in', () => {
   });
 });
 
-describe('issue 9: advice that stays true', () => {
+describe('findings: advice that stays true', () => {
   it('10a. a budget_decrease proposed on an under-reported load is withdrawn once the days are restated above target', async () => {
     // meta (target_roas 3: the cut's line is 2.4): lagged spends 1,000/day (budget 1,500) at a true ROAS of 3.6
     // (1.2x target; orders of 60, ~60 a day). Its last 7 days first arrive with 30 % of their orders: a week
@@ -591,7 +591,7 @@ describe('issue 9: advice that stays true', () => {
   });
 });
 
-describe('issue 9: ranks that mean something', () => {
+describe('findings: ranks that mean something', () => {
   it('13a. priority: ~4,760 burnt in 7 days with zero conversions in a tenant spending ~60,000 a week is high or critical', async () => {
     // google: big1-big4 at 1,960/day, CPA 40 (54,880 a week). meta: burner, started 7 days ago, 680/day and no
     // conversion (4,760), and small at 100/day, CPA 40. The tenant's week: ~60,340; burner's money at stake
@@ -714,7 +714,7 @@ describe('issue 9: ranks that mean something', () => {
   });
 });
 
-describe('issue 9: a second run creates nothing', () => {
+describe('findings: a second run creates nothing', () => {
   it('14. run_daily_loop twice for the same as_of: the second creates no recommendation and no anomaly, changes no status', async () => {
     // A fixture with something for every part: ad sets with a dead one (8a), a campaign whose tracking
     // stopped 5 days ago (5), a spend spike on D, a capped winner with a budget and a target.
