@@ -164,16 +164,21 @@ $$;
 COMMENT ON FUNCTION ads_engine.check_days(integer) IS 'Raises a clear error unless the analysis period is 1..366 days.';
 
 CREATE OR REPLACE FUNCTION ads_engine.check_as_of(p_as_of date) RETURNS date
-LANGUAGE plpgsql IMMUTABLE
+LANGUAGE plpgsql STABLE
 AS $$
 BEGIN
   IF p_as_of IS NULL THEN
     RAISE EXCEPTION 'as_of (the last complete day) must not be NULL' USING ERRCODE = '22004';
   END IF;
+  -- a day the data can have: not infinite, not before 2000, not after tomorrow
+  -- (a run logged for a future day would keep the scheduler from ever running again)
+  IF NOT isfinite(p_as_of) OR p_as_of < date '2000-01-01' OR p_as_of > current_date + 1 THEN
+    RAISE EXCEPTION 'as_of must be a day between 2000-01-01 and tomorrow (got %)', p_as_of USING ERRCODE = '22023';
+  END IF;
   RETURN p_as_of;
 END
 $$;
-COMMENT ON FUNCTION ads_engine.check_as_of(date) IS 'Raises a clear error when the reference day is NULL.';
+COMMENT ON FUNCTION ads_engine.check_as_of(date) IS 'Raises a clear error when the reference day is NULL, infinite, before 2000-01-01 or after tomorrow.';
 
 -- The baseline window an analysis of p_days is compared with: the smallest
 -- window that covers the period (90 beyond that).

@@ -58,22 +58,32 @@ BEGIN
   IF p_direction IS NULL OR p_direction NOT IN ('lower', 'upper') THEN
     RAISE EXCEPTION 'direction must be lower or upper (got %)', coalesce(p_direction, 'NULL') USING ERRCODE = '22023';
   END IF;
-  k := round(p_observed)::integer;
-  IF mu <= 0 THEN
-    RETURN CASE WHEN p_direction = 'lower' THEN CASE WHEN k = 0 THEN 0.5 ELSE 1 END
-                ELSE CASE WHEN k = 0 THEN 0.5 ELSE 0 END END;
+  IF p_observed = 'NaN'::numeric OR p_expected = 'NaN'::numeric OR p_phi = 'NaN'::numeric THEN
+    RETURN NULL;
   END IF;
-  IF mu > 500 OR k > 2000 THEN
+  IF p_expected <= 0 THEN
+    RETURN CASE WHEN p_direction = 'lower' THEN CASE WHEN round(p_observed) = 0 THEN 0.5 ELSE 1 END
+                ELSE CASE WHEN round(p_observed) = 0 THEN 0.5 ELSE 0 END END;
+  END IF;
+  -- large counts: the normal approximation (decided before any cast to integer)
+  IF mu > 500 OR p_observed > 2000 THEN
     sd := sqrt(mu + phi * mu * mu);
     IF p_direction = 'lower' THEN
-      RETURN ads_engine.normal_cdf((k - mu) / sd);
+      RETURN ads_engine.normal_cdf((round(p_observed)::float8 - mu) / sd);
     END IF;
-    RETURN 1 - ads_engine.normal_cdf((k - mu) / sd);
+    RETURN 1 - ads_engine.normal_cdf((round(p_observed)::float8 - mu) / sd);
   END IF;
+  k := round(p_observed)::integer;
   IF phi < 1e-9 THEN
     pmf := exp(-mu);
     FOR j IN 0 .. k - 1 LOOP
       below := below + pmf;
+      -- past the mode the terms only shrink: once negligible, so is the tail
+      -- from k on (and float8 would underflow)
+      IF j > mu AND pmf < 1e-250 THEN
+        pmf := 0;
+        EXIT;
+      END IF;
       pmf := pmf * mu / (j + 1);
     END LOOP;
   ELSE
@@ -82,6 +92,10 @@ BEGIN
     pmf := exp(r * ln(r / (r + mu)));
     FOR j IN 0 .. k - 1 LOOP
       below := below + pmf;
+      IF j > mu AND pmf < 1e-250 THEN
+        pmf := 0;
+        EXIT;
+      END IF;
       pmf := pmf * (j + r) / (j + 1) * q;
     END LOOP;
   END IF;

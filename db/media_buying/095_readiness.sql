@@ -135,8 +135,10 @@ BEGIN
          ON e.tenant_id = p_tenant AND e.platform = m.platform AND e.level = m.level AND e.day = m.day
   WHERE m.tenant_id = p_tenant AND m.level IN ('campaign', 'adset')
     AND m.day BETWEEN p_as_of - p_lookback + 1 AND p_as_of
-  GROUP BY m.platform, m.level, m.day, e.data_loaded_at
-  HAVING e.data_loaded_at IS NULL OR max(m.updated_at) > e.data_loaded_at
+  GROUP BY m.platform, m.level, m.day, e.data_loaded_at, e.rows_examined
+  -- new rows count too: a load that committed after the examination can carry
+  -- an older timestamp (its transaction started first)
+  HAVING e.data_loaded_at IS NULL OR max(m.updated_at) > e.data_loaded_at OR count(*) > e.rows_examined
   ORDER BY m.day, m.platform::text, m.level::text;
   PERFORM ads_engine.leave_tenant(v_entered);
 END
@@ -144,7 +146,7 @@ $$;
 COMMENT ON FUNCTION ads_engine.days_to_examine(uuid, date, integer) IS
   'The (platform, level, day) the anomaly detector still has to examine: every campaign or adset day with rows in ads.metrics_daily in '
   '[p_as_of - p_lookback + 1, p_as_of] (p_lookback 1..366, default 7) that is not in ads_engine.examined_days, or whose rows were loaded again '
-  '(max(updated_at)) after the load the ledger recorded (data_loaded_at). Returns that latest load and the number of rows; ordered by day. '
+  '(max(updated_at)) after the load the ledger recorded (data_loaded_at), or that has more rows than it examined (a load that committed late). Returns that latest load and the number of rows; ordered by day. '
   'After examining a day, record it with ads_engine.mark_examined(..., data_loaded_at, rows_present, anomalies found).';
 
 CREATE OR REPLACE FUNCTION ads_engine.mark_examined(

@@ -471,6 +471,9 @@ BEGIN
                               'phi', round(k.phi, 5), 'rate', round(k.rate, 8), 'exposure_metric', k.exposure_metric,
                               'observed_metric', k.observed_metric, 'log_sd', CASE WHEN k.test = 'spend' THEN round(k.variance, 5) END,
                               'variance', CASE WHEN k.test = 'value' THEN round(k.variance, 4) END,
+                              'aov', CASE WHEN k.test = 'value' THEN round(k.rate, 4) END,
+                              -- the basket spread as the variance implies it (rate uncertainty included: re-scoring errs wide)
+                              'kappa', CASE WHEN k.test = 'value' THEN round(sqrt(k.variance / nullif(k.k * k.rate ^ 2, 0)), 4) END,
                               'history_days', k.history_days, 'missing_row', k.missing,
                               'completeness', CASE WHEN k.completeness < 1 THEN round(k.completeness, 4) END,
                               'day', jsonb_build_object('spend', k.s, 'impressions', k.i, 'clicks', k.c, 'conversions', k.k, 'conversion_value', k.v))
@@ -484,6 +487,7 @@ BEGIN
            i.expected, 0, i.p, i.cut, false, i.s,
            jsonb_build_object('scope', 'platform', 'members', to_jsonb(i.members), 'test', 'nb', 'p_value', round(i.p::numeric, 10),
                               'p_threshold', round(i.cut::numeric, 10), 'expected', round(i.expected, 2), 'observed', 0,
+                              'rate', round(i.expected / nullif(i.s, 0), 8), 'phi', 0.01,
                               'direction', 'lower', 'observed_metric', 'conversions', 'exposure_metric', 'spend',
                               'day', jsonb_build_object('spend', i.s, 'conversions', 0))
     FROM incident i
@@ -555,7 +559,7 @@ BEGIN
   LOOP
     v_found := ads_engine.detect_anomalies_day(p_tenant, d.day, d.platforms);
     v_n := v_n + v_found;
-    PERFORM ads_engine.mark_examined(p_tenant, x.platform, x.level, x.day, x.data_loaded_at, x.rows_present, 0)
+    PERFORM ads_engine.mark_examined(p_tenant, x.platform, x.level, x.day, x.data_loaded_at, x.rows_present, v_found)
     FROM ads_engine.days_to_examine(p_tenant, p_as_of, 7) x WHERE x.day = d.day;
   END LOOP;
   PERFORM ads_engine.leave_tenant(v_entered);

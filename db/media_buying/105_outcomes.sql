@@ -307,6 +307,11 @@ BEGIN
       CONTINUE WHEN o.applied_day + h > p_as_of;
       CONTINUE WHEN h = 7 AND o.measured_at_7 IS NOT NULL;
       CONTINUE WHEN h = 14 AND o.measured_at_14 IS NOT NULL;
+      -- only once the platform's post period is loaded to its last day: a
+      -- horizon is measured once, so a partial one would stay wrong
+      CONTINUE WHEN NOT EXISTS (
+        SELECT 1 FROM ads.metrics_daily m
+        WHERE m.tenant_id = p_tenant AND m.platform = o.platform AND m.day = o.applied_day + h);
 
       SELECT p.pre_value, p.pre_support, p.post_value, p.noise INTO e
         FROM ads_engine.outcome_periods(p_tenant, o.platform, o.level, o.metric, o.applied_day, h) p
