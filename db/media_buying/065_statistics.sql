@@ -74,31 +74,25 @@ BEGIN
     RETURN 1 - ads_engine.normal_cdf((round(p_observed)::float8 - mu) / sd);
   END IF;
   k := round(p_observed)::integer;
+  -- P(X = 0), then P(X = j + 1) = P(X = j) x mu / (j + 1) (Poisson) or
+  -- x (j + r) / (j + 1) x mu / (r + mu) (negative binomial of size r = 1 / phi)
   IF phi < 1e-9 THEN
     pmf := exp(-mu);
-    FOR j IN 0 .. k - 1 LOOP
-      below := below + pmf;
-      -- past the mode the terms only shrink: once negligible, so is the tail
-      -- from k on (and float8 would underflow)
-      IF j > mu AND pmf < 1e-250 THEN
-        pmf := 0;
-        EXIT;
-      END IF;
-      pmf := pmf * mu / (j + 1);
-    END LOOP;
   ELSE
     r := 1 / phi;
-    q := mu / (r + mu);  -- "success" probability of the NB (1 - p)
+    q := mu / (r + mu);
     pmf := exp(r * ln(r / (r + mu)));
-    FOR j IN 0 .. k - 1 LOOP
-      below := below + pmf;
-      IF j > mu AND pmf < 1e-250 THEN
-        pmf := 0;
-        EXIT;
-      END IF;
-      pmf := pmf * (j + r) / (j + 1) * q;
-    END LOOP;
   END IF;
+  FOR j IN 0 .. k - 1 LOOP
+    below := below + pmf;
+    -- past the mode the terms only shrink: once negligible, so is the tail
+    -- from k on (and float8 would underflow)
+    IF j > mu AND pmf < 1e-250 THEN
+      pmf := 0;
+      EXIT;
+    END IF;
+    pmf := pmf * CASE WHEN phi < 1e-9 THEN mu / (j + 1) ELSE (j + r) / (j + 1) * q END;
+  END LOOP;
   IF p_direction = 'lower' THEN
     RETURN least(1, below + 0.5 * pmf);
   END IF;

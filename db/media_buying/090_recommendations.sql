@@ -633,9 +633,6 @@ BEGIN
     WHERE NOT (c.level = 'campaign' AND EXISTS (SELECT 1 FROM cand a WHERE a.level = 'adset' AND a.platform = c.platform
                                                 AND a.campaign_id = c.entity_id AND a.type = c.type))
   ),
-  ranked AS (
-    SELECT dd2.*, row_number() OVER (PARTITION BY dd2.platform ORDER BY dd2.p NULLS FIRST) AS rnk FROM ded dd2
-  ),
   track AS (
     SELECT tr.recommendation_type, tr.confidence_factor FROM ads_engine.track_record(p_tenant) tr
   )
@@ -659,7 +656,7 @@ BEGIN
                WHEN r.money >= 0.005 * tw.s7 THEN 'medium'
                ELSE 'low' END)::ads.priority_level,
          r.expires_days, cfg.auto_apply
-  FROM ranked r CROSS JOIN tweek tw JOIN cfg ON cfg.platform = r.platform
+  FROM ded r CROSS JOIN tweek tw JOIN cfg ON cfg.platform = r.platform
   LEFT JOIN track tk ON tk.recommendation_type = r.type
   UNION ALL
   SELECT 'hold', xs.platform, xs.level, xs.entity_id, xs.name, xs.campaign_id, NULL, NULL, NULL, NULL,

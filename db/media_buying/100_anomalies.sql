@@ -552,15 +552,18 @@ BEGIN
   PERFORM ads_engine.check_as_of(p_as_of);
   -- data later restated: re-scored, closed when they no longer hold
   PERFORM ads_engine.rescore_restated(p_tenant);
+  -- the ledger is read once: each day's (platform, level) entries are marked
+  -- with the load they were examined at
   FOR d IN
-    SELECT x.day, array_agg(DISTINCT x.platform) AS platforms
+    SELECT x.day, array_agg(DISTINCT x.platform) AS platforms,
+           jsonb_agg(jsonb_build_object('platform', x.platform, 'level', x.level, 'loaded_at', x.data_loaded_at, 'rows', x.rows_present)) AS entries
     FROM ads_engine.days_to_examine(p_tenant, p_as_of, 7) x
     GROUP BY x.day ORDER BY x.day
   LOOP
     v_found := ads_engine.detect_anomalies_day(p_tenant, d.day, d.platforms);
     v_n := v_n + v_found;
-    PERFORM ads_engine.mark_examined(p_tenant, x.platform, x.level, x.day, x.data_loaded_at, x.rows_present, v_found)
-    FROM ads_engine.days_to_examine(p_tenant, p_as_of, 7) x WHERE x.day = d.day;
+    PERFORM ads_engine.mark_examined(p_tenant, e.platform, e.level, d.day, e.loaded_at, e.rows, v_found)
+    FROM jsonb_to_recordset(d.entries) AS e(platform text, level text, loaded_at timestamptz, rows integer);
   END LOOP;
   PERFORM ads_engine.leave_tenant(v_entered);
   RETURN v_n;

@@ -191,6 +191,6 @@ export function formatResult(r: TenantRunResult): string {
     `${s.baselines} baselines, ${s.campaigns_analyzed} campaigns analysed, ` +
     `${s.recommendations} new recommendations, ${s.anomalies} new anomalies, ${s.recommendations_expired} expired, ` +
     `${s.anomalies_deleted} old anomalies deleted, ${s.ab_tests_completed} A/B tests completed, ` +
-    `${s.outcomes_measured ?? 0} outcomes measured  (${r.ms} ms)`
+    `${s.outcomes_measured} outcomes measured  (${r.ms} ms)`
   );
 }

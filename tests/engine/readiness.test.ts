@@ -11,6 +11,7 @@ import type pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { errorOf, rollback, setTenant, tenantPair } from '../helpers/db';
 import { AS_OF, addDays } from './fixtures';
+import { nbMidP, Phi } from './reference-stats';
 
 let app: pg.Pool;
 let owner: pg.Pool;
@@ -324,46 +325,8 @@ describe('ads_engine.conversion_completeness / completeness_at (conversion lag)'
   });
 });
 
-// ---------------------------------------------------------------------------
-// Independent p-values: the negative binomial mid-p from log-gamma terms
-// (not the recursion the SQL uses), and the normal tail.
-// ---------------------------------------------------------------------------
-function logGamma(x: number): number {
-  // Lanczos approximation (g = 7, n = 9)
-  const g = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
-  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
-  const y = x - 1;
-  let a = g[0]!;
-  const t = y + 7.5;
-  for (let i = 1; i < 9; i++) a += g[i]! / (y + i);
-  return 0.5 * Math.log(2 * Math.PI) + (y + 0.5) * Math.log(t) - t + Math.log(a);
-}
-
-/** P(X = j) for a negative binomial of mean mu and variance mu + phi mu^2. */
-function nbPmf(j: number, mu: number, phi: number): number {
-  const r = 1 / phi;
-  return Math.exp(logGamma(j + r) - logGamma(r) - logGamma(j + 1) + r * Math.log(r / (r + mu)) + j * Math.log(mu / (r + mu)));
-}
-
-/** One-sided mid-p: lower = P(X < k) + P(X = k)/2. */
-function nbMidP(k: number, mu: number, phi: number, direction: 'lower' | 'upper'): number {
-  let below = 0;
-  for (let j = 0; j < k; j++) below += nbPmf(j, mu, phi);
-  const atK = nbPmf(k, mu, phi);
-  return direction === 'lower' ? below + atK / 2 : 1 - below - atK / 2;
-}
-
-/** Phi(z) by the series erf(x) = 2/sqrt(pi) sum (-1)^n x^(2n+1) / (n! (2n+1)), fine for |z| < 5. */
-function normalCdf(z: number): number {
-  const x = z / Math.SQRT2;
-  let term = x;
-  let sum = x;
-  for (let n = 1; n < 200; n++) {
-    term *= (-x * x) / n;
-    sum += term / (2 * n + 1);
-  }
-  return 0.5 * (1 + (2 / Math.sqrt(Math.PI)) * sum);
-}
+// Independent p-values (negative-binomial mid-p from log-gamma terms, not the
+// recursion the SQL uses; the normal tail): ./reference-stats.ts.
 
 describe('ads_engine.rescore_restated (anomalies of restated days)', () => {
   const D = addDays(AS_OF, -2);
@@ -451,7 +414,7 @@ describe('ads_engine.rescore_restated (anomalies of restated days)', () => {
           metric: 'spend',
           type: 'spike',
           actual: 251.8,
-          details: { test: 'spend', p_value: 1 - normalCdf(Math.log(2.518) / 0.25), p_threshold: THRESHOLD, expected: 100, log_sd: 0.25, observed_metric: 'spend', direction: 'upper' },
+          details: { test: 'spend', p_value: 1 - Phi(Math.log(2.518) / 0.25), p_threshold: THRESHOLD, expected: 100, log_sd: 0.25, observed_metric: 'spend', direction: 'upper' },
         }),
         // a platform-wide drop on pa + pb (pc is not a member)
         platform: await (async () => {
@@ -512,7 +475,7 @@ describe('ads_engine.rescore_restated (anomalies of restated days)', () => {
 
       // spendy: ln(120.3 / 100) / 0.25 = 0.739: p = 0.23.
       // no side_share in these hand-made details: the even split of rows written before it (p = tail / 0.5)
-      const p3 = Math.min(1, 2 * (1 - normalCdf(Math.log(1.203) / 0.25)));
+      const p3 = Math.min(1, 2 * (1 - Phi(Math.log(1.203) / 0.25)));
       const sp = rows.get(ids.spendy)!;
       expect(sp.status).toBe('resolved');
       expect(sp.details.restated.p_value).toBeCloseTo(p3, 4);
