@@ -24,6 +24,8 @@ export interface DemoTenant {
   readonly slug: string;
   readonly vertical: Vertical;
   readonly currency: 'EUR' | 'USD';
+  /** How the pages write its numbers and days (saas.tenants.locale). */
+  readonly locale: string;
   /** Prefix of campaign names, as agencies name them. */
   readonly prefix: string;
   readonly platforms: readonly Platform[];
@@ -37,6 +39,7 @@ export const DEMO_TENANTS = [
     slug: 'northwind-outfitters',
     vertical: 'ecommerce',
     currency: 'EUR',
+    locale: 'en-GB',
     prefix: 'NW',
     platforms: ['meta', 'google', 'tiktok'],
   },
@@ -47,6 +50,7 @@ export const DEMO_TENANTS = [
     slug: 'harbor-lending',
     vertical: 'lead_generation',
     currency: 'USD',
+    locale: 'en-US',
     prefix: 'HL',
     platforms: ['google', 'meta', 'linkedin'],
   },
@@ -57,6 +61,7 @@ export const DEMO_TENANTS = [
     slug: 'pixel-quest-games',
     vertical: 'apps',
     currency: 'USD',
+    locale: 'en-US',
     prefix: 'PQ',
     platforms: ['meta', 'google', 'tiktok'],
   },

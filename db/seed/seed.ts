@@ -237,12 +237,12 @@ async function seedTenant(app: pg.Client, data: TenantData, userIds: ReadonlyMap
     return await inTransaction(app, async () => {
       await app.query("select set_config('saas.tenant_id', $1, true)", [tenant.id]);
       await app.query(
-        `insert into saas.tenants (id, name, vertical, currency, slug) values ($1, $2, $3, $4, $5)
+        `insert into saas.tenants (id, name, vertical, currency, locale, slug) values ($1, $2, $3, $4, $5, $6)
          on conflict (id) do update
-           set name = excluded.name, vertical = excluded.vertical, currency = excluded.currency, slug = excluded.slug
-           where (tenants.name, tenants.vertical, tenants.currency, tenants.slug)
-                 is distinct from (excluded.name, excluded.vertical, excluded.currency, excluded.slug)`,
-        [tenant.id, tenant.name, tenant.vertical, tenant.currency, tenant.slug],
+           set name = excluded.name, vertical = excluded.vertical, currency = excluded.currency, locale = excluded.locale, slug = excluded.slug
+           where (tenants.name, tenants.vertical, tenants.currency, tenants.locale, tenants.slug)
+                 is distinct from (excluded.name, excluded.vertical, excluded.currency, excluded.locale, excluded.slug)`,
+        [tenant.id, tenant.name, tenant.vertical, tenant.currency, tenant.locale, tenant.slug],
       );
       await upsertMemberships(app, tenant, userIds);
       for (const table of TENANT_TABLES) {

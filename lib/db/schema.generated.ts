@@ -392,6 +392,7 @@ export interface SaasTenants {
   currency: Generated<string>;
   timezone: Generated<string>;
   created_at: Generated<Date>;
+  locale: Generated<string>;
 }
 
 export interface SaasUsers {
