@@ -59,6 +59,12 @@ export function WhatMovedPanel({ data, style, comparisonLabel, level }: { data: 
         {label} {formatMetric(data.target, data.current, style)} against {formatMetric(data.target, data.comparison, style)} {comparisonLabel}:{' '}
         <strong className={styles[tone]}>{formatChange(data.changePct, style)}</strong>
       </p>
+      {!data.unavailable && data.factors.every((f) => f.sharePct === null) ? (
+        <p className="muted">
+          {label} moved by less than 1 %: shares of so small a change would mostly measure noise, so only each factor&apos;s effect and each
+          {level === 'campaign' ? ' campaign' : ' ad set'}&apos;s contribution are shown.
+        </p>
+      ) : null}
       {data.unavailable ? (
         <p className="muted">{data.unavailable}</p>
       ) : (

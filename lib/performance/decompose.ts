@@ -31,6 +31,12 @@ export interface EntityTotals {
 }
 
 const TOP = 5;
+/**
+ * Shares divide by the change: under a 1 % move they are ratios of noise to
+ * almost nothing (a factor "explaining 290 %" of -0.4 %). They are left out
+ * then; the effects and contributions, in the target's own units, stay.
+ */
+export const MIN_CHANGE_FOR_SHARES = 0.01;
 
 function factorValue(t: Totals, f: FunnelFactor): number | null {
   switch (f) {
@@ -55,6 +61,7 @@ export function funnelFactors(target: 'roas' | 'cpa', current: Totals, compariso
   const t1 = metricOf(current, target);
   const t0 = metricOf(comparison, target);
   const logTarget = t1 !== null && t0 !== null && t1 > 0 && t0 > 0 ? Math.log(t1 / t0) : null;
+  const shares = logTarget !== null && Math.abs(logTarget) >= Math.log1p(MIN_CHANGE_FOR_SHARES) * (1 - 1e-9);
   return factors.map((factor) => {
     const cur = factorValue(current, factor);
     const cmp = factorValue(comparison, factor);
@@ -62,7 +69,7 @@ export function funnelFactors(target: 'roas' | 'cpa', current: Totals, compariso
     // CPM raises costs: under ROAS its effect is inverted; CTR and CVR lower CPA.
     const inverted = target === 'roas' ? factor === 'cpm' : factor !== 'cpm';
     const effect = ratio !== null && ratio > 0 ? (inverted ? 1 / ratio : ratio) : null;
-    const sharePct = effect !== null && logTarget !== null && Math.abs(logTarget) > 1e-12 ? (Math.log(effect) / logTarget) * 100 : null;
+    const sharePct = effect !== null && logTarget !== null && shares ? (Math.log(effect) / logTarget) * 100 : null;
     return { factor, current: cur, comparison: cmp, ratio, effect, sharePct };
   });
 }
@@ -76,6 +83,7 @@ export function contributions(target: 'roas' | 'cpa', entities: EntityTotals[], 
   if (!(d1 > 0) || !(d0 > 0)) return [];
   const r0 = num(comparison) / d0;
   const change = num(current) / d1 - r0;
+  const shares = r0 > 0 && Math.abs(change / r0) >= MIN_CHANGE_FOR_SHARES;
   return entities.map((e) => {
     const contribution = (num(e.current) - r0 * den(e.current)) / d1 - (num(e.comparison) - r0 * den(e.comparison)) / d0;
     return {
@@ -85,7 +93,7 @@ export function contributions(target: 'roas' | 'cpa', entities: EntityTotals[], 
       name: e.name,
       href: e.href,
       contribution,
-      sharePct: Math.abs(change) > 1e-12 ? (contribution / change) * 100 : null,
+      sharePct: shares ? (contribution / change) * 100 : null,
     };
   });
 }

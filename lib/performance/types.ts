@@ -79,7 +79,7 @@ export interface FactorChange {
   ratio: number | null;
   /** The factor's multiplicative effect on the target (1/ratio for CPM under ROAS, ...); the effects multiply to the target's ratio. */
   effect: number | null;
-  /** Share of the target's log change, in percent (signed; shares sum to 100). */
+  /** Share of the target's log change, in percent (signed; shares sum to 100); null when the target moved under 1 %. */
   sharePct: number | null;
 }
 
@@ -91,7 +91,7 @@ export interface Contributor {
   href: string;
   /** In target units (ROAS points or money of CPA); contributions of all entities sum to the change of the target. */
   contribution: number;
-  /** contribution / the target's change, in percent. */
+  /** contribution / the target's change, in percent; null when the target moved under 1 %. */
   sharePct: number | null;
 }
 

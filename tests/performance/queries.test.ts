@@ -298,4 +298,32 @@ describe('performance page reads', () => {
     expect(e.rows).toEqual([]);
     expect(e.whatMoved.unavailable).toMatch(/No delivery/);
   });
+
+  it('days whose conversions are still coming in, by the lag the engine learnt, are provisional for conversion metrics only', async () => {
+    const tenant = await createTenant(owner, 'Perf lag');
+    const c = await owner.connect();
+    try {
+      await c.query('begin');
+      await setTenant(c, tenant);
+      // Days 14..103 before yesterday, each first loaded the next day carrying half its final 10 conversions:
+      // the learnt completeness at age 1 is 5/10 = 0.5 (90 days, 900 final conversions); no other age is known.
+      await c.query(
+        `insert into ads.metrics_daily (tenant_id, platform, level, platform_id, day, spend, impressions, clicks, conversions, conversion_value,
+                                        first_conversions, first_loaded_at)
+         select $1, 'meta', 'campaign', 'L', d, 100, 10000, 200, 10, 300, 5, (d + 1)::timestamp at time zone 'UTC'
+         from (select ads_engine.tenant_yesterday($1) - g as d from generate_series(0, 103) g) x`,
+        [tenant],
+      );
+      await c.query('commit');
+    } finally {
+      c.release();
+    }
+    const last = await lastDayOf(tenant);
+    const conv = await pageFor(tenant, { metric: 'conversions' });
+    // Yesterday's data is 1 day old (completeness 0.5 < 0.95): provisional. The day before is 2 days old: no lag known, so final.
+    expect(conv.chart.series.filter((p) => p.provisional).map((p) => p.day)).toEqual([last]);
+    expect(conv.chart.provisionalFrom).toBe(last);
+    const spend = await pageFor(tenant, { metric: 'spend' });
+    expect(spend.chart.series.some((p) => p.provisional)).toBe(false);
+  });
 });
