@@ -35,7 +35,7 @@ function ContributorList({ items, target, style, title }: { items: Contributor[]
         <ol className={styles.contributors}>
           {items.map((c) => (
             <li key={`${c.platform}|${c.entityId}`}>
-              <Link href={c.href}>{c.name}</Link> <span className="muted">{platformLabel(c.platform)}</span>
+              {c.href ? <Link href={c.href}>{c.name}</Link> : c.name} <span className="muted">{platformLabel(c.platform)}</span>
               <span className={styles.contribution}>
                 {target === 'roas' ? formatNumber(c.contribution, style, 2) : formatMetric('cpa', c.contribution, style)}
                 {c.sharePct !== null ? <span className="muted"> ({formatNumber(c.sharePct, style, 0)} % of the change)</span> : null}

@@ -11,7 +11,22 @@ export interface NumberStyle {
 
 const cache = new Map<string, Intl.NumberFormat>();
 
-function nf(locale: string, options: Intl.NumberFormatOptions): Intl.NumberFormat {
+const FALLBACK_LOCALE = 'en-GB';
+
+/**
+ * The locale itself when the runtime knows it, else en-GB. Intl would quietly use the host's default
+ * (en-US on a server, anything in a browser), and server and client would then write different text.
+ */
+export function knownLocale(locale: string): string {
+  try {
+    return Intl.NumberFormat.supportedLocalesOf([locale]).length > 0 ? locale : FALLBACK_LOCALE;
+  } catch {
+    return FALLBACK_LOCALE;
+  }
+}
+
+function nf(requested: string, options: Intl.NumberFormatOptions): Intl.NumberFormat {
+  const locale = knownLocale(requested);
   const key = `${locale}|${JSON.stringify(options)}`;
   let f = cache.get(key);
   if (!f) {
@@ -19,7 +34,7 @@ function nf(locale: string, options: Intl.NumberFormatOptions): Intl.NumberForma
       f = new Intl.NumberFormat(locale, options);
     } catch {
       // An unknown locale or currency code must not break a page.
-      f = new Intl.NumberFormat('en-GB', { ...options, currency: options.currency ? 'EUR' : undefined });
+      f = new Intl.NumberFormat(FALLBACK_LOCALE, { ...options, currency: options.currency ? 'EUR' : undefined });
     }
     cache.set(key, f);
   }
@@ -28,10 +43,26 @@ function nf(locale: string, options: Intl.NumberFormatOptions): Intl.NumberForma
 
 const DASH = '—';
 
-/** Money in the tenant currency; amounts under 100 keep cents (CPC 0.42), larger ones are whole. */
+const minorUnits = new Map<string, number>();
+
+/** Decimals of the currency's minor unit: 2 for EUR, 0 for JPY, 3 for BHD. */
+function currencyDecimals(currency: string): number {
+  let d = minorUnits.get(currency);
+  if (d === undefined) {
+    try {
+      d = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+    } catch {
+      d = 2;
+    }
+    minorUnits.set(currency, d);
+  }
+  return d;
+}
+
+/** Money in the tenant currency; amounts under 100 keep the currency's minor unit (CPC 0.42 EUR, 42 JPY), larger ones are whole. */
 export function formatMoney(value: number | null, style: NumberStyle, opts: { compact?: boolean; decimals?: number } = {}): string {
   if (value === null || !Number.isFinite(value)) return DASH;
-  const decimals = opts.decimals ?? (Math.abs(value) < 100 ? 2 : 0);
+  const decimals = opts.decimals ?? (Math.abs(value) < 100 ? currencyDecimals(style.currency) : 0);
   return nf(style.locale, {
     style: 'currency',
     currency: style.currency,
@@ -91,11 +122,7 @@ export function formatCalendarDay(day: string, locale: string, opts: { weekday?:
     const o: Intl.DateTimeFormatOptions = { timeZone: 'UTC', day: 'numeric', month: 'short' };
     if (opts.year !== false) o.year = 'numeric';
     if (opts.weekday) o.weekday = 'short';
-    try {
-      f = new Intl.DateTimeFormat(locale, o);
-    } catch {
-      f = new Intl.DateTimeFormat('en-GB', o);
-    }
+    f = new Intl.DateTimeFormat(knownLocale(locale), o);
     dayCache.set(key, f);
   }
   return f.format(new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))));

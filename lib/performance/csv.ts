@@ -33,7 +33,9 @@ const DECIMALS: Readonly<Record<Exclude<CsvFormat, 'text' | 'count'>, number>> =
 export function toFixedDecimal(x: number, d: number): string {
   const abs = Math.abs(x);
   const text = String(abs);
-  const rounded = text.includes('e') ? abs : Number(`${Math.round(Number(`${text}e${d}`))}e-${d}`);
+  const shifted = text.includes('e') ? NaN : Math.round(Number(`${text}e${d}`));
+  // Beyond 2^53 the shifted text is no longer an exact integer (and from 1e21 it has an exponent): toFixed then.
+  const rounded = Number.isSafeInteger(shifted) ? Number(`${shifted}e-${d}`) : abs;
   const out = rounded.toFixed(d);
   // No "-0.00": a tiny negative rounds to a plain zero.
   return x < 0 && Number(out) !== 0 ? `-${out}` : out;
@@ -58,9 +60,12 @@ export function csvText(value: string): string {
   return FORMULA_START.test(value) ? `'${value}` : value;
 }
 
-/** RFC 4180: a field holding a quote, comma, CR or LF is quoted, its quotes doubled. */
+/**
+ * RFC 4180: a field holding a quote, comma, CR or LF is quoted, its quotes doubled. A semicolon or tab too:
+ * Excel in de-DE or fr-FR splits a .csv on ';', and an unquoted "x;=1+1" would hand it a formula cell.
+ */
 export function quoteField(field: string): string {
-  return /[",\r\n]/.test(field) ? `"${field.replace(/"/g, '""')}"` : field;
+  return /[",;\t\r\n]/.test(field) ? `"${field.replace(/"/g, '""')}"` : field;
 }
 
 function cell(value: CsvValue, format: CsvFormat): string {

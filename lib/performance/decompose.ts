@@ -25,7 +25,7 @@ export interface EntityTotals {
   level: Level;
   entityId: string;
   name: string;
-  href: string;
+  href: string | null;
   current: Totals;
   comparison: Totals;
 }
@@ -112,8 +112,9 @@ export function whatMoved(current: Totals, comparison: Totals, entities: EntityT
     down: [],
     unavailable: null,
   };
-  if (comparison.spend <= 0 || comparison.impressions <= 0) return { ...base, unavailable: 'No delivery in the comparison period to compare with.' };
-  if (current.spend <= 0 || current.impressions <= 0) return { ...base, unavailable: 'No delivery in this range.' };
+  // Spend is what both targets need; the funnel factors are simply undefined without impressions or clicks.
+  if (comparison.spend <= 0) return { ...base, unavailable: 'No spend in the comparison period to compare with.' };
+  if (current.spend <= 0) return { ...base, unavailable: 'No spend in this range.' };
   if (cur === null || cmp === null || cur <= 0 || cmp <= 0) {
     return {
       ...base,

@@ -21,7 +21,8 @@ export const MAX_CAMPAIGN_ID_LENGTH = 200;
 
 /** A campaign id as the database accepts one (ads.metrics_daily.platform_id: 1..200 characters). */
 export function isCampaignId(v: unknown): v is string {
-  return typeof v === 'string' && v.length >= 1 && v.length <= MAX_CAMPAIGN_ID_LENGTH;
+  // Characters as the database counts them (code points, not UTF-16 units); a blank id is refused by the engine's analysis.
+  return typeof v === 'string' && v.trim() !== '' && [...v].length <= MAX_CAMPAIGN_ID_LENGTH;
 }
 
 // ---------------------------------------------------------------------------

@@ -39,7 +39,7 @@ export const PROVISIONAL_BELOW = 0.95;
 
 export async function tenantStyle(trx: Tx, tenantId: string): Promise<TenantStyle & { lastDay: string }> {
   const r = await sql<{ currency: string; locale: string; timezone: string; vertical: string | null; last_day: string }>`
-    select t.currency::text as currency, t.locale, t.timezone, t.vertical,
+    select t.currency::text as currency, t.locale, ads_engine.valid_timezone(t.timezone) as timezone, t.vertical,
            to_char(ads_engine.tenant_yesterday(t.id), 'YYYY-MM-DD') as last_day
     from saas.tenants t where t.id = ${tenantId}`.execute(trx);
   const row = r.rows[0];
@@ -273,8 +273,17 @@ type EntitySql = {
   budget_status: EntityRow['budgetStatus'];
 };
 
+/** The path segment that carries the campaign id in the query instead (`?id=`). */
+export const ID_IN_QUERY = '~';
+
+/**
+ * The campaign's detail page. Ids that URL normalisation would eat ('.', '..': "%2e" is a dot to it too)
+ * and '~' itself travel in the query, behind the '~' segment.
+ */
 export function campaignHref(platform: string, campaignId: string): string {
-  return `/performance/${encodeURIComponent(platform)}/${encodeURIComponent(campaignId)}`;
+  const p = encodeURIComponent(platform);
+  if (campaignId === '.' || campaignId === '..' || campaignId === ID_IN_QUERY) return `/performance/${p}/${ID_IN_QUERY}?id=${encodeURIComponent(campaignId)}`;
+  return `/performance/${p}/${encodeURIComponent(campaignId)}`;
 }
 
 /**
@@ -287,11 +296,12 @@ export function campaignHref(platform: string, campaignId: string): string {
 export async function entityRows(trx: Tx, tenantId: string, scope: Scope, period: Period, comparison: Period): Promise<EntityRow[]> {
   const from = comparison.from < period.from ? comparison.from : period.from;
   const scale = period.days / comparison.days;
+  const nameColumn = scope.level === 'campaign' ? sql`coalesce(m.entity_name, m.campaign_name)` : sql`m.entity_name`;
   const r = await sql<EntitySql>`
     with e as (
       select m.platform::text as platform, m.platform_id,
-             (array_agg(coalesce(m.entity_name, m.campaign_name) order by m.day desc)
-                filter (where coalesce(m.entity_name, m.campaign_name) is not null))[1] as name,
+             -- An ad set without a name is shown by its id, never by its campaign's name.
+             (array_agg(${nameColumn} order by m.day desc) filter (where ${nameColumn} is not null))[1] as name,
              (array_agg(m.campaign_id order by m.day desc) filter (where m.campaign_id is not null))[1] as campaign_id,
              (array_agg(m.campaign_name order by m.day desc) filter (where m.campaign_name is not null))[1] as campaign_name,
              coalesce(sum(m.spend) filter (where m.day >= ${period.from}::date), 0) as s1,
@@ -324,12 +334,14 @@ export async function entityRows(trx: Tx, tenantId: string, scope: Scope, period
     join p on p.platform = e.platform
     left join ads.budget_allocation b
       on ${scope.level} = 'campaign' and b.tenant_id = ${tenantId} and b.platform = e.platform and b.campaign_id = e.platform_id
-    where e.s1 > 0 or e.i1 > 0 or e.s0 > 0 or e.i0 > 0 or e.k1 > 0`.execute(trx);
+    -- Any row with a figure counts (conversions reported on a day without delivery included), so the rows add up to the cards.
+    where e.s1 > 0 or e.i1 > 0 or e.c1 > 0 or e.k1 > 0 or e.v1 > 0 or e.s0 > 0 or e.i0 > 0 or e.c0 > 0 or e.k0 > 0 or e.v0 > 0`.execute(trx);
   return r.rows
     .filter((x) => isPlatform(x.platform))
     .map((x): EntityRow => {
       const platform = x.platform as Platform;
-      const campaignId = scope.level === 'campaign' ? x.platform_id : (x.campaign_id ?? x.platform_id);
+      // An ad set that names no campaign has no campaign page to open.
+      const campaignId = scope.level === 'campaign' ? x.platform_id : x.campaign_id;
       const name = x.name ?? x.platform_id;
       const current = { spend: x.s1, impressions: x.i1, clicks: x.c1, conversions: x.k1, value: x.v1 };
       return {
@@ -338,9 +350,9 @@ export async function entityRows(trx: Tx, tenantId: string, scope: Scope, period
         level: scope.level,
         entityId: x.platform_id,
         name,
-        campaignId,
-        campaignName: scope.level === 'campaign' ? name : (x.campaign_name ?? campaignId),
-        href: campaignHref(platform, campaignId),
+        campaignId: campaignId ?? '',
+        campaignName: scope.level === 'campaign' ? name : (x.campaign_name ?? campaignId ?? ''),
+        href: campaignId === null ? null : campaignHref(platform, campaignId),
         current,
         comparison: scaleVolumes({ spend: x.s0, impressions: x.i0, clicks: x.c0, conversions: x.k0, value: x.v0 }, scale),
         rating: x.rating ?? 'Insufficient data',
@@ -370,7 +382,7 @@ async function benchmarks(trx: Tx, platform: Platform, vertical: string): Promis
   return r.rows;
 }
 
-/** Platforms with any metrics for the tenant: one index probe per known platform. */
+/** Platforms with any metrics for the tenant (at any date): one index probe per known platform. */
 async function platformsWithData(trx: Tx, tenantId: string): Promise<Platform[]> {
   const r = await sql<{ platform: string }>`
     select p.platform from unnest(${[...PLATFORMS]}::text[]) as p(platform)

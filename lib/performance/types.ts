@@ -88,7 +88,7 @@ export interface Contributor {
   level: Level;
   entityId: string;
   name: string;
-  href: string;
+  href: string | null;
   /** In target units (ROAS points or money of CPA); contributions of all entities sum to the change of the target. */
   contribution: number;
   /** contribution / the target's change, in percent; null when the target moved under 1 %. */
@@ -120,8 +120,8 @@ export interface EntityRow {
   name: string;
   campaignId: string;
   campaignName: string;
-  /** The campaign's detail page. */
-  href: string;
+  /** The campaign's detail page; null for an ad set that names no campaign. */
+  href: string | null;
   current: Totals;
   /** The comparison period's totals, volumes brought to the range's length (a 28-day baseline counts days/28 of its volumes). */
   comparison: Totals;
@@ -139,7 +139,7 @@ export interface PerformancePage {
   style: TenantStyle;
   /** The tenant's last complete day. */
   lastDay: string;
-  /** Platforms with data in the last 2 years (the filter's choices). */
+  /** Platforms with any data (the filter's choices). */
   availablePlatforms: Platform[];
   /** No metrics at all for the tenant. */
   empty: boolean;

@@ -296,7 +296,7 @@ describe('performance page reads', () => {
     expect(e.empty).toBe(true);
     expect(e.view).toMatchObject({ range: '7d', platforms: [], level: 'campaign' });
     expect(e.rows).toEqual([]);
-    expect(e.whatMoved.unavailable).toMatch(/No delivery/);
+    expect(e.whatMoved.unavailable).toMatch(/No spend/);
   });
 
   it('days whose conversions are still coming in, by the lag the engine learnt, are provisional for conversion metrics only', async () => {

@@ -14,7 +14,7 @@ import { formatCalendarDay, formatMoney } from '@/lib/format/number';
 import { BENCHMARK_DAYS, campaignDetail, isCampaignId } from '@/lib/performance/detail';
 import { addDays, comparisonPeriod, type Period } from '@/lib/performance/filters';
 import { isMetric, isPlatform, METRIC_INFO, METRICS, platformLabel, type Metric } from '@/lib/performance/metrics';
-import { campaignHref, chartData, entityRows, tenantStyle } from '@/lib/performance/queries';
+import { campaignHref, ID_IN_QUERY, chartData, entityRows, tenantStyle } from '@/lib/performance/queries';
 import { tenantRead } from '@/lib/request/read';
 
 export const metadata: Metadata = { title: 'Campaign' };
@@ -40,7 +40,9 @@ const STRATEGY_LABELS: Readonly<Record<string, string>> = {
 
 export default async function CampaignPage({ params, searchParams }: { params: Promise<{ platform: string; campaignId: string }>; searchParams: Promise<SearchParams> }) {
   const [{ platform, campaignId: rawId }, query] = await Promise.all([params, searchParams]);
-  const campaignId = decodeId(rawId);
+  const idParam = Array.isArray(query.id) ? query.id[0] : query.id;
+  // The '~' segment carries ids a path cannot ('.', '..') in ?id= (campaignHref).
+  const campaignId = rawId === ID_IN_QUERY ? (idParam ?? null) : decodeId(rawId);
   const rawMetric = Array.isArray(query.metric) ? query.metric[0] : query.metric;
   const metric: Metric = isMetric(rawMetric) ? rawMetric : 'roas';
 
@@ -64,7 +66,7 @@ export default async function CampaignPage({ params, searchParams }: { params: P
   const metricLinks = METRICS.map((m) => ({
     metric: m,
     label: METRIC_INFO[m].label,
-    href: m === 'roas' ? href : `${href}?${new URLSearchParams({ metric: m })}`,
+    href: m === 'roas' ? href : `${href}${href.includes('?') ? '&' : '?'}${new URLSearchParams({ metric: m })}`,
     current: m === metric,
   }));
   const day = (d: string) => formatCalendarDay(d, style.locale);
