@@ -231,6 +231,34 @@ COMMENT ON FUNCTION ads_engine.conversion_completeness(uuid, date) IS
   'completeness = sum(first_conversions) / sum(conversions), clamped to [0.05, 1], with the number of days it rests on. '
   'Only ages with at least 7 such days and 20 final conversions are listed; ads_engine.completeness_at gives 1 for the others.';
 
+-- The lag the loop learnt, kept for the pages (ads_engine.conversion_lag,
+-- migration 009): they read it instead of re-learning it on every view.
+CREATE OR REPLACE FUNCTION ads_engine.store_conversion_lag(p_tenant uuid, p_as_of date)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+  v_entered boolean := ads_engine.enter_tenant(p_tenant);
+  v_n integer;
+BEGIN
+  DELETE FROM ads_engine.conversion_lag l WHERE l.tenant_id = p_tenant;
+  -- Every age of every platform with data, 1 (complete) where no lag is known: a page that finds rows knows
+  -- the loop has looked, and need not learn the lag again itself.
+  INSERT INTO ads_engine.conversion_lag (tenant_id, platform, age_days, completeness, days, as_of)
+  SELECT p_tenant, p.platform, a.age, coalesce(c.completeness, 1), coalesce(c.days, 0), p_as_of
+  FROM (SELECT DISTINCT m.platform::text AS platform FROM ads.metrics_daily m
+        WHERE m.tenant_id = p_tenant AND m.level = 'campaign' AND m.day BETWEEN p_as_of - 103 AND p_as_of) p
+  CROSS JOIN generate_series(0, 13) AS a(age)
+  LEFT JOIN ads_engine.conversion_completeness(p_tenant, p_as_of) c ON c.platform = p.platform AND c.age_days = a.age;
+  GET DIAGNOSTICS v_n = ROW_COUNT;
+  PERFORM ads_engine.leave_tenant(v_entered);
+  RETURN v_n;
+END
+$$;
+COMMENT ON FUNCTION ads_engine.store_conversion_lag(uuid, date) IS
+  'Replaces the tenant''s rows of ads_engine.conversion_lag with ads_engine.conversion_completeness(p_tenant, p_as_of): every age 0..13 of every platform with '
+  'campaign rows in the 104 days to p_as_of, 1 (days 0) where no lag is known. Returns the rows written. Called by the daily loop.';
+
 CREATE OR REPLACE FUNCTION ads_engine.completeness_at(p_tenant uuid, p_platform text, p_age integer, p_as_of date)
 RETURNS numeric
 LANGUAGE plpgsql VOLATILE

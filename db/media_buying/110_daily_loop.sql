@@ -61,6 +61,8 @@ BEGIN
   v_summary := v_summary || jsonb_build_object('recommendations', ads_engine.generate_recommendations(p_tenant, v_as_of));
   v_summary := v_summary || jsonb_build_object('anomalies', ads_engine.detect_anomalies(p_tenant, v_as_of));
   v_summary := v_summary || jsonb_build_object('outcomes_measured', ads_engine.measure_outcomes(p_tenant, v_as_of));
+  -- kept for the pages, which mark the days whose conversions are still coming in
+  PERFORM ads_engine.store_conversion_lag(p_tenant, v_as_of);
 
   INSERT INTO ads_engine.optimizer_runs (tenant_id, trigger, as_of, status, summary, requested_by, finished_at)
   VALUES (p_tenant, p_trigger, v_as_of, 'success', v_summary, saas.current_user_id(), clock_timestamp());
@@ -71,7 +73,8 @@ $$;
 COMMENT ON FUNCTION ads_engine.run_daily_loop(uuid, date, text) IS
   'The daily loop for one tenant in the caller''s transaction, for the day p_as_of (NULL or omitted: the tenant''s yesterday in saas.tenants.timezone, '
   'ads_engine.tenant_yesterday): maintenance, every baseline window, the 7-day campaign_performance of every campaign, recommendations, anomalies '
-  '(the day and every day of the week before not yet examined with its current data), the outcomes of applied recommendations due for measurement; '
+  '(the day and every day of the week before not yet examined with its current data), the outcomes of applied recommendations due for measurement, '
+  'the conversion lag it learnt (ads_engine.store_conversion_lag); '
   'logs a success row in ads_engine.optimizer_runs and returns the counts, with as_of and data_arrived (whether metrics for as_of or later were loaded). '
   'Serialised per tenant by an advisory lock.';
 

@@ -32,6 +32,14 @@ export interface Scope {
   campaignId?: string;
 }
 
+/**
+ * The page's reads are small and many: LLVM compiling one (JIT, for plans whose estimated cost passes
+ * jit_above_cost) took 6-25 ms, more than the read itself. Off for the rest of this transaction.
+ */
+async function noJit(trx: Tx): Promise<void> {
+  await sql`select set_config('jit', 'off', true)`.execute(trx);
+}
+
 /** Days of history behind each day's expected value in the chart. */
 export const BAND_DAYS = 28;
 /** A day whose conversions are below this share of their final count is provisional. */
@@ -49,7 +57,9 @@ export async function tenantStyle(trx: Tx, tenantId: string): Promise<TenantStyl
 
 function scopeFilter(scope: Scope): RawBuilder<unknown> {
   const parts: RawBuilder<unknown>[] = [];
-  if (scope.platforms.length > 0) parts.push(sql`and m.platform = any(${scope.platforms}::text[])`);
+  // Every platform named when none is chosen: the index (tenant, platform, level, ...) then reads only the
+  // range of days of each platform instead of the tenant's whole history.
+  parts.push(sql`and m.platform = any(${scope.platforms.length > 0 ? scope.platforms : [...PLATFORMS]}::text[])`);
   if (scope.campaignId !== undefined) {
     // A campaign's own row is keyed by its id; its ad sets name it as their parent.
     parts.push(scope.level === 'campaign' ? sql`and m.platform_id = ${scope.campaignId}` : sql`and m.campaign_id = ${scope.campaignId}`);
@@ -144,10 +154,22 @@ function band(metric: Metric, byDay: Map<string, Totals>, day: string): Pick<Ser
 
 /** Each platform's conversion completeness by age in days, as the engine learnt it (docs/engine.md). */
 async function completeness(trx: Tx, tenantId: string, lastDay: string): Promise<Map<string, number>> {
-  const r = await sql<{ platform: string; age_days: number; completeness: number }>`
-    select c.platform, c.age_days, c.completeness::float8 as completeness
-    from ads_engine.conversion_completeness(${tenantId}, ${lastDay}::date) c`.execute(trx);
-  return new Map(r.rows.map((x) => [`${x.platform}|${x.age_days}`, x.completeness]));
+  type Lag = { platform: string; age_days: number; completeness: number };
+  // What the daily loop stored in the last week (ads_engine.store_conversion_lag): the lag moves slowly, and
+  // learning it again reads 90 days of rows. Nothing stored (no loop yet, or nothing learnt): learn it now.
+  const stored = await sql<Lag>`
+    select l.platform::text as platform, l.age_days, l.completeness::float8 as completeness
+    from ads_engine.conversion_lag l
+    where l.tenant_id = ${tenantId} and l.as_of >= ${lastDay}::date - 7`.execute(trx);
+  const rows =
+    stored.rows.length > 0
+      ? stored.rows
+      : (
+          await sql<Lag>`
+            select c.platform, c.age_days, c.completeness::float8 as completeness
+            from ads_engine.conversion_completeness(${tenantId}, ${lastDay}::date) c`.execute(trx)
+        ).rows;
+  return new Map(rows.map((x) => [`${x.platform}|${x.age_days}`, x.completeness]));
 }
 
 /** Days of the period whose conversions are still coming in on some platform in view. */
@@ -242,6 +264,7 @@ function buildChart(
 
 /** The daily chart for any scope: the metric per day of the period, its expected range, anomalies, provisional days. */
 export async function chartData(trx: Tx, tenantId: string, scope: Scope, period: Period, metric: Metric): Promise<ChartData> {
+  await noJit(trx);
   const lastDay = (await tenantStyle(trx, tenantId)).lastDay;
   const [rows, learnt, anomalies] = await Promise.all([
     readDaily(trx, tenantId, scope, addDays(period.from, -BAND_DAYS), period.to),
@@ -296,14 +319,11 @@ export function campaignHref(platform: string, campaignId: string): string {
 export async function entityRows(trx: Tx, tenantId: string, scope: Scope, period: Period, comparison: Period): Promise<EntityRow[]> {
   const from = comparison.from < period.from ? comparison.from : period.from;
   const scale = period.days / comparison.days;
-  const nameColumn = scope.level === 'campaign' ? sql`coalesce(m.entity_name, m.campaign_name)` : sql`m.entity_name`;
+  // An ad set without a name is shown by its id, never by its campaign's name.
+  const nameColumn = scope.level === 'campaign' ? sql`coalesce(x.entity_name, x.campaign_name)` : sql`x.entity_name`;
   const r = await sql<EntitySql>`
     with e as (
       select m.platform::text as platform, m.platform_id,
-             -- An ad set without a name is shown by its id, never by its campaign's name.
-             (array_agg(${nameColumn} order by m.day desc) filter (where ${nameColumn} is not null))[1] as name,
-             (array_agg(m.campaign_id order by m.day desc) filter (where m.campaign_id is not null))[1] as campaign_id,
-             (array_agg(m.campaign_name order by m.day desc) filter (where m.campaign_name is not null))[1] as campaign_name,
              coalesce(sum(m.spend) filter (where m.day >= ${period.from}::date), 0) as s1,
              coalesce(sum(m.impressions) filter (where m.day >= ${period.from}::date), 0) as i1,
              coalesce(sum(m.clicks) filter (where m.day >= ${period.from}::date), 0) as c1,
@@ -320,7 +340,14 @@ export async function entityRows(trx: Tx, tenantId: string, scope: Scope, period
       group by m.platform, m.platform_id
     ),
     p as (select e.platform, sum(e.s1) as ps, sum(e.k1) as pk, sum(e.v1) as pv from e group by e.platform)
-    select e.platform, e.platform_id, e.name, e.campaign_id, e.campaign_name,
+    select e.platform, e.platform_id,
+           -- the latest row's name, or when it has none the latest name the entity had (evaluated only then)
+           coalesce(n.name, (select ${nameColumn} from ads.metrics_daily x
+                             where x.tenant_id = ${tenantId} and x.platform = e.platform and x.level = ${scope.level}
+                               and x.platform_id = e.platform_id and x.day between ${from}::date and ${period.to}::date
+                               and ${nameColumn} is not null
+                             order by x.day desc limit 1)) as name,
+           n.campaign_id, n.campaign_name,
            e.s1::float8 as s1, e.i1::float8 as i1, e.c1::float8 as c1, e.k1::float8 as k1, e.v1::float8 as v1,
            e.s0::float8 as s0, e.i0::float8 as i0, e.c0::float8 as c0, e.k0::float8 as k0, e.v0::float8 as v0,
            case when e.s1 <= 0 then 'Insufficient data'
@@ -332,6 +359,15 @@ export async function entityRows(trx: Tx, tenantId: string, scope: Scope, period
            b.daily_budget::float8 as daily_budget, b.status as budget_status
     from e
     join p on p.platform = e.platform
+    -- Names and parent from the entity's latest row: one backward index probe per entity (three ordered
+    -- array_agg over every row cost more than all the sums).
+    left join lateral (
+      select ${nameColumn} as name, x.campaign_id, x.campaign_name
+      from ads.metrics_daily x
+      where x.tenant_id = ${tenantId} and x.platform = e.platform and x.level = ${scope.level} and x.platform_id = e.platform_id
+        and x.day between ${from}::date and ${period.to}::date
+      order by x.day desc
+      limit 1) n on true
     left join ads.budget_allocation b
       on ${scope.level} = 'campaign' and b.tenant_id = ${tenantId} and b.platform = e.platform and b.campaign_id = e.platform_id
     -- Any row with a figure counts (conversions reported on a day without delivery included), so the rows add up to the cards.
@@ -382,11 +418,16 @@ async function benchmarks(trx: Tx, platform: Platform, vertical: string): Promis
   return r.rows;
 }
 
-/** Platforms with any metrics for the tenant (at any date): one index probe per known platform. */
+/**
+ * Platforms with any metrics for the tenant (at any date): one index probe per known platform. Written as a
+ * lateral LIMIT 1: as EXISTS, PostgreSQL planned a semi-join over all the tenant's rows (400 ms on 500,000).
+ */
 async function platformsWithData(trx: Tx, tenantId: string): Promise<Platform[]> {
   const r = await sql<{ platform: string }>`
     select p.platform from unnest(${[...PLATFORMS]}::text[]) as p(platform)
-    where exists (select 1 from ads.metrics_daily m where m.tenant_id = ${tenantId} and m.platform = p.platform)
+    cross join lateral (select 1 from ads.metrics_daily m
+                        where m.tenant_id = ${tenantId} and m.platform = p.platform
+                        limit 1) x
     order by p.platform`.execute(trx);
   return r.rows.map((x) => x.platform).filter(isPlatform);
 }
@@ -402,6 +443,7 @@ function thinNote(metric: Metric, cmp: Totals, daysWithData: number, comparisonD
 
 /** Everything the performance page shows, for one view. */
 export async function performancePage(trx: Tx, tenantId: string, view: PerformanceView, style: TenantStyle, lastDay: string): Promise<PerformancePage> {
+  await noJit(trx);
   const scope: Scope = { platforms: view.platforms, level: view.level };
   const { period, comparison } = view;
   const earliest = comparison.from < period.from ? comparison.from : period.from;

@@ -325,5 +325,28 @@ describe('performance page reads', () => {
     expect(conv.chart.provisionalFrom).toBe(last);
     const spend = await pageFor(tenant, { metric: 'spend' });
     expect(spend.chart.series.some((p) => p.provisional)).toBe(false);
+
+    // The daily loop keeps what it learnt; the page then reads the stored lag instead of learning it again.
+    const o = await owner.connect();
+    try {
+      await o.query('begin');
+      await setTenant(o, tenant);
+      await o.query("select ads_engine.run_daily_loop($1, null, 'cli')", [tenant]);
+      const lag = await o.query(
+        'select platform, age_days, completeness::float8 as c from ads_engine.conversion_lag where tenant_id = $1 and completeness < 1',
+        [tenant],
+      );
+      expect(lag.rows).toEqual([{ platform: 'meta', age_days: 1, c: 0.5 }]);
+      // The other 13 ages are written as complete, so a page knows the loop has looked.
+      const all = await o.query('select count(*)::int as n from ads_engine.conversion_lag where tenant_id = $1', [tenant]);
+      expect(all.rows[0].n).toBe(14);
+      // Proof that the stored row is what the page reads: marked complete, yesterday is no longer provisional.
+      await o.query('update ads_engine.conversion_lag set completeness = 1 where tenant_id = $1', [tenant]);
+      await o.query('commit');
+    } finally {
+      o.release();
+    }
+    const after = await pageFor(tenant, { metric: 'conversions' });
+    expect(after.chart.series.some((p) => p.provisional)).toBe(false);
   });
 });
