@@ -220,6 +220,16 @@ export interface AdsPlatformConfigs {
   updated_at: Generated<Date>;
 }
 
+export interface AdsEngineConversionLag {
+  tenant_id: string;
+  platform: string;
+  age_days: number;
+  completeness: number;
+  days: number;
+  as_of: string;
+  computed_at: Generated<Date>;
+}
+
 export interface AdsEngineExaminedDays {
   tenant_id: string;
   platform: string;
@@ -420,6 +430,7 @@ export interface Database {
   'ads.optimization_recommendations': AdsOptimizationRecommendations;
   'ads.performance_benchmarks': AdsPerformanceBenchmarks;
   'ads.platform_configs': AdsPlatformConfigs;
+  'ads_engine.conversion_lag': AdsEngineConversionLag;
   'ads_engine.examined_days': AdsEngineExaminedDays;
   'ads_engine.optimizer_runs': AdsEngineOptimizerRuns;
   'ads_engine.recommendation_outcomes': AdsEngineRecommendationOutcomes;
