@@ -80,6 +80,7 @@ VALUES ('MEDIA_SECURITY', 'success', 'row-level security enabled and forced on e
 --   * anomalies use median and MAD (robust z), never mean and stddev.
 -- ---------------------------------------------------------------------------
 \ir media_buying/050_run_log.sql
+\ir media_buying/055_rollups.sql
 \ir media_buying/060_helpers.sql
 \ir media_buying/065_statistics.sql
 \ir media_buying/070_baselines.sql
@@ -98,7 +99,7 @@ DO $parts$
 DECLARE
   p text;
 BEGIN
-  FOREACH p IN ARRAY ARRAY['010_schema', '020_tables', '030_indexes', '040_security', '050_run_log', '060_helpers', '065_statistics', '070_baselines', '080_analysis', '090_recommendations', '095_readiness', '100_anomalies', '105_outcomes', '110_daily_loop', '120_grants']
+  FOREACH p IN ARRAY ARRAY['010_schema', '020_tables', '030_indexes', '040_security', '050_run_log', '055_rollups', '060_helpers', '065_statistics', '070_baselines', '080_analysis', '090_recommendations', '095_readiness', '100_anomalies', '105_outcomes', '110_daily_loop', '120_grants']
   LOOP
     IF current_setting('aegis.media_part_' || p, true) IS DISTINCT FROM 'done' THEN
       RAISE EXCEPTION 'media_buying/%.sql did not run: nothing of media_buying_deployment.sql is deployed', p;

@@ -241,6 +241,19 @@ export interface AdsEngineExaminedDays {
   anomalies_found: Generated<number>;
 }
 
+export interface AdsEngineMetricsPlatformDaily {
+  tenant_id: string;
+  level: string;
+  platform: string;
+  day: string;
+  spend: number;
+  impressions: number;
+  clicks: number;
+  conversions: number;
+  conversion_value: number;
+  rows: number;
+}
+
 export interface AdsEngineOptimizerRuns {
   tenant_id: string;
   id: GeneratedAlways<number>;
@@ -432,6 +445,7 @@ export interface Database {
   'ads.platform_configs': AdsPlatformConfigs;
   'ads_engine.conversion_lag': AdsEngineConversionLag;
   'ads_engine.examined_days': AdsEngineExaminedDays;
+  'ads_engine.metrics_platform_daily': AdsEngineMetricsPlatformDaily;
   'ads_engine.optimizer_runs': AdsEngineOptimizerRuns;
   'ads_engine.recommendation_outcomes': AdsEngineRecommendationOutcomes;
   'public.deployment_log': PublicDeploymentLog;

@@ -78,8 +78,22 @@ function totalsOf(r: NumRow): Totals {
   return { spend: r.spend, impressions: r.impressions, clicks: r.clicks, conversions: r.conversions, value: r.value };
 }
 
-/** Totals per platform and day over [from, to]. */
+/**
+ * Totals per platform and day over [from, to]. Without a campaign, from the rollup the triggers keep exact
+ * (ads_engine.metrics_platform_daily: one row per platform and day instead of one per entity); for one
+ * campaign, from its own rows.
+ */
 export async function readDaily(trx: Tx, tenantId: string, scope: Scope, from: string, to: string): Promise<DailyRow[]> {
+  if (scope.campaignId === undefined) {
+    const r = await sql<NumRow & { platform: string; day: string }>`
+      select m.platform::text as platform, to_char(m.day, 'YYYY-MM-DD') as day,
+             m.spend::float8 as spend, m.impressions::float8 as impressions, m.clicks::float8 as clicks,
+             m.conversions::float8 as conversions, m.conversion_value::float8 as value
+      from ads_engine.metrics_platform_daily m
+      where m.tenant_id = ${tenantId} and m.level = ${scope.level}
+        and m.day between ${from}::date and ${to}::date ${scopeFilter(scope)}`.execute(trx);
+    return r.rows.filter((x) => isPlatform(x.platform)).map((x) => ({ ...totalsOf(x), platform: x.platform as Platform, day: x.day }));
+  }
   const r = await sql<NumRow & { platform: string; day: string }>`
     select m.platform::text as platform, to_char(m.day, 'YYYY-MM-DD') as day,
            sum(m.spend)::float8 as spend, sum(m.impressions)::float8 as impressions, sum(m.clicks)::float8 as clicks,

@@ -1,0 +1,431 @@
+// ads_engine.metrics_platform_daily (db/media_buying/055_rollups.sql): after
+// every kind of write to ads.metrics_daily it equals the performance page's
+// SELECT ... GROUP BY over it, figure for figure as numeric text; tenants see
+// only their own totals and cannot write them; concurrent loads of the same
+// group add up; the deployment repairs a rollup that missed writes.
+import path from 'node:path';
+import type pg from 'pg';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../db/seed/random';
+import { dbDir, readSqlFile } from '../../db/tools/migrate';
+import { appPool, createTenant, errorOf, ownerPool, queryRows, rollback, runSql, scratchDatabase, setTenant } from '../helpers/db';
+
+const PLATFORMS = ['meta', 'google', 'tiktok', 'linkedin'] as const;
+const LEVELS = ['campaign', 'adset'] as const;
+
+interface MetricsRow {
+  platform: string;
+  level: string;
+  platformId: string;
+  day: string;
+  spend: string;
+  impressions: number;
+  clicks: number;
+  conversions: string;
+  value: string;
+}
+
+// The truth: the page's query over ads.metrics_daily, with the row count.
+const TRUTH = `
+  select tenant_id::text as tenant_id, level::text as level, platform::text as platform, to_char(day, 'YYYY-MM-DD') as day,
+         sum(spend)::text as spend, sum(impressions)::text as impressions, sum(clicks)::text as clicks,
+         sum(conversions)::text as conversions, sum(conversion_value)::text as conversion_value, count(*)::int as rows
+  from ads.metrics_daily where tenant_id = any($1::uuid[])
+  group by 1, 2, 3, 4 order by 1, 2, 3, 4`;
+const ROLLUP = `
+  select tenant_id::text as tenant_id, level::text as level, platform::text as platform, to_char(day, 'YYYY-MM-DD') as day,
+         spend::text as spend, impressions::text as impressions, clicks::text as clicks,
+         conversions::text as conversions, conversion_value::text as conversion_value, rows
+  from ads_engine.metrics_platform_daily where tenant_id = any($1::uuid[])
+  order by 1, 2, 3, 4`;
+
+/** Asserts the rollup equals the GROUP BY for these tenants, as this connection sees both; returns the number of groups. */
+async function expectExact(c: pg.ClientBase, tenants: string[]): Promise<number> {
+  const truth = (await c.query(TRUTH, [tenants])).rows;
+  const rollup = (await c.query(ROLLUP, [tenants])).rows;
+  expect(rollup).toEqual(truth);
+  return truth.length;
+}
+
+const INSERT = `
+  insert into ads.metrics_daily (tenant_id, platform, level, platform_id, day, spend, impressions, clicks, conversions, conversion_value)
+  select $1::uuid, r.* from unnest($2::text[], $3::text[], $4::text[], $5::date[], $6::numeric[], $7::bigint[], $8::bigint[], $9::numeric[], $10::numeric[]) r`;
+const UPSERT = `${INSERT}
+  on conflict (tenant_id, platform, level, platform_id, day) do update
+    set spend = excluded.spend, impressions = excluded.impressions, clicks = excluded.clicks,
+        conversions = excluded.conversions, conversion_value = excluded.conversion_value`;
+
+/** One statement (one firing of the statement-level trigger) for all the rows. */
+async function load(c: pg.ClientBase, tenant: string, rows: MetricsRow[], text = INSERT): Promise<number> {
+  const r = await c.query(text, [
+    tenant,
+    rows.map((x) => x.platform),
+    rows.map((x) => x.level),
+    rows.map((x) => x.platformId),
+    rows.map((x) => x.day),
+    rows.map((x) => x.spend),
+    rows.map((x) => x.impressions),
+    rows.map((x) => x.clicks),
+    rows.map((x) => x.conversions),
+    rows.map((x) => x.value),
+  ]);
+  return r.rowCount ?? 0;
+}
+
+function row(platform: string, level: string, platformId: string, day: string, spend: string, conversions = '1.50', value = '120.25'): MetricsRow {
+  return { platform, level, platformId, day, spend, impressions: 1000, clicks: 40, conversions, value };
+}
+
+function addDays(day: string, n: number): string {
+  const d = new Date(`${day}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
+}
+
+/** Distinct random rows from a seeded generator: amounts with cents, counts, over a few platforms, levels, entities and days. */
+function randomRows(seed: number, n: number, entities = 200, days = 30): MetricsRow[] {
+  const rnd = mulberry32(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  const seen = new Set<string>();
+  const rows: MetricsRow[] = [];
+  while (rows.length < n) {
+    const r: MetricsRow = {
+      platform: pick(PLATFORMS),
+      level: pick(LEVELS),
+      platformId: `e${Math.floor(rnd() * entities)}`,
+      day: addDays('2024-03-01', Math.floor(rnd() * days)),
+      spend: (rnd() * 500).toFixed(2),
+      impressions: Math.floor(rnd() * 50_000),
+      clicks: Math.floor(rnd() * 900),
+      conversions: (rnd() * 20).toFixed(2),
+      value: (rnd() * 3000).toFixed(2),
+    };
+    const key = `${r.platform}|${r.level}|${r.platformId}|${r.day}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    rows.push(r);
+  }
+  return rows;
+}
+
+let owner: pg.Pool;
+let app: pg.Pool;
+let tenant: string;
+let other: string;
+
+beforeAll(async () => {
+  owner = ownerPool();
+  app = appPool();
+  tenant = await createTenant(owner, 'Rollup tenant');
+  other = await createTenant(owner, 'Rollup tenant, other');
+});
+
+describe('ads_engine.metrics_platform_daily follows ads.metrics_daily exactly', () => {
+  it('after inserts, upserts, restatements, moves and deletes by the app role', async () => {
+    await rollback(app, async (c) => {
+      await setTenant(c, tenant);
+      await load(c, tenant, [
+        row('meta', 'campaign', 'c1', '2024-05-01', '100.10'),
+        row('meta', 'campaign', 'c2', '2024-05-01', '50.05'),
+        row('meta', 'campaign', 'c1', '2024-05-02', '10.00'),
+        row('google', 'campaign', 'g1', '2024-05-01', '0.00', '0.00', '0.00'),
+        row('meta', 'adset', 'a1', '2024-05-01', '33.33'),
+      ]);
+      expect(await expectExact(c, [tenant])).toBe(4);
+      // Worked out by hand: meta campaign 2024-05-01 is c1 + c2.
+      const g = await c.query(
+        `select spend::text, impressions::text, conversions::text, conversion_value::text, rows from ads_engine.metrics_platform_daily
+         where tenant_id = $1 and level = 'campaign' and platform = 'meta' and day = '2024-05-01'`,
+        [tenant],
+      );
+      expect(g.rows).toEqual([{ spend: '150.15', impressions: '2000', conversions: '3.00', conversion_value: '240.50', rows: 2 }]);
+
+      // A load that restates c1 (ON CONFLICT DO UPDATE: the update trigger) and adds c3 (the insert trigger).
+      await load(c, tenant, [row('meta', 'campaign', 'c1', '2024-05-01', '120.00', '4.00', '400.00'), row('meta', 'campaign', 'c3', '2024-05-01', '7.77')], UPSERT);
+      await expectExact(c, [tenant]);
+      expect((await c.query(`select spend::text, rows from ads_engine.metrics_platform_daily where tenant_id = $1 and level = 'campaign' and platform = 'meta' and day = '2024-05-01'`, [tenant])).rows).toEqual([
+        { spend: '177.82', rows: 3 },
+      ]);
+
+      // Restated conversions, several groups in one statement.
+      await c.query(`update ads.metrics_daily set conversions = conversions + 0.25, conversion_value = conversion_value * 1.1 where tenant_id = $1`, [tenant]);
+      await expectExact(c, [tenant]);
+      // An update that changes no figure changes no total.
+      await c.query(`update ads.metrics_daily set entity_name = 'renamed' where tenant_id = $1`, [tenant]);
+      await expectExact(c, [tenant]);
+
+      // Moving a row to another day and platform: it leaves one group and enters another (new) one.
+      await c.query(`update ads.metrics_daily set day = '2024-05-09', platform = 'tiktok' where tenant_id = $1 and platform_id = 'c2'`, [tenant]);
+      expect(await expectExact(c, [tenant])).toBe(5);
+      // ... and the key of a row into a group that exists.
+      await c.query(`update ads.metrics_daily set day = '2024-05-02' where tenant_id = $1 and platform_id = 'c3'`, [tenant]);
+      await expectExact(c, [tenant]);
+
+      await c.query(`delete from ads.metrics_daily where tenant_id = $1 and platform_id = 'c1' and day = '2024-05-01'`, [tenant]);
+      await expectExact(c, [tenant]);
+      // Deleting every row of a group removes its rollup row.
+      await c.query(`delete from ads.metrics_daily where tenant_id = $1 and level = 'adset'`, [tenant]);
+      expect(await expectExact(c, [tenant])).toBe(3);
+      expect((await c.query(`select count(*)::int as n from ads_engine.metrics_platform_daily where tenant_id = $1 and level = 'adset'`, [tenant])).rows[0].n).toBe(0);
+      await c.query(`delete from ads.metrics_daily where tenant_id = $1`, [tenant]);
+      expect(await expectExact(c, [tenant])).toBe(0);
+    });
+  });
+
+  it('after a bulk load of a few thousand random rows, random restatements, moves and deletes', async () => {
+    await rollback(app, async (c) => {
+      await setTenant(c, tenant);
+      const rows = randomRows(20_240_501, 4000);
+      // One statement for most of them, then the rest in small loads.
+      expect(await load(c, tenant, rows.slice(0, 3000))).toBe(3000);
+      for (let i = 3000; i < 4000; i += 250) await load(c, tenant, rows.slice(i, i + 250));
+      const groups = await expectExact(c, [tenant]);
+      expect(groups).toBeGreaterThan(200);
+
+      // The same keys loaded again with new figures: every row restated.
+      const rnd = mulberry32(7);
+      const restated = rows.map((r) => ({ ...r, spend: (rnd() * 400).toFixed(2), conversions: (rnd() * 9).toFixed(2), clicks: Math.floor(rnd() * 300) }));
+      expect(await load(c, tenant, restated, UPSERT)).toBe(4000);
+      await expectExact(c, [tenant]);
+
+      await c.query(`update ads.metrics_daily set day = day + 40 where tenant_id = $1 and platform_id in ('e1', 'e2', 'e3') and level = 'adset'`, [tenant]);
+      await c.query(`update ads.metrics_daily set platform = 'snapchat' where tenant_id = $1 and platform_id like 'e1%' and platform = 'meta'`, [tenant]);
+      await expectExact(c, [tenant]);
+      await c.query(`delete from ads.metrics_daily where tenant_id = $1 and (hashtext(platform_id || day::text) % 3) = 0`, [tenant]);
+      await expectExact(c, [tenant]);
+      await c.query(`delete from ads.metrics_daily where tenant_id = $1 and platform = 'google'`, [tenant]);
+      await expectExact(c, [tenant]);
+    });
+  });
+
+  it("a superuser's statement over two tenants, with no tenant set or another one, keeps each exact and leaves the setting as it was", async () => {
+    await rollback(owner, async (c) => {
+      await setTenant(c, null);
+      await c.query(
+        `insert into ads.metrics_daily (tenant_id, platform, level, platform_id, day, spend, conversions)
+         select t, p, 'campaign', 'c' || i, date '2024-06-01' + (i % 3), i * 1.25, i * 0.5
+         from unnest($1::uuid[]) t, unnest(array['meta', 'google']) p, generate_series(1, 12) i`,
+        [[tenant, other]],
+      );
+      expect(await expectExact(c, [tenant, other])).toBe(12);
+      expect((await c.query(`select current_setting('saas.tenant_id', true) as t`)).rows[0].t).toBe('');
+
+      await setTenant(c, tenant);
+      await c.query(`update ads.metrics_daily set spend = spend + 1 where tenant_id = $1 and platform = 'meta'`, [other]);
+      await c.query(`delete from ads.metrics_daily where tenant_id = any($1::uuid[]) and platform_id = 'c1'`, [[tenant, other]]);
+      expect((await c.query(`select current_setting('saas.tenant_id', true) as t`)).rows[0].t).toBe(tenant);
+      await setTenant(c, null);
+      await expectExact(c, [tenant, other]);
+
+      // TRUNCATE (the owner's; the app has no TRUNCATE) empties the rollup too, also when it cascades from the tenants.
+      await c.query('savepoint before_truncate');
+      await c.query('truncate ads.metrics_daily');
+      expect((await c.query('select count(*)::int as n from ads_engine.metrics_platform_daily')).rows[0].n).toBe(0);
+      await c.query('rollback to savepoint before_truncate');
+      await expectExact(c, [tenant, other]);
+      await c.query('truncate saas.tenants cascade');
+      expect((await c.query('select count(*)::int as n from ads_engine.metrics_platform_daily')).rows[0].n).toBe(0);
+    });
+  });
+
+  it('two transactions loading the same platform and day at once add up (the second waits for the first)', async () => {
+    const t = await createTenant(owner, 'Rollup concurrency');
+    const [c1, c2] = [await app.connect(), await app.connect()];
+    try {
+      const round = async (first: MetricsRow[], second: MetricsRow[], text = INSERT) => {
+        for (const c of [c1, c2]) {
+          await c.query('begin');
+          await setTenant(c, t);
+        }
+        await load(c1, t, first, text);
+        const pid2 = (await c2.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
+        const pending = load(c2, t, second, text);
+        // Wait until the second is blocked on the first's rollup row, then commit the first.
+        for (let i = 0; ; i++) {
+          const w = await owner.query(`select wait_event_type from pg_stat_activity where pid = $1`, [pid2]);
+          if (w.rows[0]?.wait_event_type === 'Lock') break;
+          if (i > 200) throw new Error('the second load never waited for the first');
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        await c1.query('commit');
+        await pending;
+        await c2.query('commit');
+      };
+      // A new group, inserted by both.
+      await round([row('meta', 'campaign', 'x1', '2024-07-01', '10.10')], [row('meta', 'campaign', 'x2', '2024-07-01', '20.20')]);
+      // An existing group, restated by both (different rows).
+      await round(
+        [row('meta', 'campaign', 'x1', '2024-07-01', '11.11')],
+        [row('meta', 'campaign', 'x2', '2024-07-01', '22.22'), row('meta', 'campaign', 'x3', '2024-07-01', '0.01')],
+        UPSERT,
+      );
+      const c = await owner.connect();
+      try {
+        expect(await expectExact(c, [t])).toBe(1);
+        expect((await c.query(`select spend::text, rows from ads_engine.metrics_platform_daily where tenant_id = $1`, [t])).rows).toEqual([
+          { spend: '33.34', rows: 3 },
+        ]);
+        // Deleting the tenant cascades to its metrics and its totals, whichever goes first.
+        await c.query('delete from saas.tenants where id = $1', [t]);
+        expect((await c.query(`select count(*)::int as n from ads_engine.metrics_platform_daily where tenant_id = $1`, [t])).rows[0].n).toBe(0);
+      } finally {
+        c.release();
+      }
+    } finally {
+      for (const c of [c1, c2]) {
+        await c.query('rollback').catch(() => undefined);
+        c.release();
+      }
+    }
+  });
+});
+
+describe('who reads and writes the rollup', () => {
+  it('as the app role a tenant sees only its own rows (none without a tenant), the owner sees both tenants', async () => {
+    await rollback(owner, async (c) => {
+      for (const [t, spend] of [[tenant, '10.00'], [other, '20.00']] as const) {
+        await setTenant(c, t);
+        await load(c, t, [row('meta', 'campaign', 'c1', '2024-08-01', spend), row('google', 'adset', 'a1', '2024-08-02', spend)]);
+      }
+      await setTenant(c, null);
+      const both = await c.query(`select tenant_id::text as t, count(*)::int as n from ads_engine.metrics_platform_daily where tenant_id = any($1::uuid[]) group by 1 order by 1`, [
+        [tenant, other],
+      ]);
+      expect(both.rows).toEqual([tenant, other].sort().map((t) => ({ t, n: 2 })));
+
+      await c.query('set local role aegis_app');
+      for (const [t, spend] of [[tenant, '10.00'], [other, '20.00']] as const) {
+        await setTenant(c, t);
+        const seen = await c.query(`select tenant_id::text as t, spend::text as spend from ads_engine.metrics_platform_daily`);
+        expect(seen.rows).toEqual([
+          { t, spend },
+          { t, spend },
+        ]);
+      }
+      await setTenant(c, null);
+      expect((await c.query('select count(*)::int as n from ads_engine.metrics_platform_daily')).rows[0].n).toBe(0);
+    });
+  });
+
+  it('the app role cannot insert, update, delete or truncate rollup rows, nor re-aggregate them', async () => {
+    await rollback(app, async (c) => {
+      await setTenant(c, tenant);
+      await load(c, tenant, [row('meta', 'campaign', 'c1', '2024-08-01', '10.00')]);
+      const denied = /permission denied for table metrics_platform_daily/;
+      expect(
+        await errorOf(
+          c,
+          `insert into ads_engine.metrics_platform_daily (tenant_id, level, platform, day, spend, impressions, clicks, conversions, conversion_value, rows)
+           values ($1, 'campaign', 'google', '2024-08-01', 1, 1, 1, 1, 1, 1)`,
+          [tenant],
+        ),
+      ).toMatch(denied);
+      expect(await errorOf(c, `update ads_engine.metrics_platform_daily set spend = 0 where tenant_id = $1`, [tenant])).toMatch(denied);
+      expect(await errorOf(c, `delete from ads_engine.metrics_platform_daily where tenant_id = $1`, [tenant])).toMatch(denied);
+      expect(await errorOf(c, 'truncate ads_engine.metrics_platform_daily')).toMatch(denied);
+      expect(await errorOf(c, 'select ads_engine.rebuild_metrics_platform_daily($1)', [tenant])).toMatch(/is for the owner/);
+      // The trigger function cannot be called directly either.
+      expect(await errorOf(c, 'select ads_engine.tg_metrics_platform_daily()')).toMatch(/trigger functions can only be called as triggers/);
+      // Its own tenant's totals are still right, and still its own.
+      expect(await expectExact(c, [tenant])).toBe(1);
+    });
+  });
+
+  it('the trigger function is the owner\'s SECURITY DEFINER with a fixed search_path; the table has RLS forced', async () => {
+    const r = await owner.query(`
+      select p.prosecdef as definer, p.proconfig as config, pg_get_userbyid(p.proowner) as owner, p.provolatile as volatility,
+             c.relrowsecurity as rls, c.relforcerowsecurity as forced,
+             has_table_privilege('aegis_app', c.oid, 'SELECT') as app_select,
+             has_table_privilege('aegis_app', c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE') as app_write,
+             (select array_agg(tgname::text order by tgname) from pg_trigger where tgrelid = 'ads.metrics_daily'::regclass and tgfoid = p.oid) as triggers
+      from pg_proc p, pg_class c
+      where p.oid = 'ads_engine.tg_metrics_platform_daily()'::regprocedure and c.oid = 'ads_engine.metrics_platform_daily'::regclass`);
+    expect(r.rows).toEqual([
+      {
+        definer: true,
+        config: ['search_path=pg_catalog, pg_temp'],
+        owner: 'aegis_owner',
+        volatility: 'v',
+        rls: true,
+        forced: true,
+        app_select: true,
+        app_write: false,
+        triggers: ['metrics_platform_daily_delete', 'metrics_platform_daily_insert', 'metrics_platform_daily_truncate', 'metrics_platform_daily_update'],
+      },
+    ]);
+  });
+});
+
+describe('the deployment and the rebuild', () => {
+  it('re-aggregates a tenant whose rollup missed writes, leaves a correct one alone, and a rebuild of a correct tenant changes nothing', async () => {
+    const url = await scratchDatabase('rollups');
+    const core = readSqlFile(path.join(dbDir, 'deploy.sql'));
+    const media = readSqlFile(path.join(dbDir, 'media_buying_deployment.sql'));
+    await runSql(url, core);
+    await runSql(url, media);
+    const [a, b] = ['0a0a0a0a-0000-4000-8000-00000000000a', '0b0b0b0b-0000-4000-8000-00000000000b'];
+    const rows = randomRows(99, 600, 40, 20);
+    const insert = (t: string) =>
+      `insert into ads.metrics_daily (tenant_id, platform, level, platform_id, day, spend, impressions, clicks, conversions, conversion_value)
+       select '${t}', r.* from json_to_recordset('${JSON.stringify(rows)}') as
+         r(platform text, level text, "platformId" text, day date, spend numeric, impressions bigint, clicks bigint, conversions numeric, value numeric)`;
+    await runSql(
+      url,
+      `begin;
+       insert into saas.tenants (id, name) values ('${a}', 'kept'), ('${b}', 'missed');
+       ${insert(a)};
+       -- tenant b's rows bypass the triggers, as a partial restore would
+       set local session_replication_role = replica;
+       ${insert(b)};
+       commit;`,
+    );
+    const check = async () => {
+      const truth = await queryRows(url, TRUTH, [[a, b]]);
+      const rollup = await queryRows(url, ROLLUP, [[a, b]]);
+      return { truth, rollup };
+    };
+    const before = await check();
+    expect(before.rollup.filter((r) => r.tenant_id === b)).toEqual([]);
+    expect(before.rollup).toEqual(before.truth.filter((r) => r.tenant_id === a));
+    // A write to the stale tenant's groups fails loudly rather than drift.
+    await expect(runSql(url, `delete from ads.metrics_daily where tenant_id = '${b}'`)).rejects.toThrow(/out of date for tenant/);
+
+    const ctidsOfA = `select ctid::text from ads_engine.metrics_platform_daily where tenant_id = '${a}' order by ctid`;
+    const untouched = await queryRows(url, ctidsOfA);
+    await runSql(url, media);
+    const after = await check();
+    expect(after.rollup).toEqual(after.truth);
+    expect(after.truth.length).toBeGreaterThan(before.rollup.length);
+    expect(await queryRows(url, ctidsOfA)).toEqual(untouched);
+
+    const rebuilt = await queryRows(url, `select ads_engine.rebuild_metrics_platform_daily('${b}') as n, current_setting('saas.tenant_id', true) as t`);
+    expect(rebuilt).toEqual([{ n: 0, t: '' }]);
+    await runSql(url, `delete from ads.metrics_daily where tenant_id = '${b}'`);
+    expect((await check()).rollup).toEqual((await check()).truth);
+  });
+});
+
+describe('cost of the triggers', () => {
+  it('a bulk insert of 100,000 rows is not more than about twice as slow with them', async () => {
+    const n = 100_000;
+    const bulk = `
+      insert into ads.metrics_daily (tenant_id, platform, level, platform_id, day, spend, impressions, clicks, conversions, conversion_value)
+      select $1, (array['meta', 'google', 'tiktok', 'linkedin'])[1 + i % 4], (array['campaign', 'adset'])[1 + (i / 4) % 2], 'e' || (i % 800),
+             date '2023-01-01' + (i / 800), (i % 9973) / 100.0, i % 50000, i % 700, (i % 211) / 10.0, (i % 7919) / 10.0
+      from generate_series(0, $2::int - 1) i`;
+    const timeIt = (withTriggers: boolean) =>
+      rollback(owner, async (c) => {
+        await setTenant(c, tenant);
+        if (!withTriggers) await c.query('alter table ads.metrics_daily disable trigger metrics_platform_daily_insert');
+        const t0 = performance.now();
+        await c.query(bulk, [tenant, n]);
+        const ms = performance.now() - t0;
+        if (withTriggers) expect(await expectExact(c, [tenant])).toBe(8 * Math.ceil(n / 800));
+        return ms;
+      });
+    const without = Math.min(await timeIt(false), await timeIt(false));
+    const withTriggers = Math.min(await timeIt(true), await timeIt(true));
+    console.log(`[rollups] insert of ${n} rows: ${without.toFixed(0)} ms without the rollup triggers, ${withTriggers.toFixed(0)} ms with (x${(withTriggers / without).toFixed(2)})`);
+    expect(withTriggers / without).toBeLessThan(2);
+  });
+});
