@@ -17,8 +17,9 @@
 //     functions are explained through auto_explain (nested statements) on an
 //     owner connection that SETs ROLE aegis_app.
 // Median and p90 of --repeat runs after 2 warm-up runs. Writes
-// bench/out/performance-page.json. The target, 10 ms for the large tenant,
-// is printed as met or not; nothing fails on it.
+// bench/out/performance-page.json. The target, 10 ms of database time (the
+// page's statements, each with its round trip) for the large tenant, is
+// printed as met or not; nothing fails on it.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -256,6 +257,7 @@ interface CaseResult {
   ratio_page_to_floor: number;
   ratio_page_to_floor_platform_ranges: number;
   target_ms: number;
+  database_ms: number;
   target_met: boolean;
   queries: QueryFigure[];
 }
@@ -387,7 +389,10 @@ async function main(): Promise<void> {
       ratio_page_to_floor: r2(pageMs / floorMs),
       ratio_page_to_floor_platform_ranges: r2(pageMs / floorRangesMs),
       target_ms: TARGET_MS,
-      target_met: pageMs < TARGET_MS,
+      // The issue's target is the page's DATABASE time: its statements, each as the server runs it with its round
+      // trip (replayed one by one). The page's wall time adds the driver and the JS that shapes the result.
+      database_ms: r2(queries.reduce((a, q) => a + q.wall.median_ms, 0)),
+      target_met: queries.reduce((a, q) => a + q.wall.median_ms, 0) < TARGET_MS,
       queries,
     };
     results.push(res);
@@ -401,7 +406,7 @@ async function main(): Promise<void> {
     );
     console.log(
       `  ratio page / floor ${(pageMs / floorMs).toFixed(1)} (to the platform-ranges floor ${(pageMs / floorRangesMs).toFixed(1)}); ` +
-        `target ${TARGET_MS} ms ${res.target_met ? 'met' : 'NOT met'}`,
+        `database time ${res.database_ms.toFixed(2)} ms: target ${TARGET_MS} ms ${res.target_met ? 'met' : 'NOT met'}`,
     );
     console.log(`  ${'query'.padEnd(20)} ${'alone'.padStart(9)} ${'execute'.padStart(9)} ${'jit'.padStart(7)} ${'plan'.padStart(7)} ${'rows'.padStart(7)} ${'buffers'.padStart(9)}`);
     for (const q of queries) {
@@ -421,13 +426,13 @@ async function main(): Promise<void> {
   const load1 = os.loadavg()[0]!;
   console.log(
     `${'case'.padEnd(30)} ${'rows in range'.padStart(13)} ${'page ms'.padStart(9)} ${'p90'.padStart(8)} ${'floor ms'.padStart(9)} ${'ratio'.padStart(7)} ` +
-      `${'floor* ms'.padStart(9)} ${'ratio*'.padStart(7)}  target ${TARGET_MS} ms`,
+      `${'floor* ms'.padStart(9)} ${'ratio*'.padStart(7)} ${'db ms'.padStart(7)}  target ${TARGET_MS} ms (db)`,
   );
   for (const r of results) {
     console.log(
       `${r.case.padEnd(30)} ${r.rows_in_range.toLocaleString().padStart(13)} ${r.page.median_ms.toFixed(2).padStart(9)} ${r.page.p90_ms.toFixed(2).padStart(8)} ` +
         `${r.floor.median_ms.toFixed(2).padStart(9)} ${r.ratio_page_to_floor.toFixed(1).padStart(7)} ` +
-        `${r.floor_platform_ranges.median_ms.toFixed(2).padStart(9)} ${r.ratio_page_to_floor_platform_ranges.toFixed(1).padStart(7)}  ${r.target_met ? 'met' : 'NOT met'}`,
+        `${r.floor_platform_ranges.median_ms.toFixed(2).padStart(9)} ${r.ratio_page_to_floor_platform_ranges.toFixed(1).padStart(7)} ${r.database_ms.toFixed(2).padStart(7)}  ${r.target_met ? 'met' : 'NOT met'}`,
     );
   }
   console.log(`floor*: the same read with every platform named. Load average ${load0.toFixed(2)} at the start, ${load1.toFixed(2)} at the end (${os.cpus().length} CPUs).`);

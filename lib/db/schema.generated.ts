@@ -241,6 +241,21 @@ export interface AdsEngineExaminedDays {
   anomalies_found: Generated<number>;
 }
 
+export interface AdsEngineMetricsEntityWeekly {
+  tenant_id: string;
+  level: string;
+  platform: string;
+  week: string;
+  platform_id: string;
+  campaign_id: string;
+  spend: number;
+  impressions: number;
+  clicks: number;
+  conversions: number;
+  conversion_value: number;
+  rows: number;
+}
+
 export interface AdsEngineMetricsPlatformDaily {
   tenant_id: string;
   level: string;
@@ -445,6 +460,7 @@ export interface Database {
   'ads.platform_configs': AdsPlatformConfigs;
   'ads_engine.conversion_lag': AdsEngineConversionLag;
   'ads_engine.examined_days': AdsEngineExaminedDays;
+  'ads_engine.metrics_entity_weekly': AdsEngineMetricsEntityWeekly;
   'ads_engine.metrics_platform_daily': AdsEngineMetricsPlatformDaily;
   'ads_engine.optimizer_runs': AdsEngineOptimizerRuns;
   'ads_engine.recommendation_outcomes': AdsEngineRecommendationOutcomes;

@@ -8,6 +8,7 @@ import 'server-only';
 import { sql, type RawBuilder } from 'kysely';
 import type { Tx } from '@/lib/db';
 import { whatMoved, type EntityTotals } from './decompose';
+import { entitySums } from './entity-sums';
 import { addDays, daysInclusive, type Period, type PerformanceView } from './filters';
 import {
   addTotals,
@@ -335,23 +336,21 @@ export async function entityRows(trx: Tx, tenantId: string, scope: Scope, period
   const scale = period.days / comparison.days;
   // An ad set without a name is shown by its id, never by its campaign's name.
   const nameColumn = scope.level === 'campaign' ? sql`coalesce(x.entity_name, x.campaign_name)` : sql`x.entity_name`;
+  // The sums from the weekly rollup plus the edge days (entity-sums.ts), exact; an entity counts when any figure
+  // is non-zero (conversions reported on a day without delivery included), so the rows add up to the cards.
+  const sums = [...(await entitySums(trx, tenantId, scope.level, scope.platforms, scope.campaignId, [period, comparison])).values()].filter((e) =>
+    e.ranges.some((t) => t.spend > 0 || t.impressions > 0 || t.clicks > 0 || t.conversions > 0 || t.value > 0),
+  );
+  if (sums.length === 0) return [];
+  const col = (i: 0 | 1, k: keyof Totals) => sums.map((e) => e.ranges[i]![k]);
   const r = await sql<EntitySql>`
     with e as (
-      select m.platform::text as platform, m.platform_id,
-             coalesce(sum(m.spend) filter (where m.day >= ${period.from}::date), 0) as s1,
-             coalesce(sum(m.impressions) filter (where m.day >= ${period.from}::date), 0) as i1,
-             coalesce(sum(m.clicks) filter (where m.day >= ${period.from}::date), 0) as c1,
-             coalesce(sum(m.conversions) filter (where m.day >= ${period.from}::date), 0) as k1,
-             coalesce(sum(m.conversion_value) filter (where m.day >= ${period.from}::date), 0) as v1,
-             coalesce(sum(m.spend) filter (where m.day <= ${comparison.to}::date), 0) as s0,
-             coalesce(sum(m.impressions) filter (where m.day <= ${comparison.to}::date), 0) as i0,
-             coalesce(sum(m.clicks) filter (where m.day <= ${comparison.to}::date), 0) as c0,
-             coalesce(sum(m.conversions) filter (where m.day <= ${comparison.to}::date), 0) as k0,
-             coalesce(sum(m.conversion_value) filter (where m.day <= ${comparison.to}::date), 0) as v0
-      from ads.metrics_daily m
-      where m.tenant_id = ${tenantId} and m.level = ${scope.level}
-        and m.day between ${from}::date and ${period.to}::date ${scopeFilter(scope)}
-      group by m.platform, m.platform_id
+      select * from unnest(${sums.map((e) => e.platform)}::text[], ${sums.map((e) => e.platformId)}::text[],
+                           ${col(0, 'spend')}::numeric[], ${col(0, 'impressions')}::numeric[], ${col(0, 'clicks')}::numeric[],
+                           ${col(0, 'conversions')}::numeric[], ${col(0, 'value')}::numeric[],
+                           ${col(1, 'spend')}::numeric[], ${col(1, 'impressions')}::numeric[], ${col(1, 'clicks')}::numeric[],
+                           ${col(1, 'conversions')}::numeric[], ${col(1, 'value')}::numeric[])
+        as e(platform, platform_id, s1, i1, c1, k1, v1, s0, i0, c0, k0, v0)
     ),
     p as (select e.platform, sum(e.s1) as ps, sum(e.k1) as pk, sum(e.v1) as pv from e group by e.platform)
     select e.platform, e.platform_id,
@@ -383,9 +382,7 @@ export async function entityRows(trx: Tx, tenantId: string, scope: Scope, period
       order by x.day desc
       limit 1) n on true
     left join ads.budget_allocation b
-      on ${scope.level} = 'campaign' and b.tenant_id = ${tenantId} and b.platform = e.platform and b.campaign_id = e.platform_id
-    -- Any row with a figure counts (conversions reported on a day without delivery included), so the rows add up to the cards.
-    where e.s1 > 0 or e.i1 > 0 or e.c1 > 0 or e.k1 > 0 or e.v1 > 0 or e.s0 > 0 or e.i0 > 0 or e.c0 > 0 or e.k0 > 0 or e.v0 > 0`.execute(trx);
+      on ${scope.level} = 'campaign' and b.tenant_id = ${tenantId} and b.platform = e.platform and b.campaign_id = e.platform_id`.execute(trx);
   return r.rows
     .filter((x) => isPlatform(x.platform))
     .map((x): EntityRow => {
