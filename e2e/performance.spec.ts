@@ -4,24 +4,11 @@
 // not found, and the empty state. The data are inserted as the owner in the
 // test's fresh tenant; every expected figure is worked out in a comment.
 import { readFileSync } from 'node:fs';
-import type pg from 'pg';
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures';
+import { loadMetricLines, type MetricLine } from '../tests/helpers/metrics';
 
-interface Line {
-  platform: string;
-  id: string;
-  name: string;
-  level?: 'campaign' | 'adset';
-  campaignId?: string;
-  fromAgo: number;
-  toAgo: number;
-  spend: number;
-  impressions: number;
-  clicks: number;
-  conversions: number;
-  value: number;
-}
+type Line = MetricLine;
 
 // Range (last 7 days, ago 0..6) and the 28-day baseline before it (ago 7..34).
 const BOOK: Line[] = [
@@ -32,30 +19,11 @@ const BOOK: Line[] = [
   { platform: 'meta', id: 'C2', name: 'Meta two', fromAgo: 6, toAgo: 0, spend: 80, impressions: 5000, clicks: 120, conversions: 8, value: 320 },
   { platform: 'google', id: 'G1', name: 'Google one', fromAgo: 6, toAgo: 0, spend: 200, impressions: 8000, clicks: 400, conversions: 20, value: 1000 },
   // C1's two ad sets over the range (their sum is C1's row).
-  { platform: 'meta', level: 'adset', campaignId: 'C1', id: 'C1-a', name: 'Broad', fromAgo: 6, toAgo: 0, spend: 60, impressions: 6000, clicks: 90, conversions: 3, value: 150 },
-  { platform: 'meta', level: 'adset', campaignId: 'C1', id: 'C1-b', name: 'Lookalike', fromAgo: 6, toAgo: 0, spend: 40, impressions: 4000, clicks: 60, conversions: 2, value: 100 },
+  { platform: 'meta', level: 'adset', campaignId: 'C1', campaignName: 'Meta one', id: 'C1-a', name: 'Broad', fromAgo: 6, toAgo: 0, spend: 60, impressions: 6000, clicks: 90, conversions: 3, value: 150 },
+  { platform: 'meta', level: 'adset', campaignId: 'C1', campaignName: 'Meta one', id: 'C1-b', name: 'Lookalike', fromAgo: 6, toAgo: 0, spend: 40, impressions: 4000, clicks: 60, conversions: 2, value: 100 },
 ];
 
-async function load(pool: pg.Pool, tenant: string, lines: Line[]) {
-  const c = await pool.connect();
-  try {
-    await c.query('begin');
-    await c.query("select set_config('saas.tenant_id', $1, true)", [tenant]);
-    for (const r of lines) {
-      await c.query(
-        `insert into ads.metrics_daily (tenant_id, platform, level, platform_id, day, entity_name, campaign_id, campaign_name,
-                                        spend, impressions, clicks, conversions, conversion_value)
-         select $1, $2, $3, $4, ads_engine.tenant_yesterday($1) - g, $5, $6, $7, $8, $9, $10, $11, $12
-         from generate_series($13::int, $14::int) g`,
-        [tenant, r.platform, r.level ?? 'campaign', r.id, r.name, r.campaignId ?? r.id, r.level === 'adset' ? 'Meta one' : r.name,
-          r.spend, r.impressions, r.clicks, r.conversions, r.value, r.toAgo, r.fromAgo],
-      );
-    }
-    await c.query('commit');
-  } finally {
-    c.release();
-  }
-}
+const load = loadMetricLines;
 
 function card(page: Page, label: string) {
   return page.getByRole('listitem').filter({ has: page.getByText(label, { exact: true }) });

@@ -6,10 +6,10 @@
 // Expected numbers are worked out by hand in the comments.
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sql, withTenant, type Tx } from '../../lib/db/pool';
+import { sql, type Tx } from '../../lib/db/pool';
 import { addDays } from '../../lib/performance/filters';
 import { campaignDetail, type CampaignDetail } from '../../lib/performance/detail';
-import { appKysely } from '../helpers/app-db';
+import { appKysely, rolledBackAsApp } from '../helpers/app-db';
 import { createTenant, ownerPool, setTenant } from '../helpers/db';
 
 const app = appKysely();
@@ -44,22 +44,7 @@ async function asOwner<T>(tenant: string, fn: (c: pg.PoolClient) => Promise<T>):
   }
 }
 
-class Rollback {
-  constructor(readonly value: unknown) {}
-}
-
-/** fn through the app's own withTenant (app role, tenant set first), then rolled back. */
-async function asApp<T>(tenant: string, fn: (trx: Tx) => Promise<T>): Promise<T> {
-  try {
-    await withTenant(tenant, async (trx) => {
-      throw new Rollback(await fn(trx));
-    }, {}, app.db);
-  } catch (e) {
-    if (e instanceof Rollback) return e.value as T;
-    throw e;
-  }
-  throw new Error('unreachable');
-}
+const asApp = <T>(tenant: string, fn: (trx: Tx) => Promise<T>) => rolledBackAsApp(app.db, tenant, fn);
 
 interface Row {
   level?: 'campaign' | 'adset';

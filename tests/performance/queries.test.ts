@@ -9,25 +9,12 @@ import { parseView } from '../../lib/performance/filters';
 import { entityRows, performancePage, tenantStyle } from '../../lib/performance/queries';
 import { appKysely } from '../helpers/app-db';
 import { createTenant, ownerPool, setTenant } from '../helpers/db';
+import { loadMetricLines, type MetricLine } from '../helpers/metrics';
 
 const app = appKysely();
 const owner = ownerPool();
 
-interface Daily {
-  platform: string;
-  id: string;
-  name: string;
-  level?: 'campaign' | 'adset';
-  campaignId?: string;
-  /** Days before lastDay: 0 is lastDay. */
-  fromAgo: number;
-  toAgo: number;
-  spend: number;
-  impressions: number;
-  clicks: number;
-  conversions: number;
-  value: number;
-}
+type Daily = MetricLine;
 
 async function lastDayOf(tenant: string): Promise<string> {
   const c = await owner.connect();
@@ -42,40 +29,7 @@ async function lastDayOf(tenant: string): Promise<string> {
   }
 }
 
-async function load(tenant: string, rows: Daily[]): Promise<void> {
-  const c = await owner.connect();
-  try {
-    await c.query('begin');
-    await setTenant(c, tenant);
-    for (const r of rows) {
-      await c.query(
-        `insert into ads.metrics_daily (tenant_id, platform, level, platform_id, day, entity_name, campaign_id, campaign_name,
-                                        spend, impressions, clicks, conversions, conversion_value)
-         select $1, $2, $3, $4, ads_engine.tenant_yesterday($1) - g, $5, $6, $7, $8, $9, $10, $11, $12
-         from generate_series($13::int, $14::int) g`,
-        [
-          tenant,
-          r.platform,
-          r.level ?? 'campaign',
-          r.id,
-          r.name,
-          r.campaignId ?? r.id,
-          r.level === 'adset' ? `Campaign ${r.campaignId}` : r.name,
-          r.spend,
-          r.impressions,
-          r.clicks,
-          r.conversions,
-          r.value,
-          r.toAgo,
-          r.fromAgo,
-        ],
-      );
-    }
-    await c.query('commit');
-  } finally {
-    c.release();
-  }
-}
+const load = (tenant: string, rows: Daily[]) => loadMetricLines(owner, tenant, rows);
 
 // Range: the last 7 days (ago 0..6). Baseline: the 28 days before (ago 7..34).
 const BOOK: Daily[] = [

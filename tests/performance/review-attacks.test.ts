@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../db/seed/random';
-import { withTenant, type Tx } from '../../lib/db/pool';
+import type { Tx } from '../../lib/db/pool';
 import { formatCalendarDay, formatMoney, formatPercent } from '../../lib/format/number';
 import { csvNumber, toCsv, type CsvColumn } from '../../lib/performance/csv';
 import { campaignDetail } from '../../lib/performance/detail';
@@ -14,7 +14,7 @@ import { addDays, daysInclusive, MAX_HISTORY_DAYS, MAX_RANGE_DAYS, parseView, vi
 import { campaignHref, chartData, entityRows, performancePage, tenantStyle } from '../../lib/performance/queries';
 import { totalsOf } from '../../lib/performance/table';
 import type { EntityRow } from '../../lib/performance/types';
-import { appKysely } from '../helpers/app-db';
+import { appKysely, rolledBackAsApp } from '../helpers/app-db';
 import { createTenant, ownerPool, setTenant } from '../helpers/db';
 
 const app = appKysely();
@@ -82,21 +82,7 @@ async function lastDayOf(tenant: string): Promise<string> {
   return asOwner(tenant, async (c) => (await c.query("select to_char(ads_engine.tenant_yesterday($1), 'YYYY-MM-DD') as d", [tenant])).rows[0].d);
 }
 
-class Rollback {
-  constructor(readonly value: unknown) {}
-}
-/** fn as the app role in the tenant's transaction, rolled back (the engine's analysis writes). */
-async function asApp<T>(tenant: string, fn: (trx: Tx) => Promise<T>): Promise<T> {
-  try {
-    await withTenant(tenant, async (trx) => {
-      throw new Rollback(await fn(trx));
-    }, {}, app.db);
-  } catch (e) {
-    if (e instanceof Rollback) return e.value as T;
-    throw e;
-  }
-  throw new Error('unreachable');
-}
+const asApp = <T>(tenant: string, fn: (trx: Tx) => Promise<T>) => rolledBackAsApp(app.db, tenant, fn);
 
 async function pageFor(tenant: string, params: Record<string, string | string[] | undefined>) {
   return asApp(tenant, async (trx) => {
