@@ -1,5 +1,6 @@
 // Database commands: migrate, verify, seed, types. Without DATABASE_URL they
 // start the project's embedded PostgreSQL (data in .data/pg) for the run.
+import { failureText } from './failure';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { generateSchemaSource } from '../db/tools/codegen';
@@ -43,8 +44,8 @@ async function main(cmd: string | undefined): Promise<number> {
 
 main(process.argv[2]).then(
   (code) => process.exit(code),
-  (err: Error) => {
-    console.error(`error: ${err.message}`);
+  (err: unknown) => {
+    console.error(`error: ${failureText(err)}`);
     process.exit(1);
   },
 );

@@ -5,6 +5,7 @@
 // list of every tenant is read over the owner's connection, as the app role
 // may not enumerate tenants. Without --as-of each tenant gets its own
 // yesterday (its time zone).
+import { failureText } from './failure';
 import { createDb, isUuid, type DbHandle } from '../lib/db/pool';
 import { formatResult, LIST_NEEDS_OWNER, runAllTenants } from '../lib/engine/loop';
 import { isDayString } from '../lib/format/time';
@@ -77,8 +78,8 @@ async function main(): Promise<number> {
 
 main().then(
   (code) => process.exit(code),
-  (err: Error) => {
-    console.error(`error: ${err.message}`);
+  (err: unknown) => {
+    console.error(`error: ${failureText(err)}`);
     process.exit(1);
   },
 );

@@ -2,6 +2,7 @@
 // build), `dev` (next dev) or `start` (next start). Without DATABASE_URL the
 // embedded PostgreSQL is started first, as its own process; the web server
 // only receives a connection string for the app role.
+import { failureText } from './failure';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -71,7 +72,7 @@ async function main(mode: Mode): Promise<void> {
     console.log(`\nAEGIS Media Buying: http://localhost:${port}${embedded ? '  (embedded PostgreSQL, data in .data/pg)' : ''}`);
     if (logins.length) console.log(`Demo logins (demo only):\n${logins.join('\n')}\n`);
   } catch (err) {
-    console.error(`error: ${(err as Error).message}`);
+    console.error(`error: ${failureText(err)}`);
     await shutdown(1);
   }
 }
