@@ -20,7 +20,9 @@ export function ActionForm({
 }) {
   const onSubmit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
-    const data = new FormData(e.currentTarget);
+    // The button that submitted counts (Approve or Dismiss of one form), as in a plain post.
+    const submitter = (e.nativeEvent as SubmitEvent).submitter;
+    const data = new FormData(e.currentTarget, submitter instanceof HTMLButtonElement || submitter instanceof HTMLInputElement ? submitter : null);
     startTransition(() => action(data));
   };
   return (
