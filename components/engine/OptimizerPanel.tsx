@@ -17,6 +17,7 @@ export function OptimizerPanel({ runs, canRun, tenantId }: { runs: OptimizerRun[
       {runs.length === 0 ? (
         <p>The optimiser has not run for this tenant yet.</p>
       ) : (
+        <div className="table-wrap">
         <table className="table">
           <caption>Latest runs</caption>
           <thead>
@@ -42,6 +43,7 @@ export function OptimizerPanel({ runs, canRun, tenantId }: { runs: OptimizerRun[
             ))}
           </tbody>
         </table>
+        </div>
       )}
     </section>
   );
