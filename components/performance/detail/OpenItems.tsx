@@ -5,19 +5,11 @@ import { formatCalendarDay, formatChange, formatMetric, formatMoney, formatNumbe
 import { formatUtc } from '@/lib/format/time';
 import type { DetailAnomaly, DetailRecommendation } from '@/lib/performance/detail';
 import { isMetric, METRIC_INFO } from '@/lib/performance/metrics';
+import { TYPE_LABEL } from '@/lib/recommendations/labels';
 import styles from './detail.module.css';
 
 const SEVERITY_CLASS = { critical: styles.sevCritical, high: styles.sevHigh, medium: styles.sevMedium, low: styles.sevLow } as const;
 
-const TYPE_LABELS: Readonly<Record<string, string>> = {
-  budget_increase: 'Budget increase',
-  budget_decrease: 'Budget decrease',
-  pause: 'Pause',
-  bid_adjustment: 'Bid adjustment',
-  audience: 'Audience',
-  creative: 'Creative',
-  timing: 'Timing',
-};
 
 /** An anomaly's figure the way its metric is written elsewhere (money, percent, ...). */
 function anomalyValue(metricName: string, v: number | null, style: NumberStyle): string {
@@ -38,7 +30,7 @@ export function RecommendationList({ items, style }: { items: DetailRecommendati
         <li key={r.id} className={styles.item}>
           <div className={styles.itemHead}>
             <span className={`${styles.pill} ${SEVERITY_CLASS[r.priority]}`}>{r.priority}</span>
-            <Link href={r.href}>{TYPE_LABELS[r.type] ?? r.type}</Link>
+            <Link href={r.href}>{TYPE_LABEL[r.type] ?? r.type}</Link>
             <span className={styles.itemMeta}>{entityLabel(r.level, r.entityName, r.entityId)}</span>
           </div>
           <div>{r.description}</div>
