@@ -69,6 +69,15 @@ test('approval re-checks the data, a pause marks the budget paused, a dismissal 
   await expect(page.getByRole('status').filter({ hasText: 'Dismissed' })).toBeVisible();
   const dismissed = await db.pool.query('select status, dismiss_reason from ads.optimization_recommendations where id = $1', [ids.creative]);
   expect(dismissed.rows[0]).toEqual({ status: 'dismissed', dismiss_reason: 'Seasonal' });
+
+  // The history: each decision under its tab, with who decided and why.
+  await page.getByRole('link', { name: 'History' }).click();
+  const applied = page.getByRole('table', { name: 'Applied recommendations' });
+  await expect(applied.getByRole('row', { name: /pause for Burner/ })).toContainText(team.buyer.name);
+  await page.getByRole('navigation', { name: 'History' }).getByRole('link', { name: 'Dismissed' }).click();
+  await expect(page.getByRole('table', { name: 'Dismissed recommendations' }).getByRole('row', { name: /creative for Tired ads/ })).toContainText('Seasonal');
+  await page.getByRole('navigation', { name: 'History' }).getByRole('link', { name: 'Withdrawn' }).click();
+  await expect(page.getByRole('table', { name: 'Withdrawn recommendations' }).getByRole('row', { name: /budget_increase for Winner/ })).toContainText('the engine');
 });
 
 test('a viewer sees the queue with the buttons disabled', async ({ page, team, signIn, db }) => {

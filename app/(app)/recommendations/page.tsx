@@ -46,7 +46,9 @@ export default async function Page({ searchParams }: { searchParams: SearchParam
       <PageHeader
         title="Recommendations"
         description="What the engine proposes, most at stake first. Open the evidence to see the figures and the test behind each one."
-      />
+      >
+        <Link href="/recommendations/history">History</Link>
+      </PageHeader>
       <form method="get" action="/recommendations" className={`filters ${styles.filters}`} aria-label="Filter recommendations">
         <div className="field">
           <label htmlFor="rf-type">Type</label>
