@@ -90,3 +90,35 @@ test('a viewer sees the queue with the buttons disabled', async ({ page, team, s
   await expect(increase.getByRole('button', { name: 'Dismiss' })).toBeDisabled();
   await expect(page.getByText('Viewers see the queue; buyers and admins approve or dismiss.')).toBeVisible();
 });
+
+test('a buyer works through the queue with the keyboard', async ({ page, team, signIn, db }) => {
+  const ids = await seed(db.pool, team.tenantId);
+  await signIn(page, team.buyer);
+  await page.goto('/recommendations');
+  // The keys work once the page's script runs.
+  await page.waitForLoadState('networkidle');
+  await page.keyboard.press('?');
+  await expect(page.getByRole('dialog', { name: 'Keyboard shortcuts' })).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(page.getByRole('dialog', { name: 'Keyboard shortcuts' })).toHaveCount(0);
+  // The queue opens on the critical pause; j moves to the high budget increase.
+  const items = page.getByRole('listitem').filter({ hasText: 'Confidence' });
+  await expect(items.first()).toHaveAttribute('aria-current', 'true');
+  await page.keyboard.press('j');
+  await expect(items.nth(1)).toHaveAttribute('aria-current', 'true');
+  await expect(items.nth(1)).toContainText('budget_increase for Winner');
+  await page.keyboard.press('Enter');
+  await expect(items.nth(1).getByText(/7-day ROAS 4\.10 against a target of 2\.50/)).toBeVisible();
+  await page.keyboard.press('a');
+  await expect(page.getByRole('status').filter({ hasText: 'The data no longer support this' })).toBeVisible();
+  expect((await db.pool.query('select status from ads.optimization_recommendations where id = $1', [ids.increase])).rows[0].status).toBe('withdrawn');
+  // d goes to the current one's reason: choosing it and pressing Dismiss decides it.
+  await page.keyboard.press('k');
+  await page.keyboard.press('d');
+  await expect(items.first().getByLabel('Reason')).toBeFocused();
+  await page.keyboard.press('ArrowDown');
+  await items.first().getByRole('button', { name: 'Dismiss' }).focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('status').filter({ hasText: 'Dismissed' })).toBeVisible();
+  expect((await db.pool.query('select status from ads.optimization_recommendations where id = $1', [ids.pause])).rows[0].status).toBe('dismissed');
+});

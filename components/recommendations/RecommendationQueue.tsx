@@ -4,7 +4,7 @@
 // ticked ones. One action state per kind of decision lives here, above the
 // rows, so its message survives the row leaving the queue once decided.
 import Link from 'next/link';
-import { useActionState, useState } from 'react';
+import { useActionState, useEffect, useRef, useState } from 'react';
 import { ActionForm } from '@/components/ui/ActionForm';
 import { FormMessage } from '@/components/ui/FormMessage';
 import type { NumberStyle } from '@/lib/format/number';
@@ -76,6 +76,46 @@ export function RecommendationQueue({
   const [one, decideOne, pendingOne] = useActionState(decideRecommendationAction, null);
   const [many, decideBulk, pendingMany] = useActionState(decideManyAction, null);
   const [ticked, setTicked] = useState<Set<string>>(new Set());
+  const [current, setCurrent] = useState(0);
+  const [help, setHelp] = useState(false);
+  const listRef = useRef<HTMLOListElement>(null);
+
+  // Keys to work through the queue without the mouse (not while typing in a field):
+  // j / k next and previous, a approve, d dismiss (to its reason), Enter the evidence, ? this help.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const t = e.target as HTMLElement | null;
+      if (e.ctrlKey || e.metaKey || e.altKey || (t && ['INPUT', 'SELECT', 'TEXTAREA', 'BUTTON', 'A', 'SUMMARY'].includes(t.tagName) && e.key === 'Enter')) return;
+      if (t && ['INPUT', 'SELECT', 'TEXTAREA'].includes(t.tagName)) return;
+      const items = Array.from(listRef.current?.querySelectorAll<HTMLLIElement>(':scope > li') ?? []);
+      if (e.key === '?') {
+        setHelp((h) => !h);
+        e.preventDefault();
+        return;
+      }
+      if (e.key === 'Escape') {
+        setHelp(false);
+        return;
+      }
+      if (items.length === 0) return;
+      const at = Math.min(current, items.length - 1);
+      const go = (i: number) => {
+        setCurrent(i);
+        items[i]!.focus();
+      };
+      if (e.key === 'j') go(Math.min(items.length - 1, at + 1));
+      else if (e.key === 'k') go(Math.max(0, at - 1));
+      else if (e.key === 'a') items[at]!.querySelector<HTMLButtonElement>('button[value="approve"]')?.click();
+      else if (e.key === 'd') items[at]!.querySelector<HTMLSelectElement>('select[name="reason"]')?.focus();
+      else if (e.key === 'Enter') {
+        const d = items[at]!.querySelector('details');
+        if (d) d.open = !d.open;
+      } else return;
+      e.preventDefault();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [current]);
   const busy = pendingOne || pendingMany;
   const disabled = !canDecide || busy;
   const visibleTicked = rows.filter((r) => ticked.has(r.id));
@@ -107,12 +147,41 @@ export function RecommendationQueue({
       </ActionForm>
       ) : null}
 
-      <ol className={styles.queue}>
-        {rows.map((r) => {
+      <p className={`muted ${styles.small}`}>
+        Keyboard: <kbd>j</kbd> / <kbd>k</kbd> move, <kbd>a</kbd> approve, <kbd>d</kbd> dismiss, <kbd>Enter</kbd> evidence, <kbd>?</kbd> help.
+      </p>
+      {help ? (
+        <div role="dialog" aria-label="Keyboard shortcuts" className={styles.help}>
+          <dl>
+            <dt>j / k</dt>
+            <dd>Next / previous recommendation</dd>
+            <dt>a</dt>
+            <dd>Approve the current one</dd>
+            <dt>d</dt>
+            <dd>Dismiss the current one: choose its reason, then Dismiss</dd>
+            <dt>Enter</dt>
+            <dd>Open or close its evidence</dd>
+            <dt>? / Esc</dt>
+            <dd>Show / hide this help</dd>
+          </dl>
+          <button type="button" className="button button-small button-secondary" onClick={() => setHelp(false)}>
+            Close
+          </button>
+        </div>
+      ) : null}
+      <ol className={styles.queue} ref={listRef}>
+        {rows.map((r, i) => {
           const formId = `decide-${r.id}`;
           const conflicts = r.conflictsWith.map((id) => byId.get(id)).filter((x): x is QueueRow => x !== undefined);
           return (
-            <li key={r.id} className={styles.item} aria-labelledby={`${formId}-title`}>
+            <li
+              key={r.id}
+              className={`${styles.item} ${i === current ? styles.current : ''}`}
+              aria-labelledby={`${formId}-title`}
+              aria-current={i === current ? 'true' : undefined}
+              tabIndex={-1}
+              onFocus={() => setCurrent(i)}
+            >
               <div className={styles.head}>
                 <label className={styles.tick}>
                   <input
