@@ -3,7 +3,7 @@
 // marks the campaign's budget paused; a dismissal needs a reason; a viewer sees the queue with the buttons disabled. The rows are
 // inserted as the owner in the test's fresh tenant.
 import type pg from 'pg';
-import { expect, test } from './fixtures';
+import { expect, forgeServerAction, serverActionId, test } from './fixtures';
 
 async function seed(pool: pg.Pool, tenant: string): Promise<{ increase: string; pause: string; creative: string }> {
   const c = await pool.connect();
@@ -121,4 +121,32 @@ test('a buyer works through the queue with the keyboard', async ({ page, team, s
   await page.keyboard.press('Enter');
   await expect(page.getByRole('status').filter({ hasText: 'Dismissed' })).toBeVisible();
   expect((await db.pool.query('select status from ads.optimization_recommendations where id = $1', [ids.pause])).rows[0].status).toBe('dismissed');
+});
+
+test("tenant A's buyer cannot decide tenant B's recommendation, and a forged viewer decision is refused", async ({ page, team, signIn, db }) => {
+  const mine = await seed(db.pool, team.tenantId);
+  const other = await db.createTeam();
+  const theirs = await seed(db.pool, other.tenantId);
+  const action = serverActionId('decideRecommendationAction', 'lib/recommendations/actions.ts');
+
+  await signIn(page, team.buyer);
+  await page.goto('/recommendations');
+  await expect(page.getByText('pause for Burner')).toBeVisible();
+  // B's id posted from A's session, in A's tenant: not found, nothing changes in B.
+  const cross = await forgeServerAction(page, '/recommendations', action, { _tenant: team.tenantId, id: theirs.pause, decision: 'approve' });
+  expect(cross.text).toContain('That recommendation was not found in this tenant.');
+  // B's id claiming B's tenant: A is no member there.
+  const claim = await forgeServerAction(page, '/recommendations', action, { _tenant: other.tenantId, id: theirs.pause, decision: 'approve' });
+  expect(claim.text).not.toContain('Approved');
+  const b = await db.pool.query('select status from ads.optimization_recommendations where id = $1', [theirs.pause]);
+  expect(b.rows[0].status).toBe('pending');
+  const bBudget = await db.pool.query("select status from ads.budget_allocation where tenant_id = $1 and campaign_id = 'P1'", [other.tenantId]);
+  expect(bBudget.rows[0].status).toBe('active');
+
+  await page.context().clearCookies();
+  await signIn(page, team.viewer);
+  await page.goto('/recommendations');
+  const forged = await forgeServerAction(page, '/recommendations', action, { _tenant: team.tenantId, id: mine.pause, decision: 'approve' });
+  expect(forged.text).toContain('This needs the Buyer role; you are Viewer.');
+  expect((await db.pool.query('select status from ads.optimization_recommendations where id = $1', [mine.pause])).rows[0].status).toBe('pending');
 });
