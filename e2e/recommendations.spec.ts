@@ -150,3 +150,24 @@ test("tenant A's buyer cannot decide tenant B's recommendation, and a forged vie
   expect(forged.text).toContain('This needs the Buyer role; you are Viewer.');
   expect((await db.pool.query('select status from ads.optimization_recommendations where id = $1', [mine.pause])).rows[0].status).toBe('pending');
 });
+
+test('bulk: ticked recommendations are dismissed together, all or nothing', async ({ page, team, signIn, db }) => {
+  const ids = await seed(db.pool, team.tenantId);
+  await signIn(page, team.buyer);
+  await page.goto('/recommendations');
+  await page.getByRole('checkbox', { name: 'Tick Burner' }).check();
+  await page.getByRole('checkbox', { name: 'Tick Tired ads' }).check();
+  const bulk = page.getByRole('form', { name: 'Decide the ticked recommendations' });
+  await expect(bulk.getByText('2 ticked')).toBeVisible();
+  // Without a reason nothing is dismissed.
+  await bulk.getByRole('button', { name: 'Dismiss ticked' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'Reason' }).first()).toBeVisible();
+  const pending = await db.pool.query("select count(*)::int as n from ads.optimization_recommendations where tenant_id = $1 and status = 'pending'", [team.tenantId]);
+  expect(pending.rows[0].n).toBe(3);
+  await bulk.getByLabel('Reason').selectOption('already_done');
+  await bulk.getByRole('button', { name: 'Dismiss ticked' }).click();
+  await expect(page.getByRole('status').filter({ hasText: '2 dismissed' })).toBeVisible();
+  const rows = await db.pool.query('select id, status from ads.optimization_recommendations where tenant_id = $1 order by id', [team.tenantId]);
+  const status = Object.fromEntries(rows.rows.map((r: { id: string; status: string }) => [r.id, r.status]));
+  expect([status[ids.pause], status[ids.creative], status[ids.increase]]).toEqual(['dismissed', 'dismissed', 'pending']);
+});
