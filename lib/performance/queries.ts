@@ -277,10 +277,12 @@ function buildChart(
   return { metric, series, byPlatform, anomalies, provisionalFrom: series.find((p) => p.provisional)?.day ?? null };
 }
 
-/** The daily chart for any scope: the metric per day of the period, its expected range, anomalies, provisional days. */
-export async function chartData(trx: Tx, tenantId: string, scope: Scope, period: Period, metric: Metric): Promise<ChartData> {
+/**
+ * The daily chart for any scope: the metric per day of the period, its expected range, anomalies, provisional days.
+ * `lastDay` is the tenant's last complete day (tenantStyle), which the caller has already read.
+ */
+export async function chartData(trx: Tx, tenantId: string, scope: Scope, period: Period, metric: Metric, lastDay: string): Promise<ChartData> {
   await noJit(trx);
-  const lastDay = (await tenantStyle(trx, tenantId)).lastDay;
   const [rows, learnt, anomalies] = await Promise.all([
     readDaily(trx, tenantId, scope, addDays(period.from, -BAND_DAYS), period.to),
     completeness(trx, tenantId, lastDay),

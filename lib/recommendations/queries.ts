@@ -44,6 +44,33 @@ export interface Page<T> {
 }
 
 const iso = (d: Date) => d.toISOString();
+
+/** The columns both lists select, as both lists show them. */
+function commonFields(r: {
+  id: string;
+  recommendation_type: string;
+  platform: string | null;
+  level: string;
+  entity_id: string | null;
+  entity_name: string | null;
+  campaign_key: string | null;
+  description: string;
+  current_value: number | null;
+  recommended_value: number | null;
+}) {
+  return {
+    id: r.id,
+    type: r.recommendation_type,
+    platform: r.platform,
+    level: r.level,
+    entityId: r.entity_id,
+    entityName: r.entity_name,
+    campaignId: r.campaign_key,
+    description: r.description,
+    currentValue: r.current_value,
+    recommendedValue: r.recommended_value,
+  };
+}
 const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
 
 function pageOf(total: number, page: number, pageSize: number) {
@@ -114,16 +141,7 @@ export async function listPending(trx: Tx, tenantId: string, filter: PendingFilt
 
   return {
     rows: rows.map((r) => ({
-      id: r.id,
-      type: r.recommendation_type,
-      platform: r.platform,
-      level: r.level,
-      entityId: r.entity_id,
-      entityName: r.entity_name,
-      campaignId: r.campaign_key,
-      description: r.description,
-      currentValue: r.current_value,
-      recommendedValue: r.recommended_value,
+      ...commonFields(r),
       estimatedImpact: r.estimated_impact,
       impactUnit: r.impact_unit,
       confidence: Number(r.confidence_score),
@@ -217,16 +235,7 @@ export async function listDecided(trx: Tx, tenantId: string, filter: DecidedFilt
 
   return {
     rows: rows.map((r) => ({
-      id: r.id,
-      type: r.recommendation_type,
-      platform: r.platform,
-      level: r.level,
-      entityId: r.entity_id,
-      entityName: r.entity_name,
-      campaignId: r.campaign_key,
-      description: r.description,
-      currentValue: r.current_value,
-      recommendedValue: r.recommended_value,
+      ...commonFields(r),
       status: f.status,
       decidedAt: r.decided_at ? iso(r.decided_at) : null,
       decidedBy:

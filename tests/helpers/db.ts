@@ -103,3 +103,20 @@ export async function queryRows<T extends pg.QueryResultRow = Record<string, unk
     await c.end();
   }
 }
+
+/** fn on a connection of `pool` in one transaction with the tenant set (RLS is forced on the owner too); committed unless `commit` is false. */
+export async function inTenant<T>(pool: pg.Pool, tenant: string, fn: (c: pg.PoolClient) => Promise<T>, commit = true): Promise<T> {
+  const c = await pool.connect();
+  try {
+    await c.query('begin');
+    await c.query("select set_config('saas.tenant_id', $1, true)", [tenant]);
+    const out = await fn(c);
+    await c.query(commit ? 'commit' : 'rollback');
+    return out;
+  } catch (err) {
+    await c.query('rollback').catch(() => undefined);
+    throw err;
+  } finally {
+    c.release();
+  }
+}

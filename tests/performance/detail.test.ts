@@ -10,7 +10,7 @@ import { sql, type Tx } from '../../lib/db/pool';
 import { addDays } from '../../lib/performance/filters';
 import { campaignDetail, type CampaignDetail } from '../../lib/performance/detail';
 import { appKysely, rolledBackAsApp } from '../helpers/app-db';
-import { createTenant, ownerPool, setTenant } from '../helpers/db';
+import { createTenant, ownerPool, inTenant } from '../helpers/db';
 
 const app = appKysely();
 const owner = ownerPool();
@@ -28,21 +28,7 @@ let lastDay: string;
 const ids: Record<string, string> = {};
 
 /** As the owner, in one committed transaction with the tenant set (RLS is forced on the owner too). */
-async function asOwner<T>(tenant: string, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-  const c = await owner.connect();
-  try {
-    await c.query('begin');
-    await setTenant(c, tenant);
-    const out = await fn(c);
-    await c.query('commit');
-    return out;
-  } catch (err) {
-    await c.query('rollback').catch(() => undefined);
-    throw err;
-  } finally {
-    c.release();
-  }
-}
+const asOwner = <T>(tenant: string, fn: (c: pg.PoolClient) => Promise<T>) => inTenant(owner, tenant, fn);
 
 const asApp = <T>(tenant: string, fn: (trx: Tx) => Promise<T>) => rolledBackAsApp(app.db, tenant, fn);
 

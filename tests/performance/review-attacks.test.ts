@@ -15,7 +15,7 @@ import { campaignHref, chartData, entityRows, performancePage, tenantStyle } fro
 import { totalsOf } from '../../lib/performance/table';
 import type { EntityRow } from '../../lib/performance/types';
 import { appKysely, rolledBackAsApp } from '../helpers/app-db';
-import { createTenant, ownerPool, setTenant } from '../helpers/db';
+import { createTenant, ownerPool, inTenant } from '../helpers/db';
 
 const app = appKysely();
 const owner = ownerPool();
@@ -35,21 +35,7 @@ interface M {
   value?: number | string;
 }
 
-async function asOwner<T>(tenant: string, fn: (c: pg.PoolClient) => Promise<T>, commit = true): Promise<T> {
-  const c = await owner.connect();
-  try {
-    await c.query('begin');
-    await setTenant(c, tenant);
-    const out = await fn(c);
-    await c.query(commit ? 'commit' : 'rollback');
-    return out;
-  } catch (err) {
-    await c.query('rollback').catch(() => undefined);
-    throw err;
-  } finally {
-    c.release();
-  }
-}
+const asOwner = <T>(tenant: string, fn: (c: pg.PoolClient) => Promise<T>, commit = true) => inTenant(owner, tenant, fn, commit);
 
 async function insert(tenant: string, rows: M[]): Promise<void> {
   await asOwner(tenant, (c) =>
@@ -269,7 +255,7 @@ describe('tenant isolation', () => {
     }
     const period: Period = { from: addDays(lastDay, -29), to: lastDay, days: 30 };
     const [chart, adsets, detail, bOnly] = await asApp(a, async (trx) => [
-      await chartData(trx, a, { platforms: ['meta'], level: 'campaign', campaignId: 'C1' }, period, 'roas'),
+      await chartData(trx, a, { platforms: ['meta'], level: 'campaign', campaignId: 'C1' }, period, 'roas', lastDay),
       await entityRows(trx, a, { platforms: ['meta'], level: 'adset', campaignId: 'C1' }, period, { from: addDays(period.from, -30), to: addDays(period.from, -1), days: 30 }),
       await campaignDetail(trx, a, 'meta', 'C1', lastDay),
       await campaignDetail(trx, a, 'meta', 'B-ONLY', lastDay),

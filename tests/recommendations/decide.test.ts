@@ -17,7 +17,7 @@ import {
 import { listDecided, listPending } from '../../lib/recommendations/queries';
 import { decideManySchema, decideSchema, pendingFilterSchema } from '../../lib/recommendations/schema';
 import { appKysely, rolledBackAsApp } from '../helpers/app-db';
-import { ownerPool, setTenant } from '../helpers/db';
+import { ownerPool, inTenant } from '../helpers/db';
 import { count, createTeam } from '../auth/fixtures';
 import type { Team } from '../helpers/factories';
 import { AS_OF, addDays, daily, insertMetrics } from '../engine/fixtures';
@@ -33,21 +33,7 @@ const decideSet = (userId: string, input: unknown) =>
   runTenantAction({ schema: decideManySchema, minRole: 'buyer', handler: decideManyHandler, userId, preferredTenantId: null, input, db: app.db });
 
 /** fn on the owner's connection inside the tenant (RLS is forced for the owner too), committed. */
-async function asOwner<T>(tenant: string, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-  const c = await owner.connect();
-  try {
-    await c.query('begin');
-    await setTenant(c, tenant);
-    const out = await fn(c);
-    await c.query('commit');
-    return out;
-  } catch (err) {
-    await c.query('rollback').catch(() => undefined);
-    throw err;
-  } finally {
-    c.release();
-  }
-}
+const asOwner = <T>(tenant: string, fn: (c: pg.PoolClient) => Promise<T>) => inTenant(owner, tenant, fn);
 
 const one = async <T = Record<string, unknown>>(tenant: string, text: string, values: unknown[] = []) =>
   asOwner(tenant, async (c) => (await c.query(text, values)).rows[0] as T);

@@ -54,7 +54,7 @@ export default async function CampaignPage({ params, searchParams }: { params: P
     if (!detail) return null;
     const period: Period = { from: addDays(style.lastDay, -(BENCHMARK_DAYS - 1)), to: style.lastDay, days: BENCHMARK_DAYS };
     const previous = comparisonPeriod(period, 'previous');
-    const chart = await chartData(trx, tenant.tenantId, { platforms: [platform], level: 'campaign', campaignId }, period, metric);
+    const chart = await chartData(trx, tenant.tenantId, { platforms: [platform], level: 'campaign', campaignId }, period, metric, style.lastDay);
     const adsets = await entityRows(trx, tenant.tenantId, { platforms: [platform], level: 'adset', campaignId }, period, previous);
     return { platform, campaignId, style, detail, period, previous, chart, adsets };
   });
