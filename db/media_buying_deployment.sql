@@ -86,6 +86,7 @@ VALUES ('MEDIA_SECURITY', 'success', 'row-level security enabled and forced on e
 \ir media_buying/070_baselines.sql
 \ir media_buying/080_analysis.sql
 \ir media_buying/090_recommendations.sql
+\ir media_buying/092_auto_apply.sql
 \ir media_buying/095_readiness.sql
 \ir media_buying/100_anomalies.sql
 \ir media_buying/105_outcomes.sql
@@ -99,7 +100,7 @@ DO $parts$
 DECLARE
   p text;
 BEGIN
-  FOREACH p IN ARRAY ARRAY['010_schema', '020_tables', '030_indexes', '040_security', '050_run_log', '055_rollups', '060_helpers', '065_statistics', '070_baselines', '080_analysis', '090_recommendations', '095_readiness', '100_anomalies', '105_outcomes', '110_daily_loop', '120_grants']
+  FOREACH p IN ARRAY ARRAY['010_schema', '020_tables', '030_indexes', '040_security', '050_run_log', '055_rollups', '060_helpers', '065_statistics', '070_baselines', '080_analysis', '090_recommendations', '092_auto_apply', '095_readiness', '100_anomalies', '105_outcomes', '110_daily_loop', '120_grants']
   LOOP
     IF current_setting('aegis.media_part_' || p, true) IS DISTINCT FROM 'done' THEN
       RAISE EXCEPTION 'media_buying/%.sql did not run: nothing of media_buying_deployment.sql is deployed', p;

@@ -814,6 +814,7 @@ DECLARE
   v_entered boolean := ads_engine.enter_tenant(p_tenant);
   v_n integer := 0;
   v_all jsonb;
+  v_before jsonb;
   r record;
 BEGIN
   PERFORM ads_engine.check_as_of(p_as_of);
@@ -875,7 +876,7 @@ BEGIN
         AND o.platform = n.platform AND o.level = n.level AND o.entity_id = n.entity_id
         AND (o.current_value, o.recommended_value, o.evidence, o.estimated_impact, o.priority, o.confidence_score)
             IS DISTINCT FROM (n.current_value, n.recommended_value, n.evidence, n.impact, n.priority, n.confidence)
-      RETURNING o.id, o.recommendation_type, o.platform, o.level, o.entity_id, o.recommended_value, false AS is_new, n.auto_apply
+      RETURNING o.id, o.recommendation_type, o.platform, o.level, o.entity_id, o.current_value, o.recommended_value, false AS is_new, n.auto_apply
     ),
     ins AS (
       INSERT INTO ads.optimization_recommendations AS o (
@@ -893,7 +894,7 @@ BEGIN
             OR (prev.status = 'dismissed' AND coalesce(prev.dismissed_at, prev.created_at) > now() - interval '7 days')
             OR (prev.status IN ('approved', 'applied') AND coalesce(prev.applied_at, prev.created_at) > now() - interval '7 days')))
       ON CONFLICT (tenant_id, recommendation_type, platform, level, entity_id) WHERE status = 'pending' DO NOTHING
-      RETURNING o.id, o.recommendation_type, o.platform, o.level, o.entity_id, o.recommended_value, true AS is_new,
+      RETURNING o.id, o.recommendation_type, o.platform, o.level, o.entity_id, o.current_value, o.recommended_value, true AS is_new,
                 (SELECT bool_or(n2.auto_apply) FROM n n2 WHERE n2.platform = o.platform) AS auto_apply
     )
     SELECT * FROM (SELECT * FROM ins UNION ALL SELECT * FROM upd) x
@@ -905,9 +906,22 @@ BEGIN
     IF r.recommendation_type IN ('budget_increase', 'budget_decrease') AND r.level = 'campaign' THEN
       UPDATE ads.budget_allocation ba SET recommended_budget = r.recommended_value, updated_at = now()
        WHERE ba.tenant_id = p_tenant AND ba.platform = r.platform AND ba.campaign_id = r.entity_id;
-      IF r.auto_apply THEN
+      IF r.auto_apply AND ads_engine.auto_apply_allows(p_tenant, r.platform, r.recommendation_type, r.level, r.current_value, r.recommended_value) THEN
+        SELECT jsonb_build_object('daily_budget', ba.daily_budget, 'recommended_budget', ba.recommended_budget, 'status', ba.status)
+          INTO v_before FROM ads.budget_allocation ba
+         WHERE ba.tenant_id = p_tenant AND ba.platform = r.platform AND ba.campaign_id = r.entity_id;
         -- decided a moment ago on the same data: no re-check
-        PERFORM ads_engine.apply_budget_recommendation(p_tenant, r.id, 'optimizer', 'recommendation.auto_apply', false);
+        IF ads_engine.apply_budget_recommendation(p_tenant, r.id, 'optimizer', 'recommendation.auto_apply', false) THEN
+          PERFORM ads_engine.record_auto_application(p_tenant, r.id, v_before);
+        END IF;
+      END IF;
+    ELSIF r.recommendation_type = 'pause' AND r.level = 'campaign' AND r.auto_apply
+          AND ads_engine.auto_apply_allows(p_tenant, r.platform, r.recommendation_type, r.level, r.current_value, r.recommended_value) THEN
+      SELECT jsonb_build_object('daily_budget', ba.daily_budget, 'recommended_budget', ba.recommended_budget, 'status', ba.status)
+        INTO v_before FROM ads.budget_allocation ba
+       WHERE ba.tenant_id = p_tenant AND ba.platform = r.platform AND ba.campaign_id = r.entity_id;
+      IF ads_engine.auto_apply_pause(p_tenant, r.id) THEN
+        PERFORM ads_engine.record_auto_application(p_tenant, r.id, v_before);
       END IF;
     END IF;
   END LOOP;
@@ -949,8 +963,10 @@ COMMENT ON FUNCTION ads.generate_recommendations(uuid) IS
   '(ads_engine.currency_scale). Priority from the money per week against the tenant''s weekly spend; confidence from the BH q-value, the effect '
   'beyond the line and the type''s measured track record. Pending ones the data no longer support are withdrawn (status withdrawn, audited); a '
   'still-pending one whose numbers changed is refreshed in place and not counted as new; pending ones past expires_at are expired first. Nothing for '
-  '7 days after one was dismissed, approved or applied; nothing where recommendations_enabled is off. With auto_apply_recommendations on, budget '
-  'changes are applied to ads.budget_allocation at once, marked applied and audited (ads_engine.apply_budget_recommendation). '
+  '7 days after one was dismissed, approved or applied; nothing where recommendations_enabled is off. With auto_apply_recommendations on, campaign '
+  'budget changes within the step limit (by default any step it proposes) are applied to ads.budget_allocation at once, marked applied and audited '
+  '(ads_engine.apply_budget_recommendation), and pauses too where ads_engine.auto_apply_policies enables them (never by default); each is recorded in '
+  'ads_engine.auto_applications and can be undone for 24 hours (ads_engine.undo_auto_apply). '
   'SECURITY INVOKER; refuses a tenant_id other than saas.tenant_id, and with no tenant set (a superuser or aegis_owner member in psql) uses tenant_id '
   'for the call (the app role is refused).';
 

@@ -297,6 +297,9 @@ BEGIN
   FOR o IN
     SELECT * FROM ads_engine.recommendation_outcomes ro
      WHERE ro.tenant_id = p_tenant
+       -- an auto-applied change undone within its 24 hours is no longer applied: nothing to measure
+       AND EXISTS (SELECT 1 FROM ads.optimization_recommendations r
+                   WHERE r.tenant_id = p_tenant AND r.id = ro.recommendation_id AND r.status = 'applied')
        AND ((ro.measured_at_7 IS NULL AND ro.applied_day + 7 <= p_as_of)
          OR (ro.measured_at_14 IS NULL AND ro.applied_day + 14 <= p_as_of))
      ORDER BY ro.applied_day, ro.recommendation_id
@@ -384,7 +387,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION ads_engine.measure_outcomes(uuid, date) IS
-  'Measures the tenant''s recorded outcomes whose horizon has passed: 7 days once p_as_of >= applied_day + 7, 14 days once >= applied_day + 14, each once. '
+  'Measures the tenant''s recorded outcomes of recommendations still applied (not an undone auto-apply) whose horizon has passed: 7 days once p_as_of >= applied_day + 7, 14 days once >= applied_day + 14, each once. '
   'Pre period applied_day - 7 .. - 1, post period applied_day + 1 .. + h, the metric as a ratio of sums (per day for spend, conversions, value) at the outcome''s '
   'platform and level. Controls: the other entities there with the metric positive in both periods and no recommendation applied from applied_day - 7 '
   'to applied_day + h. did = log(post/pre) of the entity - mean log(post/pre) of the controls; 95 % interval did -/+ 1.96 sqrt(tau^2 + v_e + s^2/n) '
@@ -413,6 +416,8 @@ BEGIN
            CASE WHEN ro.measured_at_14 IS NOT NULL THEN ro.entity_change_14 ELSE ro.entity_change_7 END AS entity_change
     FROM ads_engine.recommendation_outcomes ro
     WHERE ro.tenant_id = p_tenant AND (ro.measured_at_14 IS NOT NULL OR ro.measured_at_7 IS NOT NULL)
+      AND EXISTS (SELECT 1 FROM ads.optimization_recommendations r
+                  WHERE r.tenant_id = p_tenant AND r.id = ro.recommendation_id AND r.status = 'applied')
   ),
   x AS (
     SELECT l.type, l.held,
@@ -434,7 +439,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION ads_engine.track_record(uuid) IS
-  'Per recommendation type, over the tenant''s measured outcomes (the 14-day horizon when measured, else the 7-day; outcomes without a direction, '
+  'Per recommendation type, over the tenant''s measured outcomes of recommendations still applied (an undone auto-apply is left out; the 14-day horizon when measured, else the 7-day; outcomes without a direction, '
   'e.g. no pre-period data, left out): measured = n, direction_held_rate = k / n (k: direction held), realised_over_predicted = the median of '
   '(exp(did) - 1) / expected_change (a fall to zero realises -1), confidence_factor = 1 when n < 5, else 0.5 + 0.5 (k + 2) / (n + 2) '
   '(k / n shrunk by two prior successes, mapped to [0.5, 1]). A type with no measured outcome has no row (factor 1). Multiply the type''s confidence by it.';

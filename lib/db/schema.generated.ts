@@ -220,6 +220,31 @@ export interface AdsPlatformConfigs {
   updated_at: Generated<Date>;
 }
 
+export interface AdsEngineAutoApplications {
+  tenant_id: string;
+  recommendation_id: string;
+  recommendation_type: string;
+  platform: string;
+  campaign_id: string;
+  budget_id: string;
+  applied_at: Generated<Date>;
+  undo_until: Date;
+  before: Json;
+  after: Json;
+  undone_at: Date | null;
+  undone_by: string | null;
+}
+
+export interface AdsEngineAutoApplyPolicies {
+  tenant_id: string;
+  platform: string;
+  recommendation_type: string;
+  enabled: boolean;
+  max_step: number | null;
+  updated_at: Generated<Date>;
+  updated_by: string | null;
+}
+
 export interface AdsEngineConversionLag {
   tenant_id: string;
   platform: string;
@@ -458,6 +483,8 @@ export interface Database {
   'ads.optimization_recommendations': AdsOptimizationRecommendations;
   'ads.performance_benchmarks': AdsPerformanceBenchmarks;
   'ads.platform_configs': AdsPlatformConfigs;
+  'ads_engine.auto_applications': AdsEngineAutoApplications;
+  'ads_engine.auto_apply_policies': AdsEngineAutoApplyPolicies;
   'ads_engine.conversion_lag': AdsEngineConversionLag;
   'ads_engine.examined_days': AdsEngineExaminedDays;
   'ads_engine.metrics_entity_weekly': AdsEngineMetricsEntityWeekly;
