@@ -12,7 +12,7 @@ export interface ShellProps {
   user: { email: string; name: string | null };
   role: Role;
   memberships: TenantOption[];
-  counts: { pendingRecommendations: number; activeAnomalies: number };
+  counts: { pendingRecommendations: number; activeAnomalies: number; optimizationScore: number | null };
   children: ReactNode;
 }
 
@@ -43,6 +43,15 @@ export function AppShell({ tenant, user, role, memberships, counts, children }: 
             {tenant.currency}
           </span>
         </div>
+        {counts.optimizationScore !== null ? (
+          <Link
+            href="/recommendations#score"
+            className="score-pill"
+            title="Optimization score: how much of the improvement the engine estimates is attainable is already done (100 % = nothing pending)"
+          >
+            Score <strong>{Math.floor(counts.optimizationScore * 100)} %</strong>
+          </Link>
+        ) : null}
         {memberships.length > 1 ? <TenantSwitcher current={tenant.tenantId} options={memberships} /> : null}
         <div className="user-info">
           <span className="user-email">{user.name ? `${user.name} · ${user.email}` : user.email}</span>

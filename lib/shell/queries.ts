@@ -1,11 +1,15 @@
-// Numbers the navigation shows beside Recommendations and Anomalies.
+// Numbers the shell shows: the counts beside Recommendations and Anomalies,
+// and the account's optimization score.
 import 'server-only';
 import { sql } from 'kysely';
 import type { Tx } from '@/lib/db';
+import { scoreFor } from '@/lib/recommendations/score-data';
 
 export interface NavCounts {
   pendingRecommendations: number;
   activeAnomalies: number;
+  /** 0..1, or null when no campaign spent in the last 7 days (lib/recommendations/score.ts). */
+  optimizationScore: number | null;
 }
 
 export async function navCounts(trx: Tx, tenantId: string): Promise<NavCounts> {
@@ -15,5 +19,6 @@ export async function navCounts(trx: Tx, tenantId: string): Promise<NavCounts> {
            (select count(*) from ads.anomalies
              where tenant_id = ${tenantId} and status in ('active', 'investigating'))::int as active`.execute(trx);
   const row = r.rows[0];
-  return { pendingRecommendations: row?.pending ?? 0, activeAnomalies: row?.active ?? 0 };
+  const score = await scoreFor(trx, tenantId);
+  return { pendingRecommendations: row?.pending ?? 0, activeAnomalies: row?.active ?? 0, optimizationScore: score.account };
 }

@@ -1,0 +1,137 @@
+// The optimization score (lib/recommendations/score.ts) on a fixture worked
+// out by hand, then read from the database (score-data.ts) for a tenant whose
+// rows give the same figures, with what must not count around it: a day
+// outside the window, an expired and a dismissed recommendation, a campaign
+// without spend, and another tenant's recommendations on the same ids.
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { scoreFor } from '@/lib/recommendations/score-data';
+import { attainable, joint, optimizationScore, type ScoreCampaign, type ScoreRecommendation } from '@/lib/recommendations/score';
+import { addDays, insertMetrics } from '../engine/fixtures';
+import { appKysely, rolledBackAsApp } from '../helpers/app-db';
+import { createTenant, ownerPool } from '../helpers/db';
+
+// A 1000, B 500, C 500 over the 7 days (2000 in all).
+//  A: pause, confidence 0.8, 500 a week     -> r = 0.8 x 500 / 1000 = 0.40 (lower)
+//     bid,   confidence 0.5, 200 a week     -> r = 0.10 (neutral)
+//     raise, confidence 0.9, 100 a week     -> r = 0.09 (raise: conflicts with the pause)
+//     raise side: 1 - 0.91 x 0.90 = 0.181; lower side: 1 - 0.60 x 0.90 = 0.46; F_A = 0.46
+//  B: creative, confidence 0.6, 250 a week  -> r = 0.30; F_B = 0.30
+//  C: nothing; D: a recommendation but no spend in the window (not counted)
+//  account: 1 - (1000 x 0.46 + 500 x 0.30) / 2000 = 1 - 610 / 2000 = 0.695
+//  uplifts (plan of A: the lower side, 0.46 > 0.181):
+//     pause 1000 x (0.46 - 0.10) / 2000 = 0.18; bid 1000 x (0.46 - 0.40) / 2000 = 0.03;
+//     raise 1000 x (0.181 - 0.10) / 2000 = 0.0405; creative 500 x 0.30 / 2000 = 0.075
+const CAMPAIGNS: ScoreCampaign[] = [
+  { platform: 'meta', campaignId: 'A', name: 'A', spend7: 1000 },
+  { platform: 'meta', campaignId: 'B', name: 'B', spend7: 500 },
+  { platform: 'google', campaignId: 'C', name: 'C', spend7: 500 },
+];
+const RECS: ScoreRecommendation[] = [
+  { id: 'pause', type: 'pause', platform: 'meta', campaignId: 'A', moneyPerWeek: 500, confidence: 0.8 },
+  { id: 'bid', type: 'bid_adjustment', platform: 'meta', campaignId: 'A', moneyPerWeek: 200, confidence: 0.5 },
+  { id: 'raise', type: 'budget_increase', platform: 'meta', campaignId: 'A', moneyPerWeek: 100, confidence: 0.9 },
+  { id: 'creative', type: 'creative', platform: 'meta', campaignId: 'B', moneyPerWeek: 250, confidence: 0.6 },
+  { id: 'nospend', type: 'creative', platform: 'meta', campaignId: 'D', moneyPerWeek: 250, confidence: 0.6 },
+];
+
+describe('the model', () => {
+  it('joint shares: never above 1, order free, 0 for none', () => {
+    expect(joint([])).toBe(0);
+    expect(joint([0.4, 0.1])).toBeCloseTo(0.46, 12);
+    expect(joint([0.1, 0.4])).toBeCloseTo(0.46, 12);
+    expect(joint([1, 0.5])).toBe(1);
+    expect(joint([2, Number.NaN, -1])).toBe(1);
+    expect(attainable([{ side: 'raise', share: 0.09 }, { side: 'lower', share: 0.4 }, { side: 'neutral', share: 0.1 }])).toBeCloseTo(0.46, 12);
+  });
+
+  it('the account, its campaigns and each uplift, as worked out by hand', () => {
+    const s = optimizationScore(CAMPAIGNS, RECS);
+    expect(s.account).toBeCloseTo(0.695, 12);
+    expect(s.spend7).toBe(2000);
+    expect(s.campaigns.map((c) => [c.campaignId, Number(c.score.toFixed(12)), c.pending])).toEqual([
+      ['A', 0.54, 3],
+      ['B', 0.7, 1],
+    ]);
+    const u = Object.fromEntries([...s.uplift].map(([k, v]) => [k, Number(v.toFixed(12))]));
+    expect(u).toEqual({ pause: 0.18, bid: 0.03, raise: 0.0405, creative: 0.075, nospend: 0 });
+    // a joint estimate: A's uplifts of its plan (0.18 + 0.03) fall short of its gap (1000 x 0.46 / 2000 = 0.23)
+    expect(u.pause! + u.bid!).toBeLessThan(0.23);
+  });
+
+  it('100 % with nothing pending; nothing to score without spend; a share is capped at the whole week', () => {
+    expect(optimizationScore(CAMPAIGNS, []).account).toBe(1);
+    expect(optimizationScore([], RECS).account).toBeNull();
+    const big = optimizationScore([{ platform: 'meta', campaignId: 'A', name: null, spend7: 100 }], [
+      { id: 'x', type: 'pause', platform: 'meta', campaignId: 'A', moneyPerWeek: 1e9, confidence: 1 },
+    ]);
+    expect(big.account).toBe(0);
+    expect(big.uplift.get('x')).toBe(1);
+    // garbage from the evidence counts as nothing, never NaN
+    const bad = optimizationScore(CAMPAIGNS, [{ id: 'y', type: 'pause', platform: 'meta', campaignId: 'A', moneyPerWeek: Number.NaN, confidence: Number.POSITIVE_INFINITY }]);
+    expect(bad.account).toBe(1);
+  });
+});
+
+describe('read from the database', () => {
+  const app = appKysely(2);
+  const owner = ownerPool();
+
+  it('gives the hand-worked figures; outside the window, expired, dismissed and another tenant do not count', async () => {
+    const tenant = await createTenant(owner, 'Score');
+    const other = await createTenant(owner, 'Score, other tenant');
+    const s = await rolledBackAsApp(app.db, tenant, async (trx) => {
+      const { rows } = await sql<{ y: string }>`select to_char(ads_engine.tenant_yesterday(${tenant}::uuid), 'YYYY-MM-DD') as y`.execute(trx);
+      const y = rows[0]!.y;
+      const days = Array.from({ length: 7 }, (_, i) => addDays(y, -i));
+      // 7 days summing to the week: the first day carries the remainder (the column has cents)
+      const metric = (platform: string, id: string, week: number) =>
+        days.map((day, i) => ({ platform, id, day, spend: i === 0 ? week - 6 * Math.floor(week / 7) : Math.floor(week / 7) }));
+      await insertViaTrx(trx, tenant, [
+        ...metric('meta', 'A', 1000),
+        ...metric('meta', 'B', 500),
+        ...metric('google', 'C', 500),
+        // the day before the window, and an ad set's rows (its campaign's spend is the campaign row's)
+        { platform: 'meta', id: 'A', day: addDays(y, -7), spend: 99999 },
+        { platform: 'meta', level: 'adset', id: 'A-1', day: y, spend: 5000 },
+      ]);
+      const rec = (type: string, entity: string, money: number, confidence: number, extra: { level?: string; campaign?: string; status?: string; expires?: string } = {}) =>
+        sql`insert into ads.optimization_recommendations
+              (tenant_id, platform, level, entity_id, campaign_id, recommendation_type, description, confidence_score, status, expires_at, evidence)
+            values (${tenant}::uuid, ${entity === 'C' ? 'google' : 'meta'}, ${extra.level ?? 'campaign'}, ${entity}, ${extra.campaign ?? entity}, ${type}, 'test',
+                    ${confidence}, ${extra.status ?? 'pending'}, now() + ${extra.expires ?? '7 days'}::interval, jsonb_build_object('money_per_week', ${money}::numeric))`.execute(trx);
+      await rec('pause', 'A', 500, 0.8);
+      // an ad set's recommendation acts on its campaign's week
+      await rec('bid_adjustment', 'A-1', 200, 0.5, { level: 'adset', campaign: 'A' });
+      await rec('budget_increase', 'A', 100, 0.9);
+      await rec('creative', 'B', 250, 0.6);
+      await rec('creative', 'D', 250, 0.6);
+      await rec('audience', 'C', 400, 0.9, { expires: '-1 hour' });
+      await rec('timing', 'C', 400, 0.9, { status: 'dismissed' });
+      return scoreFor(trx, tenant);
+    });
+    expect(s.spend7).toBeCloseTo(2000, 6);
+    expect(s.account).toBeCloseTo(0.695, 6);
+    expect(s.campaigns.map((c) => [c.platform, c.campaignId, Number(c.score.toFixed(6))])).toEqual([
+      ['meta', 'A', 0.54],
+      ['meta', 'B', 0.7],
+    ]);
+    expect([...s.uplift.values()].map((v) => Number(v.toFixed(6))).sort()).toEqual([0, 0.03, 0.0405, 0.075, 0.18]);
+
+    // The other tenant, with spend on the same campaign id, sees none of the first tenant's recommendations.
+    const o = await rolledBackAsApp(app.db, other, async (trx) => {
+      const { rows } = await sql<{ y: string }>`select to_char(ads_engine.tenant_yesterday(${other}::uuid), 'YYYY-MM-DD') as y`.execute(trx);
+      await insertViaTrx(trx, other, [{ platform: 'meta', id: 'A', day: rows[0]!.y, spend: 100 }]);
+      return scoreFor(trx, other);
+    });
+    expect(o).toMatchObject({ account: 1, spend7: 100, campaigns: [] });
+  });
+});
+
+/** insertMetrics of the engine fixtures, through the Kysely transaction. */
+async function insertViaTrx(trx: Parameters<typeof scoreFor>[0], tenant: string, rows: Parameters<typeof insertMetrics>[2]): Promise<void> {
+  for (const r of rows) {
+    await sql`insert into ads.metrics_daily (tenant_id, platform, level, platform_id, day, entity_name, spend)
+              values (${tenant}::uuid, ${r.platform ?? 'meta'}, ${r.level ?? 'campaign'}, ${r.id}, ${r.day}::date, ${`Campaign ${r.id}`}, ${r.spend ?? 0})`.execute(trx);
+  }
+}
