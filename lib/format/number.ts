@@ -46,7 +46,7 @@ const DASH = '—';
 const minorUnits = new Map<string, number>();
 
 /** Decimals of the currency's minor unit: 2 for EUR, 0 for JPY, 3 for BHD. */
-function currencyDecimals(currency: string): number {
+export function currencyDecimals(currency: string): number {
   let d = minorUnits.get(currency);
   if (d === undefined) {
     try {
