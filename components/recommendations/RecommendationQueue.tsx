@@ -16,11 +16,28 @@ import { evidenceFigures, testInWords } from '@/lib/recommendations/evidence';
 import { impactText, timeLeft, TYPE_LABEL } from '@/lib/recommendations/labels';
 import type { PendingRecommendation } from '@/lib/recommendations/queries';
 import { DISMISS_REASON_LABEL, DISMISS_REASONS } from '@/lib/recommendations/schema';
+import type { EvidenceChartData } from '@/lib/recommendations/evidence-series';
+import { EvidenceChart } from './EvidenceChart';
 import styles from './recommendations.module.css';
 
 export interface QueueRow extends PendingRecommendation {
   /** The target's performance page, or null (a recommendation without a campaign). */
   href: string | null;
+  /** The evidence chart (lib/recommendations/evidence-series.ts); absent where the page did not read it. */
+  chart?: EvidenceChartData | null;
+  /** Points (0..1) it would add to the optimization score (lib/recommendations/score.ts). */
+  uplift?: number | null;
+}
+
+/** What current and recommended values measure, by type (db/media_buying/090: bid and timing in money per result). */
+const VALUE_METRIC: Readonly<Record<string, 'cpa' | 'ctr' | 'cpm'>> = { bid_adjustment: 'cpa', creative: 'ctr', audience: 'cpm', timing: 'cpa' };
+
+/** Score points as the pages write them: "3.2 pts", "0.4 pts", "< 0.1 pts". */
+export function formatUplift(points: number): string {
+  const p = points * 100;
+  if (!Number.isFinite(p) || p <= 0) return '0 pts';
+  if (p < 0.1) return '< 0.1 pts';
+  return `${p < 10 ? p.toFixed(1) : Math.round(p)} pts`;
 }
 
 function Reason({ id }: { id: string }) {
@@ -213,9 +230,7 @@ export function RecommendationQueue({
                     <dd>
                       {r.type.startsWith('budget') || r.type === 'pause'
                         ? `${formatMetric('spend', r.currentValue, style)} → ${formatMetric('spend', r.recommendedValue, style)} a day`
-                        : r.type === 'bid_adjustment'
-                          ? `${formatMetric('cpa', r.currentValue, style)} → ${formatMetric('cpa', r.recommendedValue, style)}`
-                          : `${r.currentValue ?? '—'} → ${r.recommendedValue ?? '—'}`}
+                        : `${formatMetric(VALUE_METRIC[r.type] ?? 'cpa', r.currentValue, style)} → ${formatMetric(VALUE_METRIC[r.type] ?? 'cpa', r.recommendedValue, style)}`}
                     </dd>
                   </div>
                 ) : null}
@@ -223,6 +238,12 @@ export function RecommendationQueue({
                   <dt>Estimated impact</dt>
                   <dd>{impactText(r.estimatedImpact, r.impactUnit, style)}</dd>
                 </div>
+                {r.uplift !== undefined && r.uplift !== null ? (
+                  <div>
+                    <dt>Score uplift</dt>
+                    <dd title="Points this would add to the account's optimization score">+{formatUplift(r.uplift)}</dd>
+                  </div>
+                ) : null}
                 <div>
                   <dt>Confidence</dt>
                   <dd>{Math.round(r.confidence * 100)} %</dd>
@@ -236,6 +257,7 @@ export function RecommendationQueue({
               <details className={styles.evidence}>
                 <summary>Evidence</summary>
                 <p>{testInWords(r.type, r.evidence, style)}</p>
+                {r.chart ? <EvidenceChart chart={r.chart} style={style} /> : null}
                 <dl className={styles.figures}>
                   {evidenceFigures(r.evidence, style).map((f) => (
                     <div key={f.key}>

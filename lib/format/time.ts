@@ -19,3 +19,25 @@ export function formatUtc(instant: string | Date, precision: 'minutes' | 'second
 export function formatDay(iso: string): string {
   return iso.slice(0, 10);
 }
+
+const zoned = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * An instant in the tenant's time zone and locale, with the zone named ("1 Dec, 18:51 CET"): the same text on
+ * server and client. An unknown zone or locale falls back to UTC and en-GB rather than the host's defaults.
+ */
+export function formatInZone(instant: string | Date, timeZone: string, locale: string): string {
+  const key = `${locale}|${timeZone}`;
+  let f = zoned.get(key);
+  if (!f) {
+    const opts: Intl.DateTimeFormatOptions = { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' };
+    try {
+      f = new Intl.DateTimeFormat(Intl.DateTimeFormat.supportedLocalesOf([locale]).length ? locale : 'en-GB', { ...opts, timeZone });
+    } catch {
+      f = new Intl.DateTimeFormat('en-GB', { ...opts, timeZone: 'UTC' });
+    }
+    zoned.set(key, f);
+  }
+  const d = typeof instant === 'string' ? new Date(instant) : instant;
+  return Number.isFinite(d.getTime()) ? f.format(d) : '—';
+}

@@ -1,15 +1,20 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { OptimizerPanel } from '@/components/engine/OptimizerPanel';
+import { AutoApplyPanel } from '@/components/recommendations/AutoApplyPanel';
 import { RecommendationQueue, type QueueRow } from '@/components/recommendations/RecommendationQueue';
+import { ScorePanel } from '@/components/recommendations/ScorePanel';
 import styles from '@/components/recommendations/recommendations.module.css';
 import { PageHeader } from '@/components/ui/PageHeader';
 import { recentOptimizerRuns } from '@/lib/engine/queries';
 import { PLATFORM_LABELS, PLATFORMS } from '@/lib/performance/metrics';
 import { campaignHref, tenantStyle } from '@/lib/performance/queries';
+import { autoApplyPolicies, recentAutoApplications } from '@/lib/recommendations/auto-apply';
+import { evidenceSeries } from '@/lib/recommendations/evidence-series';
 import { TYPE_LABEL } from '@/lib/recommendations/labels';
 import { databaseNow, listPending } from '@/lib/recommendations/queries';
-import { firstValues, pendingFilterSchema, PRIORITIES, RECOMMENDATION_TYPES } from '@/lib/recommendations/schema';
+import { ENTITY_LEVELS, firstValues, pendingFilterSchema, PRIORITIES, RECOMMENDATION_TYPES } from '@/lib/recommendations/schema';
+import { scoreFor } from '@/lib/recommendations/score-data';
 import { tenantRead } from '@/lib/request/read';
 import { hasRole } from '@/lib/tenancy/roles';
 
@@ -21,26 +26,36 @@ export default async function Page({ searchParams }: { searchParams: SearchParam
   // Bad values in the URL fall back (the schema catches each one): never an error page.
   const filter = pendingFilterSchema.parse(firstValues(await searchParams));
   const { tenant, role, data } = await tenantRead('viewer', async (trx, { tenant }) => {
-    const { lastDay: _lastDay, ...style } = await tenantStyle(trx, tenant.tenantId);
+    const { lastDay: _lastDay, timezone, ...style } = await tenantStyle(trx, tenant.tenantId);
+    const queue = await listPending(trx, tenant.tenantId, filter);
     return {
       style,
+      timezone,
+      score: await scoreFor(trx, tenant.tenantId),
+      policies: await autoApplyPolicies(trx, tenant.tenantId),
+      autoApplied: await recentAutoApplications(trx, tenant.tenantId),
       now: await databaseNow(trx),
       runs: await recentOptimizerRuns(trx, tenant.tenantId),
-      queue: await listPending(trx, tenant.tenantId, filter),
+      queue,
+      // the evidence chart of each row shown: one read of the rows' daily figures
+      charts: await evidenceSeries(trx, tenant.tenantId, queue.rows, { locale: style.locale }),
     };
   });
   const rows: QueueRow[] = data.queue.rows.map((r) => ({
     ...r,
     href: r.platform && r.campaignId ? campaignHref(r.platform, r.campaignId) : null,
+    chart: data.charts.get(r.id) ?? null,
+    uplift: data.score.uplift.get(r.id) ?? null,
   }));
   const pageHref = (page: number) => {
     const q = new URLSearchParams();
-    for (const [k, v] of Object.entries({ type: filter.type, platform: filter.platform, priority: filter.priority, q: filter.q })) if (v) q.set(k, v);
+    for (const [k, v] of Object.entries({ type: filter.type, platform: filter.platform, priority: filter.priority, level: filter.level, q: filter.q }))
+      if (v) q.set(k, v);
     if (page > 1) q.set('page', String(page));
     const s = q.toString();
     return s ? `/recommendations?${s}` : '/recommendations';
   };
-  const filtered = Boolean(filter.type || filter.platform || filter.priority || filter.q);
+  const filtered = Boolean(filter.type || filter.platform || filter.priority || filter.level || filter.q);
   return (
     <>
       <PageHeader
@@ -84,6 +99,17 @@ export default async function Page({ searchParams }: { searchParams: SearchParam
           </select>
         </div>
         <div className="field">
+          <label htmlFor="rf-level">Level</label>
+          <select id="rf-level" name="level" defaultValue={filter.level ?? ''}>
+            <option value="">All levels</option>
+            {ENTITY_LEVELS.filter((l) => l !== 'ad').map((l) => (
+              <option key={l} value={l}>
+                {l === 'adset' ? 'Ad set' : 'Campaign'}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
           <label htmlFor="rf-q">Search</label>
           <input id="rf-q" name="q" defaultValue={filter.q ?? ''} maxLength={100} placeholder="Campaign or text" />
         </div>
@@ -117,6 +143,15 @@ export default async function Page({ searchParams }: { searchParams: SearchParam
           {data.queue.page < data.queue.pages ? <Link href={pageHref(data.queue.page + 1)}>Next →</Link> : null}
         </nav>
       ) : null}
+      <ScorePanel score={data.score} style={data.style} hrefOf={campaignHref} />
+      <AutoApplyPanel
+        policies={data.policies}
+        applied={data.autoApplied}
+        style={data.style}
+        timeZone={data.timezone}
+        tenantId={tenant.tenantId}
+        canUndo={hasRole(role, 'buyer')}
+      />
       <OptimizerPanel runs={data.runs} canRun={hasRole(role, 'buyer')} tenantId={tenant.tenantId} />
     </>
   );

@@ -1,10 +1,31 @@
 import type { Metadata } from 'next';
-import { ComingSoon } from '@/components/shell/ComingSoon';
+import { AutoApplyForm } from '@/components/settings/AutoApplyForm';
+import { PageHeader } from '@/components/ui/PageHeader';
+import { autoApplyPolicies } from '@/lib/recommendations/auto-apply';
 import { tenantRead } from '@/lib/request/read';
+import { hasRole } from '@/lib/tenancy/roles';
 
 export const metadata: Metadata = { title: 'Settings' };
 
 export default async function Page() {
-  await tenantRead();
-  return <ComingSoon title="Settings" summary="per-platform thresholds: target ROAS, maximum CPA, anomaly sensitivity." />;
+  const { tenant, role, data } = await tenantRead('viewer', (trx, { tenant }) => autoApplyPolicies(trx, tenant.tenantId));
+  const canEdit = hasRole(role, 'buyer');
+  return (
+    <>
+      <PageHeader title="Settings" description="Per-platform settings of the engine." />
+      <section className="card" id="auto-apply" aria-labelledby="auto-apply-title">
+        <h2 id="auto-apply-title">Auto-apply</h2>
+        <p className="muted">
+          Which recommendations the daily loop applies without waiting for a buyer. Only changes the product makes itself can apply
+          automatically: daily budgets and pauses. Pauses never do unless you tick them.
+        </p>
+        {canEdit ? null : <p className="muted">You can read these settings; changing them needs the Buyer role.</p>}
+        {data.length === 0 ? (
+          <div className="empty-state">No platform has settings in this tenant yet: they appear here once a platform is configured.</div>
+        ) : (
+          data.map((p) => <AutoApplyForm key={p.platform} value={p} tenantId={tenant.tenantId} canEdit={canEdit} />)
+        )}
+      </section>
+    </>
+  );
 }
