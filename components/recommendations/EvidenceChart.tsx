@@ -247,7 +247,8 @@ function DailyChart({ spec, points, style }: { spec: DailySpec; points: DailyPoi
         ) : null}
         {anyOff ? <li>△ off the scale or no {DIVISOR[spec.metric]}: see the numbers</li> : null}
       </ul>
-      <table className="visually-hidden">
+      <div className="visually-hidden">
+        <table>
         <caption>
           {info.label} by day, {formatCalendarDay(points[0]?.day ?? spec.window.to, style.locale)} to {formatCalendarDay(spec.window.to, style.locale)}
         </caption>
@@ -271,6 +272,7 @@ function DailyChart({ spec, points, style }: { spec: DailySpec; points: DailyPoi
           ))}
         </tbody>
       </table>
+      </div>
     </figure>
   );
 }
@@ -336,7 +338,8 @@ function WeekdayChart({ spec, style }: { spec: WeekdaySpec; style: NumberStyle }
           {spec.threshold.label}
         </li>
       </ul>
-      <table className="visually-hidden">
+      <div className="visually-hidden">
+        <table>
         <caption>Spend, conversions and CPA by weekday, 28 days</caption>
         <thead>
           <tr>
@@ -360,6 +363,7 @@ function WeekdayChart({ spec, style }: { spec: WeekdaySpec; style: NumberStyle }
           ))}
         </tbody>
       </table>
+      </div>
     </figure>
   );
 }

@@ -1,5 +1,5 @@
 // The optimization score's inputs, read in the tenant's transaction: every
-// campaign's spend over the 7 days ending on the tenant's yesterday (the
+// campaign's spend and value over the 7 days ending on the tenant's yesterday (the
 // engine's decision window), and each pending recommendation's money per week
 // and confidence. The model is in ./score.ts.
 import 'server-only';
@@ -8,9 +8,10 @@ import type { Tx } from '@/lib/db';
 import { optimizationScore, type OptimizationScore } from './score';
 
 export async function scoreFor(trx: Tx, tenantId: string): Promise<OptimizationScore> {
-  const campaigns = await sql<{ platform: string; campaign_id: string; name: string | null; spend7: number }>`
+  const campaigns = await sql<{ platform: string; campaign_id: string; name: string | null; spend7: number; value7: number }>`
     with w as (select ads_engine.tenant_yesterday(${tenantId}::uuid) as last)
-    select m.platform, m.platform_id as campaign_id, max(coalesce(m.campaign_name, m.entity_name)) as name, sum(m.spend)::float8 as spend7
+    select m.platform, m.platform_id as campaign_id, max(coalesce(m.campaign_name, m.entity_name)) as name, sum(m.spend)::float8 as spend7,
+           sum(m.conversion_value)::float8 as value7
     from ads.metrics_daily m, w
     where m.tenant_id = ${tenantId}::uuid and m.level = 'campaign' and m.day between w.last - 6 and w.last
     group by m.platform, m.platform_id
@@ -23,7 +24,7 @@ export async function scoreFor(trx: Tx, tenantId: string): Promise<OptimizationS
     from ads.optimization_recommendations o
     where o.tenant_id = ${tenantId}::uuid and o.status = 'pending' and o.expires_at > now() and o.platform is not null`.execute(trx);
   return optimizationScore(
-    campaigns.rows.map((c) => ({ platform: c.platform, campaignId: c.campaign_id, name: c.name, spend7: c.spend7 })),
+    campaigns.rows.map((c) => ({ platform: c.platform, campaignId: c.campaign_id, name: c.name, spend7: c.spend7, value7: c.value7 })),
     recs.rows
       .filter((r) => r.campaign_id !== null)
       .map((r) => ({ id: r.id, type: r.type, platform: r.platform, campaignId: r.campaign_id, moneyPerWeek: r.money ?? 0, confidence: r.confidence })),

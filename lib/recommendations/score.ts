@@ -4,9 +4,12 @@
 // out in docs/recommendations.md.
 //
 // Each pending recommendation i of campaign c claims a share of the campaign's
-// week: r_i = min(1, confidence_i x money_i / S_c), where money_i is the money
-// per week the engine put on it (spend saved, value gained or lost: evidence
-// money_per_week) and S_c the campaign's spend over the same 7 days. Shares
+// week: r_i = min(1, confidence_i x money_i / B_c), where money_i is the money
+// per week the engine put on it (evidence money_per_week) and B_c what that
+// money is a part of over the same 7 days: the campaign's spend S_c for what
+// saves spend (a pause, a decrease, a bid, an audience, a creative, timing),
+// its conversion value V_c for a budget increase, whose money is the value the
+// extra budget brings (S_c when the campaign has no value). Shares
 // combine jointly, not by sum: two fixes of one campaign act on the same
 // spend, so together they reach F = 1 - prod(1 - r_i), never more than all of
 // it. A raise and a lowering (decrease or pause) of one campaign cannot both
@@ -48,6 +51,8 @@ export interface ScoreCampaign {
   name: string | null;
   /** Spend over the 7 days of the window (>= 0). */
   spend7: number;
+  /** Conversion value over the same days (>= 0): what a budget increase's money adds to. */
+  value7: number;
 }
 
 export interface CampaignScore extends ScoreCampaign {
@@ -96,7 +101,8 @@ export function optimizationScore(campaigns: ScoreCampaign[], recs: ScoreRecomme
     const c = spend.get(key(r.platform, r.campaignId));
     // No spend in the window: nothing of the account's week is at stake there.
     if (!c) continue;
-    const share = Math.min(1, Math.max(0, finite(r.confidence)) * Math.max(0, finite(r.moneyPerWeek)) / c.spend7);
+    const base = r.type === 'budget_increase' && c.value7 > 0 && Number.isFinite(c.value7) ? c.value7 : c.spend7;
+    const share = Math.min(1, (Math.min(1, Math.max(0, finite(r.confidence))) * Math.max(0, finite(r.moneyPerWeek))) / base);
     const k = key(r.platform, r.campaignId);
     const list = byCampaign.get(k) ?? [];
     list.push({ rec: r, side: sideOf(r.type), share });

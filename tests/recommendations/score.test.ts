@@ -11,10 +11,11 @@ import { addDays, insertMetrics } from '../engine/fixtures';
 import { appKysely, rolledBackAsApp } from '../helpers/app-db';
 import { createTenant, ownerPool } from '../helpers/db';
 
-// A 1000, B 500, C 500 over the 7 days (2000 in all).
+// A 1000, B 500, C 500 spent over the 7 days (2000 in all); value A 1000, B 2000, C none.
+// A budget increase's money is value gained, a part of the value; the others' a part of the spend.
 //  A: pause, confidence 0.8, 500 a week     -> r = 0.8 x 500 / 1000 = 0.40 (lower)
 //     bid,   confidence 0.5, 200 a week     -> r = 0.10 (neutral)
-//     raise, confidence 0.9, 100 a week     -> r = 0.09 (raise: conflicts with the pause)
+//     raise, confidence 0.9, 100 a week     -> r = 0.9 x 100 / 1000 (value) = 0.09 (raise: conflicts with the pause)
 //     raise side: 1 - 0.91 x 0.90 = 0.181; lower side: 1 - 0.60 x 0.90 = 0.46; F_A = 0.46
 //  B: creative, confidence 0.6, 250 a week  -> r = 0.30; F_B = 0.30
 //  C: nothing; D: a recommendation but no spend in the window (not counted)
@@ -23,9 +24,9 @@ import { createTenant, ownerPool } from '../helpers/db';
 //     pause 1000 x (0.46 - 0.10) / 2000 = 0.18; bid 1000 x (0.46 - 0.40) / 2000 = 0.03;
 //     raise 1000 x (0.181 - 0.10) / 2000 = 0.0405; creative 500 x 0.30 / 2000 = 0.075
 const CAMPAIGNS: ScoreCampaign[] = [
-  { platform: 'meta', campaignId: 'A', name: 'A', spend7: 1000 },
-  { platform: 'meta', campaignId: 'B', name: 'B', spend7: 500 },
-  { platform: 'google', campaignId: 'C', name: 'C', spend7: 500 },
+  { platform: 'meta', campaignId: 'A', name: 'A', spend7: 1000, value7: 1000 },
+  { platform: 'meta', campaignId: 'B', name: 'B', spend7: 500, value7: 2000 },
+  { platform: 'google', campaignId: 'C', name: 'C', spend7: 500, value7: 0 },
 ];
 const RECS: ScoreRecommendation[] = [
   { id: 'pause', type: 'pause', platform: 'meta', campaignId: 'A', moneyPerWeek: 500, confidence: 0.8 },
@@ -62,11 +63,18 @@ describe('the model', () => {
   it('100 % with nothing pending; nothing to score without spend; a share is capped at the whole week', () => {
     expect(optimizationScore(CAMPAIGNS, []).account).toBe(1);
     expect(optimizationScore([], RECS).account).toBeNull();
-    const big = optimizationScore([{ platform: 'meta', campaignId: 'A', name: null, spend7: 100 }], [
+    const big = optimizationScore([{ platform: 'meta', campaignId: 'A', name: null, spend7: 100, value7: 0 }], [
       { id: 'x', type: 'pause', platform: 'meta', campaignId: 'A', moneyPerWeek: 1e9, confidence: 1 },
     ]);
     expect(big.account).toBe(0);
     expect(big.uplift.get('x')).toBe(1);
+    // a raise brings value: its share is of the campaign's value (here 0.98 x 10240 / 34270), of its spend only without value
+    const gain = (value7: number) =>
+      optimizationScore([{ platform: 'meta', campaignId: 'P', name: null, spend7: 8328, value7 }], [
+        { id: 'r', type: 'budget_increase', platform: 'meta', campaignId: 'P', moneyPerWeek: 10240, confidence: 0.98 },
+      ]).account!;
+    expect(gain(34270)).toBeCloseTo(1 - (0.98 * 10240) / 34270, 12);
+    expect(gain(0)).toBe(0);
     // garbage from the evidence counts as nothing, never NaN
     const bad = optimizationScore(CAMPAIGNS, [{ id: 'y', type: 'pause', platform: 'meta', campaignId: 'A', moneyPerWeek: Number.NaN, confidence: Number.POSITIVE_INFINITY }]);
     expect(bad.account).toBe(1);
@@ -85,12 +93,13 @@ describe('read from the database', () => {
       const y = rows[0]!.y;
       const days = Array.from({ length: 7 }, (_, i) => addDays(y, -i));
       // 7 days summing to the week: the first day carries the remainder (the column has cents)
-      const metric = (platform: string, id: string, week: number) =>
-        days.map((day, i) => ({ platform, id, day, spend: i === 0 ? week - 6 * Math.floor(week / 7) : Math.floor(week / 7) }));
+      const spread = (week: number, i: number) => (i === 0 ? week - 6 * Math.floor(week / 7) : Math.floor(week / 7));
+      const metric = (platform: string, id: string, week: number, value: number) =>
+        days.map((day, i) => ({ platform, id, day, spend: spread(week, i), value: spread(value, i) }));
       await insertViaTrx(trx, tenant, [
-        ...metric('meta', 'A', 1000),
-        ...metric('meta', 'B', 500),
-        ...metric('google', 'C', 500),
+        ...metric('meta', 'A', 1000, 1000),
+        ...metric('meta', 'B', 500, 2000),
+        ...metric('google', 'C', 500, 0),
         // the day before the window, and an ad set's rows (its campaign's spend is the campaign row's)
         { platform: 'meta', id: 'A', day: addDays(y, -7), spend: 99999 },
         { platform: 'meta', level: 'adset', id: 'A-1', day: y, spend: 5000 },
@@ -131,7 +140,7 @@ describe('read from the database', () => {
 /** insertMetrics of the engine fixtures, through the Kysely transaction. */
 async function insertViaTrx(trx: Parameters<typeof scoreFor>[0], tenant: string, rows: Parameters<typeof insertMetrics>[2]): Promise<void> {
   for (const r of rows) {
-    await sql`insert into ads.metrics_daily (tenant_id, platform, level, platform_id, day, entity_name, spend)
-              values (${tenant}::uuid, ${r.platform ?? 'meta'}, ${r.level ?? 'campaign'}, ${r.id}, ${r.day}::date, ${`Campaign ${r.id}`}, ${r.spend ?? 0})`.execute(trx);
+    await sql`insert into ads.metrics_daily (tenant_id, platform, level, platform_id, day, entity_name, spend, conversion_value)
+              values (${tenant}::uuid, ${r.platform ?? 'meta'}, ${r.level ?? 'campaign'}, ${r.id}, ${r.day}::date, ${`Campaign ${r.id}`}, ${r.spend ?? 0}, ${r.value ?? 0})`.execute(trx);
   }
 }
