@@ -259,7 +259,7 @@ export function RecommendationQueue({
                 <p>{testInWords(r.type, r.evidence, style)}</p>
                 {r.chart ? <EvidenceChart chart={r.chart} style={style} /> : null}
                 <dl className={styles.figures}>
-                  {evidenceFigures(r.evidence, style).map((f) => (
+                  {evidenceFigures(r.evidence, style, r.type).map((f) => (
                     <div key={f.key}>
                       <dt>{f.label}</dt>
                       <dd>{f.value}</dd>

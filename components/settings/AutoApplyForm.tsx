@@ -106,10 +106,6 @@ export function AutoApplyForm({ value, tenantId, canEdit }: { value: AutoApplyFo
             })}
           </tbody>
         </table>
-        <p className="muted small">
-          The step is the change of the daily budget against the current one (20 = at most 20 % up or down); blank is any step the engine proposes
-          (it raises by at most 50 %). Bids, creatives, audiences and timing are changed on the platform by a buyer: they never apply by themselves.
-        </p>
         {canEdit ? (
           <SubmitButton pending={pending} pendingLabel="Saving…">
             Save {label}

@@ -60,12 +60,33 @@ function write(kind: Kind, v: number, style: NumberStyle): string {
   }
 }
 
-/** The figures present in the evidence, labelled and written in the tenant's currency and locale. */
-export function evidenceFigures(e: Evidence, style: NumberStyle): { key: string; label: string; value: string }[] {
+/**
+ * What the line a rule tested against measures, by type: a CPA or CPC is money, a CTR a fraction, a CPM money,
+ * a budget rule's line a ROAS (a ratio) unless it judged CPA against a target CPA.
+ */
+function lineKind(type: string | undefined, e: Evidence): Kind {
+  switch (type) {
+    case 'pause':
+    case 'bid_adjustment':
+    case 'audience':
+    case 'timing':
+      return 'money';
+    case 'creative':
+      return 'fraction';
+    case 'budget_increase':
+    case 'budget_decrease':
+      return num(e.target_roas) === null && num(e.target_cpa) !== null ? 'money' : 'ratio';
+    default:
+      return 'ratio';
+  }
+}
+
+/** The figures present in the evidence, labelled and written in the tenant's currency and locale; type says what its line measures. */
+export function evidenceFigures(e: Evidence, style: NumberStyle, type?: string): { key: string; label: string; value: string }[] {
   const out: { key: string; label: string; value: string }[] = [];
   for (const [key, label, kind] of FIGURES) {
     const v = num(e[key]);
-    if (v !== null) out.push({ key, label, value: write(kind, v, style) });
+    if (v !== null) out.push({ key, label, value: write(key === 'line' ? lineKind(type, e) : kind, v, style) });
   }
   return out;
 }

@@ -31,6 +31,15 @@ describe('recommendation evidence', () => {
     expect(evidenceFigures({ spend_7d: 'NaN', note: 'x' }, EUR)).toEqual([]);
   });
 
+  it('the line is written as what it measures: money for CPC and CPM, a percentage for CTR, a ratio for ROAS', () => {
+    const line = (type: string, e: Record<string, unknown>) => evidenceFigures(e, EUR, type).find((f) => f.key === 'line')?.value;
+    expect(line('bid_adjustment', { line: 2.6 })).toBe('€2.60');
+    expect(line('creative', { line: 0.0123 })).toBe('1.23%');
+    expect(line('audience', { line: 14.5 })).toBe('€14.50');
+    expect(line('budget_increase', { line: 3.6, target_roas: 3 })).toBe('3.60');
+    expect(line('budget_decrease', { line: 25, target_cpa: 20 })).toBe('€25.00');
+  });
+
   it('the chance in words at its edges', () => {
     expect([0, 0.00009, 0.0009, 0.009, 0.011, 0.049, 0.2, 1, -1, null].map(chanceInWords)).toEqual([
       'under 0.01 %', 'under 0.01 %', 'under 0.1 %', 'under 1 %', 'about 1 %', 'about 5 %', '20 %', '100 %', 'not computed', 'not computed',

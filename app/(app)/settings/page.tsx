@@ -19,6 +19,11 @@ export default async function Page() {
           Which recommendations the daily loop applies without waiting for a buyer. Only changes the product makes itself can apply
           automatically: daily budgets and pauses. Pauses never do unless you tick them.
         </p>
+        <p className="muted small">
+          The largest step is the change of the daily budget against the current one (20 = at most 20 % up or down); blank is any step the
+          engine proposes (it raises by at most 50 %). Larger changes wait in the queue. Bids, creatives, audiences and timing are changed on
+          the platform by a buyer: they never apply by themselves.
+        </p>
         {canEdit ? null : <p className="muted">You can read these settings; changing them needs the Buyer role.</p>}
         {data.length === 0 ? (
           <div className="empty-state">No platform has settings in this tenant yet: they appear here once a platform is configured.</div>
