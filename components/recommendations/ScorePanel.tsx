@@ -30,7 +30,7 @@ export function ScorePanel({ score, style, hrefOf }: { score: OptimizationScore;
         </div>
         <p className="muted small">
           How much of the improvement the engine sees in the last 7 days ({formatMoney(score.spend7, style)} spent) is already taken: 100 % means
-          nothing is pending. Each recommendation adds the points shown on it; together they add less than their sum, since fixes of one
+          nothing with money at stake is pending. Each recommendation adds the points shown on it; together they add less than their sum, since fixes of one
           campaign act on the same spend, and a raise and a pause of one campaign count as one or the other.
         </p>
       </div>

@@ -749,11 +749,14 @@ BEGIN
   UPDATE ads.budget_allocation ba
      SET daily_budget = rec.recommended_value, recommended_budget = rec.recommended_value, updated_at = now()
    WHERE ba.tenant_id = p_tenant AND ba.id = bud.id;
+  -- The optimiser's own change is nobody's approval, even in a run a buyer started.
   UPDATE ads.optimization_recommendations o
-     SET status = 'applied', applied_at = now(), applied_by = saas.current_user_id()
+     SET status = 'applied', applied_at = now(),
+         applied_by = CASE WHEN p_action = 'recommendation.auto_apply' THEN NULL ELSE saas.current_user_id() END
    WHERE o.tenant_id = p_tenant AND o.id = rec.id;
   INSERT INTO saas.audit_log (tenant_id, actor_user_id, actor_label, action, entity_type, entity_id, before, after)
-  VALUES (p_tenant, saas.current_user_id(), p_actor_label, p_action, 'budget_allocation', bud.id::text,
+  VALUES (p_tenant, CASE WHEN p_action = 'recommendation.auto_apply' THEN NULL ELSE saas.current_user_id() END, p_actor_label, p_action,
+          'budget_allocation', bud.id::text,
           jsonb_build_object('campaign_id', bud.campaign_id, 'platform', bud.platform,
                              'daily_budget', bud.daily_budget, 'recommended_budget', bud.recommended_budget),
           jsonb_build_object('campaign_id', bud.campaign_id, 'platform', bud.platform,
@@ -764,7 +767,8 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION ads_engine.apply_budget_recommendation(uuid, uuid, text, text, boolean) IS
-  'Applies a pending budget_increase / budget_decrease: daily_budget := recommended value in ads.budget_allocation, the recommendation marked applied, '
+  'Applies a pending budget_increase / budget_decrease: daily_budget := recommended value in ads.budget_allocation, the recommendation marked applied '
+  '(applied_by the user, or NULL for p_action recommendation.auto_apply: the optimiser''s, even in a run a buyer started), '
   'and a saas.audit_log row (before / after) in the same transaction. Returns false, changing no budget, when the recommendation is no longer pending; '
   'when it is stale (expires_at passed, or the budget''s daily_budget is no longer the current_value it was computed from): it is then marked expired; '
   'and, with p_recheck (default), when the rule no longer holds on the latest data (ads_engine.recommendation_candidates): it is then withdrawn. '
@@ -814,7 +818,6 @@ DECLARE
   v_entered boolean := ads_engine.enter_tenant(p_tenant);
   v_n integer := 0;
   v_all jsonb;
-  v_before jsonb;
   r record;
 BEGIN
   PERFORM ads_engine.check_as_of(p_as_of);
@@ -907,21 +910,15 @@ BEGIN
       UPDATE ads.budget_allocation ba SET recommended_budget = r.recommended_value, updated_at = now()
        WHERE ba.tenant_id = p_tenant AND ba.platform = r.platform AND ba.campaign_id = r.entity_id;
       IF r.auto_apply AND ads_engine.auto_apply_allows(p_tenant, r.platform, r.recommendation_type, r.level, r.current_value, r.recommended_value) THEN
-        SELECT jsonb_build_object('daily_budget', ba.daily_budget, 'recommended_budget', ba.recommended_budget, 'status', ba.status)
-          INTO v_before FROM ads.budget_allocation ba
-         WHERE ba.tenant_id = p_tenant AND ba.platform = r.platform AND ba.campaign_id = r.entity_id;
         -- decided a moment ago on the same data: no re-check
         IF ads_engine.apply_budget_recommendation(p_tenant, r.id, 'optimizer', 'recommendation.auto_apply', false) THEN
-          PERFORM ads_engine.record_auto_application(p_tenant, r.id, v_before);
+          PERFORM ads_engine.record_auto_application(p_tenant, r.id);
         END IF;
       END IF;
     ELSIF r.recommendation_type = 'pause' AND r.level = 'campaign' AND r.auto_apply
           AND ads_engine.auto_apply_allows(p_tenant, r.platform, r.recommendation_type, r.level, r.current_value, r.recommended_value) THEN
-      SELECT jsonb_build_object('daily_budget', ba.daily_budget, 'recommended_budget', ba.recommended_budget, 'status', ba.status)
-        INTO v_before FROM ads.budget_allocation ba
-       WHERE ba.tenant_id = p_tenant AND ba.platform = r.platform AND ba.campaign_id = r.entity_id;
       IF ads_engine.auto_apply_pause(p_tenant, r.id) THEN
-        PERFORM ads_engine.record_auto_application(p_tenant, r.id, v_before);
+        PERFORM ads_engine.record_auto_application(p_tenant, r.id);
       END IF;
     END IF;
   END LOOP;

@@ -95,10 +95,11 @@ CREATE OR REPLACE FUNCTION ads_engine.set_auto_apply_policy(
   p_tenant uuid, p_platform ads.platform, p_type text, p_enabled boolean, p_max_step numeric DEFAULT NULL,
   p_actor_label text DEFAULT NULL)
 RETURNS void
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  v_entered boolean := ads_engine.enter_tenant(p_tenant);
+  v_entered boolean := ads_engine.enter_caller_tenant(p_tenant);
   v_before jsonb;
 BEGIN
   IF p_platform IS NULL THEN
@@ -117,7 +118,8 @@ BEGIN
   IF p_type <> 'pause' AND p_max_step IS NULL THEN
     p_max_step := ads_engine.auto_apply_default_step();
   END IF;
-  IF p_type <> 'pause' AND NOT (p_max_step > 0 AND p_max_step <= 1) THEN
+  -- checked as stored (three decimals): 0.0004 would become a step of 0
+  IF p_type <> 'pause' AND NOT (round(p_max_step, 3) > 0 AND round(p_max_step, 3) <= 1) THEN
     RAISE EXCEPTION 'max_step must be above 0 and at most 1 (100 %%), not %', p_max_step USING ERRCODE = '22023';
   END IF;
   SELECT jsonb_build_object('enabled', a.enabled, 'max_step', a.max_step) INTO v_before
@@ -129,16 +131,53 @@ BEGIN
   ON CONFLICT (tenant_id, platform, recommendation_type) DO UPDATE
     SET enabled = EXCLUDED.enabled, max_step = EXCLUDED.max_step, updated_at = now(), updated_by = EXCLUDED.updated_by;
   INSERT INTO saas.audit_log (tenant_id, actor_user_id, actor_label, action, entity_type, entity_id, before, after)
-  VALUES (p_tenant, saas.current_user_id(), coalesce(p_actor_label, (SELECT u.email FROM saas.users u WHERE u.id = saas.current_user_id()), current_user::text), 'auto_apply.policy',
+  VALUES (p_tenant, saas.current_user_id(), coalesce(p_actor_label, (SELECT u.email FROM saas.users u WHERE u.id = saas.current_user_id()), session_user::text), 'auto_apply.policy',
           'platform_config', p_platform::text || ':' || p_type, v_before,
           jsonb_build_object('enabled', p_enabled, 'max_step', round(p_max_step, 3)));
-  PERFORM ads_engine.leave_tenant(v_entered);
+  IF v_entered THEN PERFORM set_config('saas.tenant_id', '', true); END IF;
 END
 $$;
 COMMENT ON FUNCTION ads_engine.set_auto_apply_policy(uuid, ads.platform, text, boolean, numeric, text) IS
   'Sets whether a type auto-applies on a platform (where its auto_apply_recommendations is on) and, for budget changes, the largest relative step '
   '(0 < max_step <= 1; NULL: the default). Refuses another type, a step for pause or out of range (22023) and NULLs (22004); audited '
-  '(action auto_apply.policy, before and after; actor p_actor_label, else the user''s email).';
+  '(action auto_apply.policy, before and after; actor p_actor_label, else the user''s email). SECURITY DEFINER (search_path pg_catalog, pg_temp; '
+  'tenant checked by ads_engine.enter_caller_tenant): the app role reads the policies but writes them only through here, so no change escapes the audit.';
+
+-- ---------------------------------------------------------------------------
+-- The record of what the loop applied is written and closed only by the
+-- SECURITY DEFINER functions below (the app role may read it, not write it):
+-- otherwise anything running as the app role could plant an "automatic
+-- change" with a forged budget, or stretch its undo window, and have a
+-- buyer's Undo carry it out under their name. Inside a definer current_user
+-- is the owner, so the tenant check looks at session_user, the login.
+-- ---------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION ads_engine.enter_caller_tenant(p_tenant uuid) RETURNS boolean
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  v_current uuid := nullif(pg_catalog.current_setting('saas.tenant_id', true), '')::uuid;
+BEGIN
+  IF p_tenant IS NULL THEN
+    RAISE EXCEPTION 'tenant_id must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  IF v_current IS NOT NULL THEN
+    IF v_current <> p_tenant THEN
+      RAISE EXCEPTION 'tenant_id % does not match the current tenant setting saas.tenant_id', p_tenant USING ERRCODE = '42501';
+    END IF;
+    RETURN false;
+  END IF;
+  IF NOT (pg_catalog.pg_has_role(session_user, 'aegis_owner', 'MEMBER')
+          OR coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = session_user), false)) THEN
+    RAISE EXCEPTION 'saas.tenant_id is not set: call inside a tenant transaction' USING ERRCODE = '42501';
+  END IF;
+  PERFORM pg_catalog.set_config('saas.tenant_id', p_tenant::text, true);
+  RETURN true;
+END
+$$;
+COMMENT ON FUNCTION ads_engine.enter_caller_tenant(uuid) IS
+  'ads_engine.enter_tenant for SECURITY DEFINER functions: refuses a NULL tenant or one other than saas.tenant_id; with no tenant set, sets it '
+  '(transaction-local, returns true) only when the login (session_user) is a superuser or a member of aegis_owner, as in psql; anyone else is refused.';
 
 -- ---------------------------------------------------------------------------
 -- Applying a pause automatically (a buyer's approval is in the app)
@@ -183,40 +222,75 @@ COMMENT ON FUNCTION ads_engine.auto_apply_pause(uuid, uuid) IS
   'an audit row (action recommendation.auto_apply, actor optimizer). Returns false, changing nothing, for anything else, or with no active budget row.';
 
 -- Records what the loop applied, for the list on the queue and the undo.
-CREATE OR REPLACE FUNCTION ads_engine.record_auto_application(p_tenant uuid, p_recommendation_id uuid, p_before jsonb)
-RETURNS void
-LANGUAGE plpgsql VOLATILE
+-- What it was before needs no argument: a budget change applies only while
+-- the daily budget equals the value it was computed from (current_value),
+-- and a pause only to an active budget.
+DROP FUNCTION IF EXISTS ads_engine.record_auto_application(uuid, uuid, jsonb);
+CREATE OR REPLACE FUNCTION ads_engine.record_auto_application(p_tenant uuid, p_recommendation_id uuid)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+  v_entered boolean := ads_engine.enter_caller_tenant(p_tenant);
   rec ads.optimization_recommendations%ROWTYPE;
   bud ads.budget_allocation%ROWTYPE;
+  v_n integer;
 BEGIN
-  IF to_regclass('ads_engine.auto_applications') IS NULL THEN
-    RETURN;
+  IF pg_catalog.to_regclass('ads_engine.auto_applications') IS NULL THEN
+    RETURN false;
   END IF;
-  SELECT * INTO rec FROM ads.optimization_recommendations o WHERE o.tenant_id = p_tenant AND o.id = p_recommendation_id;
+  SELECT * INTO rec FROM ads.optimization_recommendations o
+   WHERE o.tenant_id = p_tenant AND o.id = p_recommendation_id FOR UPDATE;
+  -- Only what the optimiser applied in this very transaction: applied, by no
+  -- user, at this transaction's now(), a campaign-level budget change or pause.
+  IF NOT FOUND OR rec.status <> 'applied' OR rec.applied_by IS NOT NULL OR rec.applied_at IS DISTINCT FROM pg_catalog.now()
+     OR rec.level <> 'campaign' OR rec.recommendation_type NOT IN ('budget_increase', 'budget_decrease', 'pause')
+     OR (rec.recommendation_type <> 'pause' AND rec.current_value IS NULL)
+     -- and audited as the optimiser's own change in this transaction, as apply_budget_recommendation and auto_apply_pause write it
+     OR NOT EXISTS (SELECT 1 FROM saas.audit_log l
+                    WHERE l.tenant_id = p_tenant AND l.action = 'recommendation.auto_apply' AND l.occurred_at = pg_catalog.now()
+                      AND l.actor_user_id IS NULL AND l.after ->> 'recommendation_id' = rec.id::text) THEN
+    IF v_entered THEN PERFORM pg_catalog.set_config('saas.tenant_id', '', true); END IF;
+    RETURN false;
+  END IF;
   SELECT * INTO bud FROM ads.budget_allocation ba
    WHERE ba.tenant_id = p_tenant AND ba.platform = rec.platform AND ba.campaign_id = rec.entity_id;
+  IF NOT FOUND THEN
+    IF v_entered THEN PERFORM pg_catalog.set_config('saas.tenant_id', '', true); END IF;
+    RETURN false;
+  END IF;
   INSERT INTO ads_engine.auto_applications (tenant_id, recommendation_id, recommendation_type, platform, campaign_id, budget_id,
                                             applied_at, undo_until, before, after)
   VALUES (p_tenant, rec.id, rec.recommendation_type, rec.platform, rec.entity_id, bud.id, rec.applied_at, rec.applied_at + interval '24 hours',
-          p_before, jsonb_build_object('daily_budget', bud.daily_budget, 'recommended_budget', bud.recommended_budget, 'status', bud.status))
+          CASE WHEN rec.recommendation_type = 'pause' THEN pg_catalog.jsonb_build_object('status', 'active')
+               ELSE pg_catalog.jsonb_build_object('daily_budget', rec.current_value) END,
+          CASE WHEN rec.recommendation_type = 'pause' THEN pg_catalog.jsonb_build_object('status', bud.status)
+               ELSE pg_catalog.jsonb_build_object('daily_budget', bud.daily_budget) END)
   ON CONFLICT (tenant_id, recommendation_id) DO NOTHING;
+  GET DIAGNOSTICS v_n = ROW_COUNT;
+  IF v_entered THEN PERFORM pg_catalog.set_config('saas.tenant_id', '', true); END IF;
+  RETURN v_n > 0;
 END
 $$;
-COMMENT ON FUNCTION ads_engine.record_auto_application(uuid, uuid, jsonb) IS
-  'Writes the ads_engine.auto_applications row of a recommendation the loop has just applied: the budget row before (p_before) and as it is now, '
-  'undoable for 24 hours. Called by ads_engine.generate_recommendations only.';
+COMMENT ON FUNCTION ads_engine.record_auto_application(uuid, uuid) IS
+  'Writes the ads_engine.auto_applications row of a recommendation the optimiser applied in this transaction (status applied, applied_by NULL, '
+  'applied_at = now(), a campaign budget change or pause, with its recommendation.auto_apply audit row of this transaction and no user): before = {daily_budget: current_value} or {status: active}, after = the budget row now, '
+  'undoable for 24 hours. Returns false, writing nothing, for anything else. SECURITY DEFINER (search_path pg_catalog, pg_temp): the app role '
+  'cannot write the table itself; tenant checked against saas.tenant_id (ads_engine.enter_caller_tenant). Called by ads_engine.generate_recommendations.';
 
 -- ---------------------------------------------------------------------------
 -- Undo, for 24 hours
 -- ---------------------------------------------------------------------------
 CREATE OR REPLACE FUNCTION ads_engine.undo_auto_apply(p_tenant uuid, p_recommendation_id uuid, p_actor_label text DEFAULT NULL)
 RETURNS jsonb
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  v_entered boolean := ads_engine.enter_tenant(p_tenant);
+  v_entered boolean := ads_engine.enter_caller_tenant(p_tenant);
+  v_user uuid := saas.current_user_id();
+  v_label text;
   aa record;
   bud ads.budget_allocation%ROWTYPE;
   v_reason text;
@@ -241,8 +315,9 @@ BEGIN
       to_char(aa.undo_until AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"') USING ERRCODE = '55000';
   END IF;
   SELECT * INTO bud FROM ads.budget_allocation ba WHERE ba.tenant_id = p_tenant AND ba.id = aa.budget_id FOR UPDATE;
-  -- Undo puts back what the loop changed, and only while nobody changed it
-  -- since: otherwise it would overwrite a buyer's later decision.
+  -- Undo puts back what the loop changed, and only while it is still what the
+  -- loop set: otherwise it would overwrite a buyer's later decision. The
+  -- engine's recommended_budget is left as it is (a later run may have moved it).
   IF aa.recommendation_type = 'pause' THEN
     IF bud.status IS DISTINCT FROM 'paused' THEN
       RAISE EXCEPTION 'The budget of % is % now, no longer the pause the optimiser set: nothing to undo', aa.campaign_id, bud.status
@@ -256,37 +331,37 @@ BEGIN
       RAISE EXCEPTION 'The daily budget of % is % now, changed since the optimiser set it to %: undo would overwrite that change',
         aa.campaign_id, bud.daily_budget, aa.after ->> 'daily_budget' USING ERRCODE = '55000';
     END IF;
-    UPDATE ads.budget_allocation ba
-       SET daily_budget = (aa.before ->> 'daily_budget')::numeric,
-           recommended_budget = (aa.before ->> 'recommended_budget')::numeric, updated_at = now()
+    UPDATE ads.budget_allocation ba SET daily_budget = (aa.before ->> 'daily_budget')::numeric, updated_at = now()
      WHERE ba.tenant_id = p_tenant AND ba.id = bud.id;
     v_reason := format('Undone: the daily budget was set back from %s to %s', aa.after ->> 'daily_budget', aa.before ->> 'daily_budget');
   END IF;
-  UPDATE ads_engine.auto_applications a SET undone_at = now(), undone_by = saas.current_user_id()
+  UPDATE ads_engine.auto_applications a SET undone_at = now(), undone_by = v_user
    WHERE a.tenant_id = p_tenant AND a.recommendation_id = aa.recommendation_id;
   -- No longer applied: dismissed by the one who undid it (which also keeps
   -- the engine from proposing it again for 7 days). Its outcome row stays,
   -- unmeasured: measure_outcomes and track_record count applied ones only.
   UPDATE ads.optimization_recommendations o
-     SET status = 'dismissed', dismissed_at = now(), dismissed_by = saas.current_user_id(), dismiss_reason = v_reason
+     SET status = 'dismissed', dismissed_at = now(), dismissed_by = v_user, dismiss_reason = v_reason
    WHERE o.tenant_id = p_tenant AND o.id = aa.recommendation_id;
+  SELECT u.email INTO v_label FROM saas.users u WHERE u.id = v_user;
   INSERT INTO saas.audit_log (tenant_id, actor_user_id, actor_label, action, entity_type, entity_id, before, after)
-  VALUES (p_tenant, saas.current_user_id(), coalesce(p_actor_label, (SELECT u.email FROM saas.users u WHERE u.id = saas.current_user_id()), current_user::text), 'recommendation.undo',
+  VALUES (p_tenant, v_user, coalesce(p_actor_label, v_label, session_user::text), 'recommendation.undo',
           'budget_allocation', bud.id::text,
-          jsonb_build_object('campaign_id', bud.campaign_id, 'platform', bud.platform, 'daily_budget', bud.daily_budget,
-                             'recommended_budget', bud.recommended_budget, 'status', bud.status),
+          jsonb_build_object('campaign_id', bud.campaign_id, 'platform', bud.platform, 'daily_budget', bud.daily_budget, 'status', bud.status),
           aa.before || jsonb_build_object('campaign_id', bud.campaign_id, 'platform', bud.platform,
                                           'recommendation_id', aa.recommendation_id, 'recommendation_type', aa.recommendation_type));
-  PERFORM ads_engine.leave_tenant(v_entered);
+  IF v_entered THEN PERFORM set_config('saas.tenant_id', '', true); END IF;
   RETURN jsonb_build_object('recommendation_id', aa.recommendation_id, 'recommendation_type', aa.recommendation_type,
                             'campaign_id', aa.campaign_id, 'platform', aa.platform, 'before', aa.after, 'after', aa.before, 'reason', v_reason);
 END
 $$;
 COMMENT ON FUNCTION ads_engine.undo_auto_apply(uuid, uuid, text) IS
-  'Reverts what the daily loop applied by itself, within 24 hours (ads_engine.auto_applications.undo_until): the daily and recommended budget, or '
-  'the paused status, set back as they were; the recommendation becomes dismissed (by the caller, reason "Undone: ...", so not proposed again for 7 days); '
-  'its outcome no longer measured or counted (ads_engine.measure_outcomes and track_record read applied ones only); audited (action recommendation.undo). Refuses (55000) past the 24 hours, twice, or when '
-  'the budget row changed since (it would overwrite a later decision); P0002 for a recommendation not auto-applied in this tenant. '
-  'Returns what changed as jsonb.';
+  'Reverts what the daily loop applied by itself, within 24 hours (ads_engine.auto_applications.undo_until): the daily budget, or the paused status, '
+  'set back as it was (recommended_budget left alone); the recommendation becomes dismissed (by the caller, reason "Undone: ...", so not proposed '
+  'again for 7 days); its outcome no longer measured or counted (ads_engine.measure_outcomes and track_record read applied ones only); audited '
+  '(action recommendation.undo, actor p_actor_label, else the user''s email). Refuses (55000) past the 24 hours, twice, or when the daily budget '
+  '(for a pause, the status) is no longer what the optimiser set (it would overwrite a later decision); P0002 for a recommendation not '
+  'auto-applied in this tenant. SECURITY DEFINER (search_path pg_catalog, pg_temp; tenant checked by ads_engine.enter_caller_tenant): it closes '
+  'the record the app role may not write. Returns what changed as jsonb.';
 
 SET LOCAL aegis.media_part_092_auto_apply = 'done';

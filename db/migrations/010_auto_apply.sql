@@ -37,7 +37,8 @@ COMMENT ON TABLE ads_engine.auto_apply_policies IS
   'max_step: the largest relative budget change applied (budget types; NULL for pause). A missing row keeps the default of ads_engine.auto_apply_policy.';
 
 CALL aegis_deploy.isolate_by_tenant('ads_engine.auto_apply_policies');
-GRANT SELECT, INSERT, UPDATE ON ads_engine.auto_apply_policies TO aegis_app;
+-- Read by the app; written only through ads_engine.set_auto_apply_policy (SECURITY DEFINER), which audits every change.
+GRANT SELECT ON ads_engine.auto_apply_policies TO aegis_app;
 
 CREATE TABLE IF NOT EXISTS ads_engine.auto_applications (
   tenant_id            uuid          NOT NULL REFERENCES saas.tenants (id) ON DELETE CASCADE,
@@ -58,7 +59,7 @@ CREATE TABLE IF NOT EXISTS ads_engine.auto_applications (
     REFERENCES ads.optimization_recommendations (tenant_id, id) ON DELETE CASCADE,
   CONSTRAINT auto_applications_budget_fkey FOREIGN KEY (tenant_id, budget_id)
     REFERENCES ads.budget_allocation (tenant_id, id) ON DELETE CASCADE,
-  CONSTRAINT auto_applications_window CHECK (undo_until > applied_at)
+  CONSTRAINT auto_applications_window CHECK (undo_until = applied_at + interval '24 hours')
 );
 CREATE INDEX IF NOT EXISTS auto_applications_applied_idx ON ads_engine.auto_applications (tenant_id, applied_at DESC);
 COMMENT ON TABLE ads_engine.auto_applications IS
@@ -66,6 +67,8 @@ COMMENT ON TABLE ads_engine.auto_applications IS
   '(ads_engine.undo_auto_apply, 24 hours). Written by ads_engine.generate_recommendations.';
 
 CALL aegis_deploy.isolate_by_tenant('ads_engine.auto_applications');
-GRANT SELECT, INSERT, UPDATE ON ads_engine.auto_applications TO aegis_app;
+-- Read by the app; written only by ads_engine.record_auto_application and undo_auto_apply (SECURITY DEFINER): a
+-- forged row (a budget, a window) would otherwise be carried out by a buyer's Undo under their name.
+GRANT SELECT ON ads_engine.auto_applications TO aegis_app;
 
 COMMIT;

@@ -7,9 +7,10 @@
 // week: r_i = min(1, confidence_i x money_i / B_c), where money_i is the money
 // per week the engine put on it (evidence money_per_week) and B_c what that
 // money is a part of over the same 7 days: the campaign's spend S_c for what
-// saves spend (a pause, a decrease, a bid, an audience, a creative, timing),
-// its conversion value V_c for a budget increase, whose money is the value the
-// extra budget brings (S_c when the campaign has no value). Shares
+// saves or adds spend (a pause, a decrease, a bid, an audience, a creative,
+// timing, a raise judged on CPA), its conversion value V_c for a raise judged
+// on ROAS, whose money is the value the extra budget brings (S_c when the
+// campaign has no value). Shares
 // combine jointly, not by sum: two fixes of one campaign act on the same
 // spend, so together they reach F = 1 - prod(1 - r_i), never more than all of
 // it. A raise and a lowering (decrease or pause) of one campaign cannot both
@@ -19,11 +20,11 @@
 //     F_c = max(F(raise + neutral), F(lower + neutral)).
 // Campaign score 1 - F_c; account score 1 - sum(S_c F_c) / sum(S_c) over every
 // campaign that spent in the window (those with nothing pending count at 100 %).
-// A recommendation's uplift is what it adds to the account score within the
-// plan it belongs to (its side with the neutral ones; a neutral one, the
-// larger side): S_c (F(plan) - F(plan without it)) / sum(S_c). Without a
-// conflict that is r_i prod_{j != i}(1 - r_j) S_c / sum(S_c). Uplifts do not
-// add up to the gap: they overlap, as the fixes do.
+// A recommendation's uplift is what approving it (alone) adds to the account
+// score: S_c (F_c - F_c without it) / sum(S_c). Without a conflict that is
+// r_i prod_{j != i}(1 - r_j) S_c / sum(S_c); the smaller side of a conflict
+// adds nothing until the larger one is decided. Uplifts add up to no more
+// than the gap: they overlap, as the fixes do.
 
 export type Side = 'raise' | 'lower' | 'neutral';
 
@@ -41,6 +42,8 @@ export interface ScoreRecommendation {
   campaignId: string;
   /** Money per week at stake, in the tenant's currency (>= 0). */
   moneyPerWeek: number;
+  /** What that money is a part of: 'value' for a raise judged on ROAS (its money is value gained), else the spend. */
+  moneyOf?: 'value' | 'spend';
   /** 0..1. */
   confidence: number;
 }
@@ -101,7 +104,7 @@ export function optimizationScore(campaigns: ScoreCampaign[], recs: ScoreRecomme
     const c = spend.get(key(r.platform, r.campaignId));
     // No spend in the window: nothing of the account's week is at stake there.
     if (!c) continue;
-    const base = r.type === 'budget_increase' && c.value7 > 0 && Number.isFinite(c.value7) ? c.value7 : c.spend7;
+    const base = r.moneyOf === 'value' && c.value7 > 0 && Number.isFinite(c.value7) ? c.value7 : c.spend7;
     const share = Math.min(1, (Math.min(1, Math.max(0, finite(r.confidence))) * Math.max(0, finite(r.moneyPerWeek))) / base);
     const k = key(r.platform, r.campaignId);
     const list = byCampaign.get(k) ?? [];
@@ -117,14 +120,10 @@ export function optimizationScore(campaigns: ScoreCampaign[], recs: ScoreRecomme
     const f = attainable(items);
     lost += c.spend7 * f;
     scored.push({ ...c, score: 1 - f, attainable: f, pending: items.length });
-    // The plan the score assumes: the larger side with the neutral ones.
-    const neutral = items.filter((o) => o.side === 'neutral');
-    const planOf = (side: 'raise' | 'lower') => [...items.filter((o) => o.side === side), ...neutral];
-    const best = joint(planOf('raise').map((o) => o.share)) >= joint(planOf('lower').map((o) => o.share)) ? 'raise' : 'lower';
+    // What deciding it alone does to the score: F_c with it, minus F_c without it.
     for (const it of items) {
-      const plan = planOf(it.side === 'neutral' ? best : it.side);
-      const gain = joint(plan.map((o) => o.share)) - joint(plan.filter((o) => o !== it).map((o) => o.share));
-      uplift.set(it.rec.id, total > 0 ? (c.spend7 * gain) / total : 0);
+      const gain = f - attainable(items.filter((o) => o !== it));
+      uplift.set(it.rec.id, total > 0 ? (c.spend7 * Math.max(0, gain)) / total : 0);
     }
   }
   scored.sort((a, b) => a.score - b.score || b.spend7 - a.spend7 || a.campaignId.localeCompare(b.campaignId));

@@ -204,7 +204,7 @@ describe('undo within 24 hours', () => {
       const before = await budgets(c);
       expect((await c.query('select count(*)::int as n from ads_engine.recommendation_outcomes where recommendation_id = $1', [id])).rows[0].n).toBe(1);
       const r = (await undo(c, id)).rows[0].r;
-      expect(r).toMatchObject({ recommendation_type: 'budget_increase', campaign_id: 'Inc', before: { daily_budget: before.Inc!.daily }, after: { daily_budget: 500, recommended_budget: before.Inc!.recommended } });
+      expect(r).toMatchObject({ recommendation_type: 'budget_increase', campaign_id: 'Inc', before: { daily_budget: before.Inc!.daily }, after: { daily_budget: 500 } });
       const after = await budgets(c);
       // the engine's recommended budget stays what it recommends; the budget is the buyer's again
       expect(after.Inc).toEqual({ daily: 500, recommended: before.Inc!.recommended, status: 'active' });
@@ -248,9 +248,16 @@ describe('undo within 24 hours', () => {
       expect(await errorOf(c, `select ads_engine.undo_auto_apply($1, $2)`, [tenant, dec])).toMatch(
         /^The daily budget of Dec is 2500\.00 now, changed since the optimiser set it to [\d.]+: undo would overwrite that change$/,
       );
-      await c.query(`update ads_engine.auto_applications set applied_at = now() - interval '25 hours', undo_until = now() - interval '1 hour' where recommendation_id = $1`, [dec]);
-      expect(await errorOf(c, `select ads_engine.undo_auto_apply($1, $2)`, [tenant, dec])).toMatch(/^The 24 hours to undo it ended at /);
       expect(await budgets(c)).toEqual({ ...snapshot, Dec: { ...snapshot.Dec!, daily: 2500 } });
+      // Past 24 hours: tests/recommendations/auto-apply-actions.test.ts, on committed rows the owner ages. The app role
+      // cannot stretch the window or plant a change: it may only read the record.
+      expect(await errorOf(c, `update ads_engine.auto_applications set undo_until = now() + interval '10 years' where recommendation_id = $1`, [dec])).toMatch(/permission denied/);
+      expect(
+        await errorOf(c, `insert into ads_engine.auto_applications (tenant_id, recommendation_id, recommendation_type, platform, campaign_id, budget_id, undo_until, before, after)
+                          select tenant_id, id, 'pause', platform, entity_id, gen_random_uuid(), now() + interval '1 day', '{}', '{}' from ads.optimization_recommendations where entity_id = 'P7'`),
+      ).toMatch(/permission denied/);
+      // and the definer records only what the optimiser applied in this transaction, not a buyer's approval
+      expect((await c.query(`select ads_engine.record_auto_application($1, $2) as r`, [tenant, await idOf(c, 'P7')])).rows[0].r).toBe(false);
 
       const pause = await idOf(c, 'P7');
       expect(await errorOf(c, `select ads_engine.undo_auto_apply($1, $2)`, [tenant, pause])).toMatch(/was not applied automatically in this tenant/);

@@ -35,7 +35,13 @@ describe('engine functions in the catalogue', () => {
 
   // SECURITY DEFINER only where the app must do something it has no grant for: the scheduler's list of due
   // tenants, and the rollup trigger (loads of metrics_daily write a rollup the app may only read).
-  const DEFINERS = ['ads_engine.tenants_due', 'ads_engine.tg_metrics_platform_daily'];
+  const DEFINERS = [
+    'ads_engine.record_auto_application',
+    'ads_engine.set_auto_apply_policy',
+    'ads_engine.tenants_due',
+    'ads_engine.tg_metrics_platform_daily',
+    'ads_engine.undo_auto_apply',
+  ];
   it('every ads and ads_engine function has a comment, is executable by aegis_app but tenants_due, and only the listed ones are SECURITY DEFINER', async () => {
     const r = await owner.query(`
       select n.nspname || '.' || p.proname as name, p.prosecdef as definer, obj_description(p.oid, 'pg_proc') as comment,

@@ -20,9 +20,10 @@ import { createTenant, ownerPool } from '../helpers/db';
 //  B: creative, confidence 0.6, 250 a week  -> r = 0.30; F_B = 0.30
 //  C: nothing; D: a recommendation but no spend in the window (not counted)
 //  account: 1 - (1000 x 0.46 + 500 x 0.30) / 2000 = 1 - 610 / 2000 = 0.695
-//  uplifts (plan of A: the lower side, 0.46 > 0.181):
-//     pause 1000 x (0.46 - 0.10) / 2000 = 0.18; bid 1000 x (0.46 - 0.40) / 2000 = 0.03;
-//     raise 1000 x (0.181 - 0.10) / 2000 = 0.0405; creative 500 x 0.30 / 2000 = 0.075
+//  uplifts, what approving each alone adds (F_A with it minus F_A without it):
+//     pause: without it max(0.181, 0.10) = 0.181: 1000 x (0.46 - 0.181) / 2000 = 0.1395;
+//     bid: without it max(0.09, 0.40) = 0.40: 1000 x 0.06 / 2000 = 0.03;
+//     raise: without it still 0.46: 0 (the pause's plan is the larger); creative 500 x 0.30 / 2000 = 0.075
 const CAMPAIGNS: ScoreCampaign[] = [
   { platform: 'meta', campaignId: 'A', name: 'A', spend7: 1000, value7: 1000 },
   { platform: 'meta', campaignId: 'B', name: 'B', spend7: 500, value7: 2000 },
@@ -31,7 +32,7 @@ const CAMPAIGNS: ScoreCampaign[] = [
 const RECS: ScoreRecommendation[] = [
   { id: 'pause', type: 'pause', platform: 'meta', campaignId: 'A', moneyPerWeek: 500, confidence: 0.8 },
   { id: 'bid', type: 'bid_adjustment', platform: 'meta', campaignId: 'A', moneyPerWeek: 200, confidence: 0.5 },
-  { id: 'raise', type: 'budget_increase', platform: 'meta', campaignId: 'A', moneyPerWeek: 100, confidence: 0.9 },
+  { id: 'raise', type: 'budget_increase', platform: 'meta', campaignId: 'A', moneyPerWeek: 100, confidence: 0.9, moneyOf: 'value' },
   { id: 'creative', type: 'creative', platform: 'meta', campaignId: 'B', moneyPerWeek: 250, confidence: 0.6 },
   { id: 'nospend', type: 'creative', platform: 'meta', campaignId: 'D', moneyPerWeek: 250, confidence: 0.6 },
 ];
@@ -55,9 +56,12 @@ describe('the model', () => {
       ['B', 0.7, 1],
     ]);
     const u = Object.fromEntries([...s.uplift].map(([k, v]) => [k, Number(v.toFixed(12))]));
-    expect(u).toEqual({ pause: 0.18, bid: 0.03, raise: 0.0405, creative: 0.075, nospend: 0 });
-    // a joint estimate: A's uplifts of its plan (0.18 + 0.03) fall short of its gap (1000 x 0.46 / 2000 = 0.23)
-    expect(u.pause! + u.bid!).toBeLessThan(0.23);
+    expect(u).toEqual({ pause: 0.1395, bid: 0.03, raise: 0, creative: 0.075, nospend: 0 });
+    // a joint estimate: the uplifts (0.2445) add up to less than the gap (0.305)
+    expect(Object.values(u).reduce((a, b) => a + b, 0)).toBeLessThan(1 - 0.695);
+    // and an uplift is exactly what approving it does to the score
+    const without = (id: string) => optimizationScore(CAMPAIGNS, RECS.filter((r) => r.id !== id)).account!;
+    for (const id of ['pause', 'bid', 'raise', 'creative']) expect(without(id) - s.account!, id).toBeCloseTo(u[id]!, 12);
   });
 
   it('100 % with nothing pending; nothing to score without spend; a share is capped at the whole week', () => {
@@ -71,7 +75,7 @@ describe('the model', () => {
     // a raise brings value: its share is of the campaign's value (here 0.98 x 10240 / 34270), of its spend only without value
     const gain = (value7: number) =>
       optimizationScore([{ platform: 'meta', campaignId: 'P', name: null, spend7: 8328, value7 }], [
-        { id: 'r', type: 'budget_increase', platform: 'meta', campaignId: 'P', moneyPerWeek: 10240, confidence: 0.98 },
+        { id: 'r', type: 'budget_increase', platform: 'meta', campaignId: 'P', moneyPerWeek: 10240, confidence: 0.98, moneyOf: 'value' },
       ]).account!;
     expect(gain(34270)).toBeCloseTo(1 - (0.98 * 10240) / 34270, 12);
     expect(gain(0)).toBe(0);
@@ -104,15 +108,21 @@ describe('read from the database', () => {
         { platform: 'meta', id: 'A', day: addDays(y, -7), spend: 99999 },
         { platform: 'meta', level: 'adset', id: 'A-1', day: y, spend: 5000 },
       ]);
-      const rec = (type: string, entity: string, money: number, confidence: number, extra: { level?: string; campaign?: string; status?: string; expires?: string } = {}) =>
+      const rec = (
+        type: string,
+        entity: string,
+        money: number,
+        confidence: number,
+        extra: { level?: string; campaign?: string; status?: string; expires?: string; unit?: string } = {},
+      ) =>
         sql`insert into ads.optimization_recommendations
-              (tenant_id, platform, level, entity_id, campaign_id, recommendation_type, description, confidence_score, status, expires_at, evidence)
+              (tenant_id, platform, level, entity_id, campaign_id, recommendation_type, description, confidence_score, status, expires_at, evidence, impact_unit)
             values (${tenant}::uuid, ${entity === 'C' ? 'google' : 'meta'}, ${extra.level ?? 'campaign'}, ${entity}, ${extra.campaign ?? entity}, ${type}, 'test',
-                    ${confidence}, ${extra.status ?? 'pending'}, now() + ${extra.expires ?? '7 days'}::interval, jsonb_build_object('money_per_week', ${money}::numeric))`.execute(trx);
+                    ${confidence}, ${extra.status ?? 'pending'}, now() + ${extra.expires ?? '7 days'}::interval, jsonb_build_object('money_per_week', ${money}::numeric), ${extra.unit ?? null})`.execute(trx);
       await rec('pause', 'A', 500, 0.8);
       // an ad set's recommendation acts on its campaign's week
       await rec('bid_adjustment', 'A-1', 200, 0.5, { level: 'adset', campaign: 'A' });
-      await rec('budget_increase', 'A', 100, 0.9);
+      await rec('budget_increase', 'A', 100, 0.9, { unit: 'value_per_week' });
       await rec('creative', 'B', 250, 0.6);
       await rec('creative', 'D', 250, 0.6);
       await rec('audience', 'C', 400, 0.9, { expires: '-1 hour' });
@@ -125,7 +135,7 @@ describe('read from the database', () => {
       ['meta', 'A', 0.54],
       ['meta', 'B', 0.7],
     ]);
-    expect([...s.uplift.values()].map((v) => Number(v.toFixed(6))).sort()).toEqual([0, 0.03, 0.0405, 0.075, 0.18]);
+    expect([...s.uplift.values()].map((v) => Number(v.toFixed(6))).sort((a, b) => a - b)).toEqual([0, 0, 0.03, 0.075, 0.1395]);
 
     // The other tenant, with spend on the same campaign id, sees none of the first tenant's recommendations.
     const o = await rolledBackAsApp(app.db, other, async (trx) => {
@@ -134,6 +144,35 @@ describe('read from the database', () => {
       return scoreFor(trx, other);
     });
     expect(o).toMatchObject({ account: 1, spend7: 100, campaigns: [] });
+  });
+});
+
+describe('campaigns loaded as ad sets, impacts written by hand', () => {
+  const app = appKysely(2);
+  const owner = ownerPool();
+  it('a campaign with only ad-set rows is their sum; a recommendation without money_per_week counts its impact in money', async () => {
+    const tenant = await createTenant(owner, 'Score, ad sets');
+    const s = await rolledBackAsApp(app.db, tenant, async (trx) => {
+      const { rows } = await sql<{ y: string }>`select to_char(ads_engine.tenant_yesterday(${tenant}::uuid), 'YYYY-MM-DD') as y`.execute(trx);
+      const y = rows[0]!.y;
+      // E: two ad sets of 50 a day each (700 a week), no campaign row; F: its own rows (100 a day) and an ad set's (not added)
+      const days = Array.from({ length: 7 }, (_, i) => addDays(y, -i));
+      for (const day of days) {
+        for (const [level, id, campaign, spend] of [['adset', 'E-1', 'E', 50], ['adset', 'E-2', 'E', 50], ['campaign', 'F', null, 100], ['adset', 'F-1', 'F', 60]] as const) {
+          await sql`insert into ads.metrics_daily (tenant_id, platform, level, platform_id, campaign_id, day, spend)
+                    values (${tenant}::uuid, 'meta', ${level}, ${id}, ${campaign}, ${day}::date, ${spend})`.execute(trx);
+        }
+      }
+      // a pause of E written by hand: no evidence, 350 of spend saved a week, confidence 1 -> a share of 350 / 700 = 0.5
+      await sql`insert into ads.optimization_recommendations (tenant_id, platform, level, entity_id, campaign_id, recommendation_type, description,
+                  confidence_score, estimated_impact, impact_unit)
+                values (${tenant}::uuid, 'meta', 'campaign', 'E', 'E', 'pause', 'pause E', 1, 350, 'spend_saved_per_week')`.execute(trx);
+      return scoreFor(trx, tenant);
+    });
+    // account: 1 - 700 x 0.5 / (700 + 700) = 0.75
+    expect(s.spend7).toBe(1400);
+    expect(s.account).toBeCloseTo(0.75, 12);
+    expect(s.campaigns.map((c) => [c.campaignId, c.spend7, c.score])).toEqual([['E', 700, 0.5]]);
   });
 });
 
