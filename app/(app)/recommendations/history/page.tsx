@@ -26,10 +26,11 @@ const TAB_LABEL: Readonly<Record<DecidedStatus, string>> = {
 };
 
 const BASE_COLUMNS: DataColumn[] = [
-  { key: 'decidedAt', header: 'When', kind: 'time' },
+  { key: 'decidedAt', header: 'When', kind: 'date' },
   { key: 'type', header: 'Type' },
   { key: 'target', header: 'Target', kind: 'link', hrefKey: 'href', labelKey: 'target' },
-  { key: 'description', header: 'What it said' },
+  // folded: a sentence of evidence per row would make every row a paragraph tall
+  { key: 'description', header: 'What it said', kind: 'details', labelKey: 'descriptionShort' },
   { key: 'decidedBy', header: 'Decided by' },
 ];
 const REASON: DataColumn = { key: 'reason', header: 'Reason' };
@@ -37,8 +38,9 @@ const REASON: DataColumn = { key: 'reason', header: 'Reason' };
 // Applied ones have no reason; their outcome takes its place. The cells are text written here in the tenant's
 // locale; they sort on the numbers behind them (not yet measured: last).
 const COLUMNS: Readonly<Record<DecidedStatus, DataColumn[]>> = {
+  // without the folded sentence: the three outcome columns need the width (the target's page has the story)
   applied: [
-    ...BASE_COLUMNS,
+    ...BASE_COLUMNS.filter((c) => c.key !== 'description'),
     { key: 'predicted', header: 'Predicted', noteKey: 'predictedNote', noteBlock: true, sortKey: 'predictedSort', sortAs: 'number' },
     { key: 'realised7', header: 'Realised at 7 days', headerNote: 'net of comparable', noteKey: 'realised7Note', noteBlock: true, sortKey: 'realised7Sort', sortAs: 'number' },
     { key: 'realised14', header: 'Realised at 14 days', headerNote: 'net of comparable', noteKey: 'realised14Note', noteBlock: true, sortKey: 'realised14Sort', sortAs: 'number' },
@@ -47,6 +49,13 @@ const COLUMNS: Readonly<Record<DecidedStatus, DataColumn[]>> = {
   expired: [...BASE_COLUMNS, REASON],
   withdrawn: [...BASE_COLUMNS, REASON, { key: 'whatChanged', header: 'What changed', sortable: false }],
 };
+
+/** The first words of a sentence, cut at a word, for a folded cell's summary. */
+function shorten(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max);
+  return `${cut.slice(0, Math.max(cut.lastIndexOf(' '), max / 2)).trimEnd()}…`;
+}
 
 export default async function HistoryPage({ searchParams }: { searchParams: SearchParams }) {
   // Bad values fall back (the schema catches each one): applied, everyone, page 1.
@@ -77,6 +86,7 @@ export default async function HistoryPage({ searchParams }: { searchParams: Sear
       target: r.entityName ?? r.entityId ?? '—',
       href: r.platform && r.campaignId ? campaignHref(r.platform, r.campaignId) : null,
       description: r.description,
+      descriptionShort: shorten(r.description, 48),
       decidedBy: r.decidedBy?.label ?? (r.status === 'withdrawn' ? 'the engine' : '—'),
       reason: r.reason,
     };
