@@ -548,7 +548,7 @@ export function campaignName(tenant: DemoTenant, def: CampaignDef): string {
 }
 
 /** Fixed uuids for rows whose primary key is a generated uuid, so reseeding writes the same ids. */
-export function demoUuid(kind: 'budget' | 'ab_test', tenantNo: number, n: number): string {
-  const k = kind === 'budget' ? '8002' : '8003';
+export function demoUuid(kind: 'budget' | 'ab_test' | 'recommendation', tenantNo: number, n: number): string {
+  const k = kind === 'budget' ? '8002' : kind === 'ab_test' ? '8003' : '8004';
   return `a0e91500-000${tenantNo}-4000-${k}-${pad(n, 12)}`;
 }

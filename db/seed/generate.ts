@@ -2,14 +2,16 @@
 // returns every row the seeder writes, the same rows on every run. Each
 // campaign is laid out (layout.ts) and simulated with its planted situation,
 // if any (series.ts), its noise kept as drawn; then come
-// budgets and thresholds (budgets.ts), A/B tests (ab-tests.ts) and the shared
-// benchmarks (benchmarks.ts).
+// budgets and thresholds (budgets.ts), A/B tests (ab-tests.ts), the history of
+// decided recommendations and the auto-apply settings (decisions.ts) and the
+// shared benchmarks (benchmarks.ts).
 
 import { DEMO_TENANTS, type DemoTenant } from './catalog';
 import { HISTORY_DAYS, formatDay, parseDay, weekdayOf } from './dates';
 import { generateAbTests } from './ab-tests';
 import { generateBenchmarks } from './benchmarks';
 import { generateBudgets } from './budgets';
+import { DEMO_AUTO_APPLY, generateDecisions } from './decisions';
 import { tenantLayouts } from './layout';
 import type { DemoData, TenantData } from './rows';
 import { buildModel, metricRows, simulate, sumSeries, type GeneratedCampaign } from './series';
@@ -26,7 +28,8 @@ function generateTenant(tenant: DemoTenant, firstDay: number, today: number): Te
   const metrics = generated.flatMap((g) => metricRows(g, days));
   const { campaigns, budgets, platformConfigs } = generateBudgets(tenant, generated, days[0] ?? '');
   const abTests = generateAbTests(tenant, generated.map((g) => g.layout), today);
-  return { tenant, campaigns, metrics, budgets, platformConfigs, abTests };
+  const decisions = generateDecisions(tenant, generated, budgets, platformConfigs, firstDay);
+  return { tenant, campaigns, metrics, budgets, platformConfigs, abTests, decisions, autoApply: DEMO_AUTO_APPLY[tenant.id] ?? null };
 }
 
 /** Every row of the demo, for `today` (YYYY-MM-DD, UTC): HISTORY_DAYS days ending the day before. */

@@ -93,6 +93,49 @@ export interface CampaignSummary {
   roas30: number;
 }
 
+export type DecisionType = 'budget_increase' | 'budget_decrease' | 'pause' | 'bid_adjustment' | 'creative' | 'audience';
+export type DecisionStatus = 'applied' | 'dismissed' | 'withdrawn' | 'expired';
+
+/** A past recommendation and what became of it (decisions.ts). Times are tenant-local, 'YYYY-MM-DD HH:MM:SS'. */
+export interface DecisionRow {
+  id: string;
+  platform: Platform;
+  level: 'campaign' | 'adset';
+  entityId: string;
+  entityName: string;
+  campaignId: string;
+  type: DecisionType;
+  description: string;
+  currentValue: number;
+  recommendedValue: number;
+  /** The figures it was decided on, its prediction, and for a withdrawn one the figures at withdrawal. */
+  evidence: Record<string, unknown>;
+  estimatedImpact: number;
+  impactUnit: string;
+  priority: 'critical' | 'high' | 'medium' | 'low';
+  confidence: number;
+  status: DecisionStatus;
+  createdAt: string;
+  expiresAt: string;
+  /** applied_at, dismissed_at or withdrawn_at; null for an expired one. */
+  decidedAt: string | null;
+  /** Its calendar day (applied_day for an applied one). */
+  decidedDay: string | null;
+  /** The member who applied or dismissed it (email); null when the optimiser applied it or the engine withdrew it. */
+  decidedBy: string | null;
+  dismissReason: string | null;
+  withdrawalReason: string | null;
+  /** Applied by the daily loop under the tenant's auto-apply policy (applied_by NULL). */
+  autoApplied: boolean;
+}
+
+/** The tenant's auto-apply settings: one platform switched on, budget steps up to maxStep, pauses as given. */
+export interface AutoApplySetting {
+  platform: Platform;
+  maxStep: number;
+  pause: boolean;
+}
+
 export interface TenantData {
   tenant: DemoTenant;
   campaigns: CampaignSummary[];
@@ -100,6 +143,8 @@ export interface TenantData {
   budgets: BudgetRow[];
   platformConfigs: PlatformConfigRow[];
   abTests: AbTestRow[];
+  decisions: DecisionRow[];
+  autoApply: AutoApplySetting | null;
 }
 
 export interface DemoData {

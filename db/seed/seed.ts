@@ -9,6 +9,13 @@
 // Idempotent: each demo tenant's ads data is deleted and rewritten in the
 // same transaction, users and memberships are upserted, benchmarks upserted
 // on their natural key. Other tenants are never touched.
+//
+// After the data, each tenant's history of decided recommendations
+// (decisions.ts) is written as the app would have left it; the engine records
+// the predictions of the applied ones itself (trigger
+// recommendation_outcome_on_apply) and measures them on the last day of data
+// (ads_engine.measure_outcomes). Northwind's auto-apply policy is set through
+// ads_engine.set_auto_apply_policy.
 
 import { verify } from '@node-rs/argon2';
 import pg from 'pg';
@@ -17,13 +24,14 @@ import { checkAppRole } from '../../lib/db/pool';
 import { DEMO_PASSWORD, DEMO_TENANTS, DEMO_USERS, type DemoTenant } from './catalog';
 import { utcToday } from './dates';
 import { generateDemoData } from './generate';
-import type { AbTestRow, BenchmarkRow, BudgetRow, MetricRow, PlatformConfigRow, TenantData } from './rows';
+import type { AbTestRow, BenchmarkRow, BudgetRow, DecisionRow, MetricRow, PlatformConfigRow, TenantData } from './rows';
 
 export { DEMO_PASSWORD, DEMO_TENANTS, DEMO_USERS } from './catalog';
 export type { DemoTenant, DemoUser, PlantedKind } from './catalog';
 export { PLANTED, PLANTED_EXPECT, QUIET } from './planted';
 export type { PlantedSituation, QuietCampaign } from './planted';
 export { HISTORY_DAYS } from './dates';
+export { DEMO_AUTO_APPLY } from './decisions';
 export { generateDemoData } from './generate';
 
 export interface SeedOptions {
@@ -34,10 +42,16 @@ export interface SeedOptions {
   log?: (line: string) => void;
   /** 'YYYY-MM-DD'; the data ends the day before. Default: the current UTC date. */
   today?: string;
+  /**
+   * The history of decided recommendations and Northwind's auto-apply policy
+   * (decisions.ts). Default true; false leaves the queue and its history empty
+   * and auto-apply off, for tests that judge the engine on a clean slate.
+   */
+  decisions?: boolean;
 }
 
 export interface SeedSummary {
-  tenants: { id: string; name: string; vertical: string; campaigns: number; metricRows: number }[];
+  tenants: { id: string; name: string; vertical: string; campaigns: number; metricRows: number; decisions: number; outcomesMeasured: number }[];
   logins: { email: string; role: string; tenant: string }[];
 }
 
@@ -58,17 +72,31 @@ export async function seedDemo(opts: SeedOptions): Promise<SeedSummary> {
 
     const userIds = await upsertUsers(owner);
     await upsertBenchmarks(owner, data.benchmarks);
+    await clearAutoApplyPolicies(owner, data.tenants.map((t) => t.tenant.id));
 
+    const withDecisions = opts.decisions ?? true;
     const tenants: SeedSummary['tenants'] = [];
     for (const t of data.tenants) {
       const t0 = Date.now();
-      const metricRows = await seedTenant(app, t, userIds);
+      const { metricRows, decisions, outcomesMeasured, decisionsMs } = await seedTenant(app, t, userIds, withDecisions ? data.lastDay : null);
       const adsets = t.campaigns.reduce((n, c) => n + c.adsetIds.length, 0);
-      tenants.push({ id: t.tenant.id, name: t.tenant.name, vertical: t.tenant.vertical, campaigns: t.campaigns.length, metricRows });
+      tenants.push({
+        id: t.tenant.id,
+        name: t.tenant.name,
+        vertical: t.tenant.vertical,
+        campaigns: t.campaigns.length,
+        metricRows,
+        decisions,
+        outcomesMeasured,
+      });
+      const history = withDecisions
+        ? `, ${decisions} past decisions (${outcomesMeasured} outcomes measured, ${(decisionsMs / 1000).toFixed(1)} s)` +
+          (t.autoApply ? `, auto-apply on ${t.autoApply.platform} up to ${Math.round(t.autoApply.maxStep * 100)} %` : '')
+        : '';
       log(
         `${t.tenant.name} (${t.tenant.vertical}, ${t.tenant.currency}): ${t.campaigns.length} campaigns, ${adsets} ad sets, ` +
           `${metricRows.toLocaleString('en-US')} metric rows, ${t.budgets.length} budgets, ${t.platformConfigs.length} platform configs, ` +
-          `${t.abTests.length} A/B tests in ${elapsed(t0)}`,
+          `${t.abTests.length} A/B tests${history} in ${elapsed(t0)}`,
       );
     }
 
@@ -231,7 +259,15 @@ const TENANT_TABLES = [
   'ads.metrics_daily',
 ] as const;
 
-async function seedTenant(app: pg.Client, data: TenantData, userIds: ReadonlyMap<string, string>): Promise<number> {
+interface TenantResult {
+  metricRows: number;
+  decisions: number;
+  outcomesMeasured: number;
+  decisionsMs: number;
+}
+
+/** lastDay: the last day of data, on which the history's outcomes are measured; null: no history. */
+async function seedTenant(app: pg.Client, data: TenantData, userIds: ReadonlyMap<string, string>, lastDay: string | null): Promise<TenantResult> {
   const { tenant } = data;
   try {
     return await inTransaction(app, async () => {
@@ -247,13 +283,18 @@ async function seedTenant(app: pg.Client, data: TenantData, userIds: ReadonlyMap
       await upsertMemberships(app, tenant, userIds);
       for (const table of TENANT_TABLES) {
         // Table names come from the constant list above, never from input.
+        // Deleting the recommendations and budgets also deletes their measured outcomes
+        // (ads_engine.recommendation_outcomes) and auto-applications (ads_engine.auto_applications): ON DELETE CASCADE.
         await app.query(`delete from ${table} where tenant_id = $1`, [tenant.id]);
       }
       const metricRows = await insertMetrics(app, tenant.id, data.metrics);
       await insertBudgets(app, tenant.id, data.budgets);
       await insertPlatformConfigs(app, tenant.id, data.platformConfigs);
       await insertAbTests(app, tenant.id, data.abTests);
-      return metricRows;
+      if (lastDay === null) return { metricRows, decisions: 0, outcomesMeasured: 0, decisionsMs: 0 };
+      const t0 = Date.now();
+      const { decisions, outcomesMeasured } = await insertDecisions(app, data, userIds, lastDay);
+      return { metricRows, decisions, outcomesMeasured, decisionsMs: Date.now() - t0 };
     });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
@@ -373,6 +414,102 @@ async function insertPlatformConfigs(app: pg.Client, tenantId: string, rows: rea
 
 async function insertAbTests(app: pg.Client, tenantId: string, rows: readonly AbTestRow[]): Promise<void> {
   await insertRows(app, 'ads.ab_tests', tenantId, AB_TEST_COLUMNS, rows);
+}
+
+// ---------------------------------------------------------------------------
+// The history of decided recommendations, and auto-apply
+// ---------------------------------------------------------------------------
+
+/** A generated time is the tenant's wall-clock time: applied_day is its local day, as the engine counts it. */
+const TENANT_ZONE = '(select ads_engine.valid_timezone(t.timezone) from saas.tenants t where t.id = $1)';
+const localTime = (column: string) => `u.${column} at time zone ${TENANT_ZONE}`;
+
+type DecisionInsert = DecisionRow & { deciderId: string | null };
+
+const DECISION_COLUMNS: Columns<DecisionInsert> = {
+  id: ['uuid', (d) => d.id],
+  platform: ['text', (d) => d.platform],
+  level: ['text', (d) => d.level],
+  entity_id: ['text', (d) => d.entityId],
+  entity_name: ['text', (d) => d.entityName],
+  campaign_id: ['text', (d) => d.campaignId],
+  recommendation_type: ['text', (d) => d.type],
+  description: ['text', (d) => d.description],
+  current_value: ['numeric', (d) => String(d.currentValue)],
+  recommended_value: ['numeric', (d) => String(d.recommendedValue)],
+  evidence: ['jsonb', (d) => JSON.stringify(d.evidence)],
+  estimated_impact: ['numeric', (d) => String(d.estimatedImpact)],
+  impact_unit: ['text', (d) => d.impactUnit],
+  priority: ['text', (d) => d.priority, 'u.priority::ads.priority_level'],
+  confidence_score: ['numeric', (d) => d.confidence.toFixed(3)],
+  status: ['text', (d) => d.status],
+  created_at: ['timestamp', (d) => d.createdAt, localTime('created_at')],
+  expires_at: ['timestamp', (d) => d.expiresAt, localTime('expires_at')],
+  applied_at: ['timestamp', (d) => (d.status === 'applied' ? d.decidedAt : null), localTime('applied_at')],
+  applied_by: ['uuid', (d) => (d.status === 'applied' ? d.deciderId : null)],
+  dismissed_at: ['timestamp', (d) => (d.status === 'dismissed' ? d.decidedAt : null), localTime('dismissed_at')],
+  dismissed_by: ['uuid', (d) => (d.status === 'dismissed' ? d.deciderId : null)],
+  dismiss_reason: ['text', (d) => d.dismissReason],
+  withdrawn_at: ['timestamp', (d) => (d.status === 'withdrawn' ? d.decidedAt : null), localTime('withdrawn_at')],
+  withdrawal_reason: ['text', (d) => d.withdrawalReason],
+};
+
+/**
+ * Writes the tenant's past decisions with their final status. The applied
+ * ones go in as 'applied', so the engine's trigger records their predictions
+ * (applied_day: the local day of applied_at). Then the outcomes due by
+ * lastDay are measured on the seeded metrics, and the tenant's auto-apply
+ * policy (decisions.ts) is set. Budgets are not touched: the history is not
+ * replayed onto them.
+ */
+async function insertDecisions(
+  app: pg.Client,
+  data: TenantData,
+  userIds: ReadonlyMap<string, string>,
+  lastDay: string,
+): Promise<{ decisions: number; outcomesMeasured: number }> {
+  const tenantId = data.tenant.id;
+  const rows: DecisionInsert[] = data.decisions.map((d) => {
+    const deciderId = d.decidedBy === null ? null : (userIds.get(d.decidedBy) ?? null);
+    if (d.decidedBy !== null && deciderId === null) throw new Error(`demo history: no user ${d.decidedBy}`);
+    return { ...d, deciderId };
+  });
+  // The ones the loop applied itself are applied with applied_by NULL ("the optimiser"). They get no
+  // ads_engine.auto_applications row: only the loop writes one, in the transaction that applies (the undo acts on
+  // it), and the queue lists those of the last 7 days, which these are not.
+  const decisions = await insertRows(app, 'ads.optimization_recommendations', tenantId, DECISION_COLUMNS, rows);
+  // The engine takes no day after tomorrow (ads_engine.check_as_of): a seed for a future day measures what is due by then.
+  const measured = await app.query<{ n: number }>('select ads_engine.measure_outcomes($1, least($2::date, current_date + 1)) as n', [tenantId, lastDay]);
+
+  const setting = data.autoApply;
+  if (setting) {
+    await app.query('update ads.platform_configs set auto_apply_recommendations = true, updated_at = now() where tenant_id = $1 and platform = $2', [
+      tenantId,
+      setting.platform,
+    ]);
+    for (const [type, enabled, maxStep] of [
+      ['budget_increase', true, setting.maxStep],
+      ['budget_decrease', true, setting.maxStep],
+      ['pause', setting.pause, null],
+    ] as const) {
+      await app.query('select ads_engine.set_auto_apply_policy($1, $2, $3, $4, $5, $6)', [tenantId, setting.platform, type, enabled, maxStep, 'demo seed']);
+    }
+  }
+  return { decisions, outcomesMeasured: Number(measured.rows[0]?.n ?? 0) };
+}
+
+/**
+ * Removes the demo tenants' auto-apply policies, so a reseed starts from the
+ * defaults: the app role may set a policy but not delete one, hence the owner
+ * (with the tenant set, for row-level security).
+ */
+async function clearAutoApplyPolicies(owner: pg.Client, tenantIds: readonly string[]): Promise<void> {
+  await inTransaction(owner, async () => {
+    for (const id of tenantIds) {
+      await owner.query("select set_config('saas.tenant_id', $1, true)", [id]);
+      await owner.query('delete from ads_engine.auto_apply_policies where tenant_id = $1', [id]);
+    }
+  });
 }
 
 // ---------------------------------------------------------------------------
