@@ -89,7 +89,9 @@ export function AutoApplyPanel({
                     <span className="muted">undo until {when(a.undoUntil)}</span>
                   )}
                 </div>
-                {!a.noUndo && canUndo ? <UndoAutoApplyForm id={a.recommendationId} tenantId={tenantId} label={`${TYPE_LABEL[a.type]} of ${name}`} /> : null}
+                {canUndo && (!a.noUndo || a.undone) ? (
+                  <UndoAutoApplyForm id={a.recommendationId} tenantId={tenantId} label={`${TYPE_LABEL[a.type]} of ${name}`} available={!a.noUndo} />
+                ) : null}
               </li>
             );
           })}
