@@ -848,8 +848,10 @@ BEGIN
       CASE WHEN r.figures IS NULL
            THEN format('No longer supported: no delivery in the 7 days to %s', p_as_of)
            ELSE format('No longer supported by the 7 days to %s (spend %s, conversions %s, CPA %s, ROAS %s)', p_as_of,
-                       r.figures ->> 'spend_7d', r.figures ->> 'conversions_7d', coalesce(r.figures ->> 'cpa_7d', '-'),
-                       coalesce(r.figures ->> 'roas_7d', '-')) END,
+                       r.figures ->> 'spend_7d', r.figures ->> 'conversions_7d',
+                       -- to the cent and two decimals, as a buyer reads them (the figures keep 4)
+                       coalesce(round((r.figures ->> 'cpa_7d')::numeric, 2)::text, '-'),
+                       coalesce(round((r.figures ->> 'roas_7d')::numeric, 2)::text, '-')) END,
       coalesce(r.figures, '{}'::jsonb));
   END LOOP;
 

@@ -625,7 +625,7 @@ export function generateDecisions(
       // Worded and shaped as ads_engine.withdraw_recommendation and generate_recommendations write it.
       withdrawalReason =
         `No longer supported by the 7 days to ${dayText(ctx, at - 1)} (spend ${fixed(w.spend, 2)}, conversions ${fixed(w.conversions, 2)}, ` +
-        `CPA ${text(now.cpa_7d, 4)}, ROAS ${text(now.roas_7d, 4)})`;
+        `CPA ${text(now.cpa_7d, 2)}, ROAS ${text(now.roas_7d, 2)})`;
       evidence.withdrawal = { ...now, reason: withdrawalReason };
     }
     rows.push({

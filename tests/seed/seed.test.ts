@@ -459,7 +459,7 @@ describe('the history of decided recommendations', () => {
         expect(['buyer', 'admin']).toContain(r.role);
         expect(r.dismissed_at!.getTime()).toBeGreaterThan(r.created_at.getTime());
       } else if (r.status === 'withdrawn') {
-        expect(r.withdrawal_reason).toMatch(/^No longer supported by the 7 days to \d{4}-\d{2}-\d{2} \(spend \d+\.\d{2}, conversions \d+\.\d{2}, CPA (\d+\.\d{4}|-), ROAS (\d+\.\d{4}|-)\)$/);
+        expect(r.withdrawal_reason).toMatch(/^No longer supported by the 7 days to \d{4}-\d{2}-\d{2} \(spend \d+\.\d{2}, conversions \d+\.\d{2}, CPA (\d+\.\d{2}|-), ROAS (\d+\.\d{2}|-)\)$/);
         // As ads_engine.withdraw_recommendation writes it: the figures of the 7 days it was withdrawn on, and the reason.
         expect(r.withdrawal).toMatchObject({ reason: r.withdrawal_reason });
         expect(Object.keys(r.withdrawal!).sort()).toEqual(['conversions_7d', 'cpa_7d', 'cpc_7d', 'ctr_7d', 'reason', 'roas_7d', 'spend_7d', 'value_7d', 'window']);
