@@ -4,6 +4,7 @@ import Link from 'next/link';
 import type { ReactNode } from 'react';
 import { SignOutButton } from '@/components/auth/SignOutButton';
 import { ROLE_LABEL, type Role } from '@/lib/tenancy/roles';
+import { CriticalBanner } from '@/components/anomalies/CriticalBanner';
 import { NavLinks, type NavItem } from './NavLinks';
 import { TenantSwitcher, type TenantOption } from './TenantSwitcher';
 
@@ -12,7 +13,7 @@ export interface ShellProps {
   user: { email: string; name: string | null };
   role: Role;
   memberships: TenantOption[];
-  counts: { pendingRecommendations: number; activeAnomalies: number; optimizationScore: number | null };
+  counts: { pendingRecommendations: number; activeAnomalies: number; criticalAnomalies?: number; optimizationScore: number | null };
   children: ReactNode;
 }
 
@@ -69,6 +70,7 @@ export function AppShell({ tenant, user, role, memberships, counts, children }: 
           <NavLinks items={items} />
         </nav>
         <main id="main" className="content" tabIndex={-1}>
+          <CriticalBanner count={counts.criticalAnomalies ?? 0} />
           {children}
         </main>
       </div>

@@ -3,22 +3,31 @@
 import 'server-only';
 import { sql } from 'kysely';
 import type { Tx } from '@/lib/db';
+import { criticalActiveCountSql } from '@/lib/anomalies/queries';
 import { scoreFor } from '@/lib/recommendations/score-data';
 
 export interface NavCounts {
   pendingRecommendations: number;
   activeAnomalies: number;
+  /** Active critical anomalies neither acknowledged nor snoozed: the shell's banner (lib/anomalies/queries.ts). */
+  criticalAnomalies: number;
   /** 0..1, or null when no campaign spent in the last 7 days (lib/recommendations/score.ts). */
   optimizationScore: number | null;
 }
 
 export async function navCounts(trx: Tx, tenantId: string): Promise<NavCounts> {
-  const r = await sql<{ pending: number; active: number }>`
+  const r = await sql<{ pending: number; active: number; critical: number }>`
     select (select count(*) from ads.optimization_recommendations
              where tenant_id = ${tenantId} and status = 'pending' and expires_at > now())::int as pending,
            (select count(*) from ads.anomalies
-             where tenant_id = ${tenantId} and status in ('active', 'investigating'))::int as active`.execute(trx);
+             where tenant_id = ${tenantId} and status in ('active', 'investigating'))::int as active,
+           ${criticalActiveCountSql(tenantId)} as critical`.execute(trx);
   const row = r.rows[0];
   const score = await scoreFor(trx, tenantId);
-  return { pendingRecommendations: row?.pending ?? 0, activeAnomalies: row?.active ?? 0, optimizationScore: score.account };
+  return {
+    pendingRecommendations: row?.pending ?? 0,
+    activeAnomalies: row?.active ?? 0,
+    criticalAnomalies: row?.critical ?? 0,
+    optimizationScore: score.account,
+  };
 }
