@@ -4,8 +4,11 @@
 // Each tenant's loop runs as the app role (row-level security applies); the
 // list of every tenant is read over the owner's connection, as the app role
 // may not enumerate tenants. Without --as-of each tenant gets its own
-// yesterday (its time zone).
+// yesterday (its time zone). After a tenant's run succeeds, its new anomalies
+// go to its alert channels (dispatchAlerts, docs/alerts.md), unless
+// --no-alerts; failed deliveries are retried later by the worker.
 import { failureText } from './failure';
+import { dispatchAlerts, formatDispatch } from '../lib/alerts/dispatch';
 import { createDb, isUuid, type DbHandle } from '../lib/db/pool';
 import { formatResult, LIST_NEEDS_OWNER, runAllTenants } from '../lib/engine/loop';
 import { isDayString } from '../lib/format/time';
@@ -14,10 +17,11 @@ import { openTarget, prepare } from '../db/tools/target';
 interface Args {
   tenants: string[];
   asOf?: string;
+  alerts: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { tenants: [] };
+  const args: Args = { tenants: [], alerts: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -33,8 +37,10 @@ function parseArgs(argv: string[]): Args {
       const d = value();
       if (!isDayString(d)) throw new Error(`--as-of: "${d}" is not a day (YYYY-MM-DD)`);
       args.asOf = d;
+    } else if (a === '--no-alerts') {
+      args.alerts = false;
     } else if (a === '--help' || a === '-h') {
-      console.log('usage: npm run optimize [-- --tenant <uuid> ...] [--as-of YYYY-MM-DD]');
+      console.log('usage: npm run optimize [-- --tenant <uuid> ...] [--as-of YYYY-MM-DD] [--no-alerts]');
       console.log('Every tenant (no --tenant) needs DATABASE_OWNER_URL besides DATABASE_URL: only the owner may list tenants.');
       process.exit(0);
     } else {
@@ -66,6 +72,15 @@ async function main(): Promise<number> {
       asOf: args.asOf,
       onResult: (r) => console.log(formatResult(r)),
     });
+    if (args.alerts) {
+      for (const r of results.filter((x) => x.ok)) {
+        try {
+          console.log(formatDispatch(await dispatchAlerts(db, r.tenantId)));
+        } catch (err) {
+          console.error(`alerts ${r.tenantId}: ${failureText(err)}`);
+        }
+      }
+    }
     const failed = results.filter((r) => !r.ok).length;
     console.log(`${results.length} tenant(s): ${results.length - failed} ok, ${failed} failed`);
     return failed ? 1 : 0;

@@ -5,10 +5,19 @@
 // have arrived) and queues one job per tenant for the day it is due for; job
 // keys collapse duplicates, so several workers can run side by side.
 //
+// Alerts (docs/alerts.md): after each tenant's loop run a dispatch_alerts job
+// sends what the run found to the tenant's alert channels; an alerts_tick
+// every 5 minutes queues one for every tenant with an enabled channel
+// (digests at their hour, anything a failed job left); a delivery that failed
+// gets a dispatch_alerts job at its next attempt's time (1 min, 5 min, 30 min,
+// 2 h). Job keys collapse duplicates; the dispatch itself is idempotent.
+//
 // AEGIS_OPTIMIZER_GRACE_HOURS (0..24, default 12): hours after a tenant's
 // local midnight after which its daily run goes ahead without yesterday's
 // metrics (it runs again for that day when they arrive).
+import { sql } from 'kysely';
 import { run, type Task, type TaskList } from 'graphile-worker';
+import { dispatchAlerts, formatDispatch } from '../lib/alerts/dispatch';
 import { createDb, isUuid } from '../lib/db/pool';
 import { formatResult, listTenants, runDailyLoop } from '../lib/engine/loop';
 import { isDayString } from '../lib/format/time';
@@ -49,17 +58,43 @@ async function main(): Promise<void> {
     const started = performance.now();
     const summary = await runDailyLoop(app.db, p.tenantId, { trigger: 'schedule', asOf });
     helpers.logger.info(formatResult({ tenantId: p.tenantId, ok: true, summary, ms: Math.round(performance.now() - started) }));
+    // Its own job: a channel that is down must not make the loop run again.
+    await helpers.addJob('dispatch_alerts', { tenantId: p.tenantId }, { jobKey: `alerts:${p.tenantId}`, maxAttempts: 3 });
   };
 
-  const taskList: TaskList = { optimizer_tick: tick, optimize_tenant: optimizeTenant };
+  const dispatch: Task = async (payload, helpers) => {
+    const p = (payload ?? {}) as { tenantId?: unknown };
+    if (!isUuid(p.tenantId)) throw new Error('dispatch_alerts: payload.tenantId must be a uuid');
+    const summary = await dispatchAlerts(app.db, p.tenantId);
+    if (summary.queued || summary.attempted) helpers.logger.info(formatDispatch(summary));
+    if (summary.nextAttemptAt) {
+      // The earliest retry of the tenant: 'replace' moves the one pending retry job to it.
+      await helpers.addJob('dispatch_alerts', { tenantId: p.tenantId }, {
+        jobKey: `alerts-retry:${p.tenantId}`,
+        jobKeyMode: 'replace',
+        runAt: summary.nextAttemptAt,
+        maxAttempts: 3,
+      });
+    }
+  };
+
+  const alertsTick: Task = async (_payload, helpers) => {
+    // Owner connection: the app role may not list tenants (ads_engine.alert_tenants checks its caller).
+    const { rows } = await sql<{ tenant_id: string }>`select tenant_id from ads_engine.alert_tenants()`.execute(owner.db);
+    for (const r of rows) {
+      await helpers.addJob('dispatch_alerts', { tenantId: r.tenant_id }, { jobKey: `alerts:${r.tenant_id}`, maxAttempts: 3 });
+    }
+  };
+
+  const taskList: TaskList = { optimizer_tick: tick, optimize_tenant: optimizeTenant, dispatch_alerts: dispatch, alerts_tick: alertsTick };
   const runner = await run({
     connectionString: ownerUrl,
     concurrency: 2,
     taskList,
     // Hourly; tenants_due decides who is due. ?fill=1h runs a missed tick after a restart.
-    crontab: '0 * * * * optimizer_tick ?fill=1h&max=1\n',
+    crontab: '0 * * * * optimizer_tick ?fill=1h&max=1\n*/5 * * * * alerts_tick\n',
   });
-  console.log(`[worker] running: optimizer_tick every hour (grace ${grace} h after local midnight). Ctrl-C to stop.`);
+  console.log(`[worker] running: optimizer_tick every hour (grace ${grace} h after local midnight), alerts_tick every 5 minutes. Ctrl-C to stop.`);
   // Check at start too, so a fresh worker does not wait up to an hour.
   await runner.addJob('optimizer_tick', {}, { jobKey: 'optimizer_tick:startup' });
   try {

@@ -1,4 +1,5 @@
 import type { Metadata } from 'next';
+import Link from 'next/link';
 import { AutoApplyForm } from '@/components/settings/AutoApplyForm';
 import { PageHeader } from '@/components/ui/PageHeader';
 import { autoApplyPolicies } from '@/lib/recommendations/auto-apply';
@@ -30,6 +31,13 @@ export default async function Page() {
         ) : (
           data.map((p) => <AutoApplyForm key={p.platform} value={p} tenantId={tenant.tenantId} canEdit={canEdit} />)
         )}
+      </section>
+      <section className="card" id="alerts" aria-labelledby="alerts-title">
+        <h2 id="alerts-title">Alerts</h2>
+        <p className="muted">
+          Send new anomalies to email lists and webhooks (Slack works as is), immediately or as a daily digest:{' '}
+          <Link href="/settings/alerts">alert channels</Link>.
+        </p>
       </section>
     </>
   );

@@ -1,0 +1,71 @@
+// The safety rules of webhooks, shared by the form's validation and the
+// sender: https only, no credentials in the URL, no private, loopback,
+// link-local or metadata address; 5 s per request, no redirects followed, at
+// most 4 KB of the answer read. One development allowance, for tests and
+// local receivers: AEGIS_ALERTS_ALLOW_PRIVATE_URLS=1 permits http:// and
+// private addresses, and is ignored when NODE_ENV is production.
+// Not server-only: the worker applies the same rules.
+import { isIP } from 'node:net';
+import { blockedReason } from './address';
+
+export const ALLOW_PRIVATE_ENV = 'AEGIS_ALERTS_ALLOW_PRIVATE_URLS';
+export const WEBHOOK_URL_MAX = 2048;
+export const WEBHOOK_TIMEOUT_MS = 5_000;
+export const WEBHOOK_MAX_RESPONSE_BYTES = 4_096;
+
+export interface WebhookPolicy {
+  /** The development allowance: http:// and private or loopback addresses. */
+  allowPrivate: boolean;
+  timeoutMs: number;
+  maxResponseBytes: number;
+}
+
+export function webhookPolicy(env: Record<string, string | undefined> = process.env): WebhookPolicy {
+  return {
+    allowPrivate: env[ALLOW_PRIVATE_ENV] === '1' && env.NODE_ENV !== 'production',
+    timeoutMs: WEBHOOK_TIMEOUT_MS,
+    maxResponseBytes: WEBHOOK_MAX_RESPONSE_BYTES,
+  };
+}
+
+// Names that only ever resolve inside a network (RFC 6761, 6762, cloud metadata).
+const LOCAL_NAME = /(^|\.)(localhost|local|internal|localdomain|home\.arpa)$/i;
+
+/**
+ * What is wrong with a webhook URL before any DNS look-up (the form's check),
+ * or null. The sender checks again, with every address the host resolves to.
+ */
+export function webhookUrlProblem(raw: string, allowPrivate: boolean): string | null {
+  if (raw.length > WEBHOOK_URL_MAX) return `keep it under ${WEBHOOK_URL_MAX} characters.`;
+  if (/[\u0000-\u0020\u007f]/.test(raw)) return 'must not contain spaces or control characters.';
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    return 'not a valid URL; enter one like https://hooks.example.com/aegis.';
+  }
+  if (u.protocol !== 'https:' && !(allowPrivate && u.protocol === 'http:')) return 'must start with https://.';
+  if (u.username || u.password) return 'must not hold a user name or password (put a token in the path or query instead).';
+  if (!u.hostname) return 'names no host.';
+  if (allowPrivate) return null;
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  if (isIP(host)) {
+    const reason = blockedReason(host);
+    if (reason) return `points to a ${reason} address; webhooks go to public addresses only.`;
+  } else if (LOCAL_NAME.test(host.replace(/\.$/, ''))) {
+    return 'names a local host; webhooks go to public addresses only.';
+  }
+  return null;
+}
+
+/** The URL as pages and the audit log show it: the origin and the last 4 characters (the path often is the credential, as in Slack's). */
+export function maskWebhookUrl(raw: string): string {
+  try {
+    const u = new URL(raw);
+    const rest = raw.slice(u.origin.length);
+    if (rest === '' || rest === '/') return u.origin + '/';
+    return `${u.origin}/…${rest.length > 12 ? rest.slice(-4) : ''}`;
+  } catch {
+    return '(invalid URL)';
+  }
+}
