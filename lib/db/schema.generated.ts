@@ -220,6 +220,98 @@ export interface AdsPlatformConfigs {
   updated_at: Generated<Date>;
 }
 
+export interface AdsEngineAlertChannels {
+  tenant_id: string;
+  id: Generated<string>;
+  name: string;
+  kind: string;
+  enabled: Generated<boolean>;
+  webhook_url: string | null;
+  email_addresses: Generated<unknown>;
+  member_ids: Generated<unknown>;
+  severities: unknown;
+  anomaly_types: unknown;
+  mode: string;
+  digest_hour: number | null;
+  alerts_from: Generated<Date>;
+  created_at: Generated<Date>;
+  created_by: string | null;
+  updated_at: Generated<Date>;
+  updated_by: string | null;
+}
+
+export interface AdsEngineAlertDeliveries {
+  tenant_id: string;
+  id: Generated<string>;
+  channel_id: string;
+  kind: string;
+  digest_day: string | null;
+  status: Generated<string>;
+  anomaly_count: Generated<number>;
+  payload: Json;
+  attempts: Generated<number>;
+  max_attempts: number;
+  next_attempt_at: Date | null;
+  claimed_until: Date | null;
+  last_attempt_at: Date | null;
+  sent_at: Date | null;
+  response_code: number | null;
+  last_error: string | null;
+  history: Generated<Json>;
+  delivered_to: Generated<unknown>;
+  created_at: Generated<Date>;
+}
+
+export interface AdsEngineAlertItems {
+  tenant_id: string;
+  channel_id: string;
+  anomaly_id: string;
+  delivery_id: string | null;
+  queued_at: Date;
+}
+
+export interface AdsEngineAlertWebhookSecrets {
+  tenant_id: string;
+  channel_id: string;
+  secret: string;
+  created_at: Generated<Date>;
+}
+
+export interface AdsEngineAnomalyEvents {
+  tenant_id: string;
+  id: GeneratedAlways<number>;
+  anomaly_id: string;
+  action: string;
+  from_status: string;
+  to_status: string;
+  note: string | null;
+  snoozed_until: Date | null;
+  incident: string | null;
+  actor_user_id: string | null;
+  actor_label: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface AdsEngineAnomalySnoozes {
+  tenant_id: string;
+  anomaly_id: string;
+  snoozed_until: Date;
+  snoozed_by: string | null;
+  snoozed_at: Generated<Date>;
+}
+
+export interface AdsEngineAnomalyVerdicts {
+  tenant_id: string;
+  anomaly_id: string;
+  platform: string;
+  metric_name: string;
+  anomaly_type: string;
+  day: string;
+  verdict: string;
+  decided_by: string | null;
+  decided_at: Generated<Date>;
+}
+
 export interface AdsEngineAutoApplications {
   tenant_id: string;
   recommendation_id: string;
@@ -483,6 +575,13 @@ export interface Database {
   'ads.optimization_recommendations': AdsOptimizationRecommendations;
   'ads.performance_benchmarks': AdsPerformanceBenchmarks;
   'ads.platform_configs': AdsPlatformConfigs;
+  'ads_engine.alert_channels': AdsEngineAlertChannels;
+  'ads_engine.alert_deliveries': AdsEngineAlertDeliveries;
+  'ads_engine.alert_items': AdsEngineAlertItems;
+  'ads_engine.alert_webhook_secrets': AdsEngineAlertWebhookSecrets;
+  'ads_engine.anomaly_events': AdsEngineAnomalyEvents;
+  'ads_engine.anomaly_snoozes': AdsEngineAnomalySnoozes;
+  'ads_engine.anomaly_verdicts': AdsEngineAnomalyVerdicts;
   'ads_engine.auto_applications': AdsEngineAutoApplications;
   'ads_engine.auto_apply_policies': AdsEngineAutoApplyPolicies;
   'ads_engine.conversion_lag': AdsEngineConversionLag;
