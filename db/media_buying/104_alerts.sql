@@ -15,7 +15,7 @@
 CREATE OR REPLACE FUNCTION ads_engine.alert_set_secret(p_tenant uuid, p_channel uuid, p_secret text)
 RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   v_tenant uuid := saas.current_tenant_id();
@@ -43,7 +43,7 @@ COMMENT ON FUNCTION ads_engine.alert_set_secret(uuid, uuid, text) IS
 CREATE OR REPLACE FUNCTION ads_engine.alert_signing_secret(p_tenant uuid, p_channel uuid)
 RETURNS text
 LANGUAGE plpgsql STABLE SECURITY DEFINER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   v_tenant uuid := saas.current_tenant_id();

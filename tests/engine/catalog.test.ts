@@ -36,6 +36,9 @@ describe('engine functions in the catalogue', () => {
   // SECURITY DEFINER only where the app must do something it has no grant for: the scheduler's list of due
   // tenants, and the rollup trigger (loads of metrics_daily write a rollup the app may only read).
   const DEFINERS = [
+    'ads_engine.alert_set_secret',
+    'ads_engine.alert_signing_secret',
+    'ads_engine.alert_tenants',
     'ads_engine.record_auto_application',
     'ads_engine.set_auto_apply_policy',
     'ads_engine.tenants_due',
