@@ -98,6 +98,8 @@ export default async function globalSetup(config: FullConfig) {
   }
   log(`next start on ${baseURL}`);
   process.env.AEGIS_E2E_OWNER_URL = ownerUrl;
+  // The demo spec seeds the demo tenants, whose rows it writes as the app role (as the seed always does).
+  process.env.AEGIS_E2E_APP_URL = appUrl;
 
   return async () => {
     child.kill('SIGTERM');

@@ -66,7 +66,9 @@ export function AnomalySeriesChart({
         expected value. Red: the anomaly&apos;s day
         {engineExpected !== null ? `, the ring the engine's own expectation (${formatMetric(metric, engineExpected, style)})` : ''}.
       </figcaption>
-      <table className="visually-hidden">
+      {/* wrapped: a table ignores width: 1px and would widen the page it hides in */}
+      <div className="visually-hidden">
+      <table>
         <caption>{info.label} per day</caption>
         <thead>
           <tr>
@@ -87,6 +89,7 @@ export function AnomalySeriesChart({
           ))}
         </tbody>
       </table>
+      </div>
     </figure>
   );
 }

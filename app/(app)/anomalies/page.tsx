@@ -77,7 +77,6 @@ export default async function Page({ searchParams }: { searchParams: SearchParam
           <Link href={boardHref({ ...filter, dismissed: true, anomaly: undefined })}>Show dismissed ({data.dismissedCount})</Link>
         )}
         {filter.snoozed ? <Link href={boardHref({ ...filter, snoozed: false, anomaly: undefined })}>Hide snoozed</Link> : null}
-        <span className="muted">Resolved cards leave the board 30 days after they were resolved (the daily maintenance deletes them).</span>
       </p>
       <AnomalyBoard columns={data.columns} style={data.style} timeZone={data.timeZone} tenantId={tenant.tenantId} canMove={canMove} openId={filter.anomaly ?? null} />
     </>
