@@ -72,7 +72,7 @@ export function ChannelForm({
               aria-describedby={`${p('url')}-hint ${p('url')}-error`}
             />
             <p id={`${p('url')}-hint`} className="muted field-hint">
-              https only, to a public address. Each request is signed (X-Aegis-Signature); redirects are not followed.
+              https only (port 443), to a public address. Each request is signed (X-Aegis-Signature); redirects are not followed.
             </p>
             <FieldError id={`${p('url')}-error`} errors={err.url} />
           </div>
@@ -105,7 +105,7 @@ export function ChannelForm({
                 aria-describedby={`${p('addresses')}-hint ${p('addresses')}-error`}
               />
               <p id={`${p('addresses')}-hint`} className="muted field-hint">
-                Separated by commas or line breaks; at most 20.
+                Separated by commas or line breaks; at most 20. Addresses are not confirmed: make sure their owners want these alerts.
               </p>
               <FieldError id={`${p('addresses')}-error`} errors={err.addresses} />
             </div>

@@ -9,8 +9,14 @@
 -- The webhook secrets table grants the app role nothing. Two SECURITY DEFINER
 -- functions are the only way to it: one writes a secret (an admin of the
 -- current tenant, for a webhook channel of that tenant), one reads it for
--- signing (any caller in the tenant's transaction: the sender runs as the app
--- role with no user). So no SELECT of a page, and no join, can carry a secret.
+-- signing: the sender's transactions only, which carry the tenant and no
+-- signed-in user (saas.user_id empty; every request of a page or an action
+-- sets it). So no SELECT of a page, and no join, can carry a secret, and no
+-- query made in a member's request (a viewer's included) can call the reader.
+-- This is a guard against mistakes and against SQL injected into a page's
+-- query, not a boundary against arbitrary SQL run as the app role: such SQL
+-- could clear saas.user_id itself (as it could read everything else of the
+-- tenant under its row-level security).
 
 CREATE OR REPLACE FUNCTION ads_engine.alert_set_secret(p_tenant uuid, p_channel uuid, p_secret text)
 RETURNS void
@@ -51,12 +57,16 @@ BEGIN
   IF v_tenant IS NULL OR p_tenant IS DISTINCT FROM v_tenant THEN
     RAISE EXCEPTION 'alert_signing_secret: the tenant must be the current tenant (saas.tenant_id)' USING ERRCODE = '42501';
   END IF;
+  IF saas.current_user_id() IS NOT NULL THEN
+    RAISE EXCEPTION 'alert_signing_secret: for the sender only, whose transaction has no signed-in user (saas.user_id)' USING ERRCODE = '42501';
+  END IF;
   RETURN (SELECT s.secret FROM ads_engine.alert_webhook_secrets s WHERE s.tenant_id = v_tenant AND s.channel_id = p_channel);
 END
 $$;
 COMMENT ON FUNCTION ads_engine.alert_signing_secret(uuid, uuid) IS
   'The signing secret of a webhook channel of the current tenant (NULL when it has none), for the sender (lib/alerts) only: '
-  'no page reads it. SECURITY DEFINER: the app role holds no privilege on ads_engine.alert_webhook_secrets.';
+  'refused in a transaction with a signed-in user (saas.user_id), i.e. in any page or action request. '
+  'SECURITY DEFINER: the app role holds no privilege on ads_engine.alert_webhook_secrets.';
 
 CREATE OR REPLACE FUNCTION ads_engine.alert_tenants()
 RETURNS TABLE (tenant_id uuid)

@@ -34,3 +34,8 @@ export const BACKOFF_MS: readonly number[] = [60_000, 5 * 60_000, 30 * 60_000, 2
 export const MESSAGE_MAX_ANOMALIES = 50;
 /** Only anomalies created this recently are taken for a channel (a bound on the scan; see docs/alerts.md). */
 export const LOOKBACK_DAYS = 7;
+/** Send test, per channel: at most one test in this interval, and TESTS_PER_HOUR in an hour. */
+export const TEST_INTERVAL_MS = 60_000;
+export const TESTS_PER_HOUR = 10;
+/** Send test, all channels of a tenant together, in an hour (counted from the audit log: deleting a channel does not reset it). */
+export const TESTS_PER_TENANT_HOUR = 30;

@@ -20,7 +20,9 @@ import {
   channelsToServe,
   claimDue,
   deliveryError,
+  dropClosedPending,
   enqueueNewAnomalies,
+  giveUpUnsent,
   insertDelivery,
   loadDelivery,
   lockPendingAnomalies,
@@ -31,6 +33,7 @@ import {
   type DeliveryToSend,
   type Recorded,
 } from './store';
+import { cutText } from './text';
 import { postWebhook } from './webhook';
 
 export interface DispatchOptions {
@@ -52,12 +55,16 @@ export interface DispatchSummary {
   sent: number;
   failed: number;
   gaveUp: number;
+  /** Deliveries whose send or record threw (logged; the claim runs out and they are tried again). */
+  errors: number;
   /** When the next retry is due (the worker schedules a run then), or null. */
   nextAttemptAt: Date | null;
 }
 
 async function plan(trx: Tx, tenantId: string, now: Date): Promise<{ queued: number; created: number }> {
   const queued = await enqueueNewAnomalies(trx, tenantId, now);
+  // Resolved or dismissed while waiting for a digest: not sent, dropped from the queue.
+  await dropClosedPending(trx, tenantId);
   let created = 0;
   const board = boardUrl();
   for (const c of await channelsToServe(trx, tenantId, now)) {
@@ -99,7 +106,7 @@ async function plan(trx: Tx, tenantId: string, now: Date): Promise<{ queued: num
   return { queued, created };
 }
 
-const describe = (err: unknown) => (err instanceof Error && err.message ? err.message : String(err)).slice(0, 300);
+const describe = (err: unknown) => cutText(err instanceof Error && err.message ? err.message : String(err), 300, '…');
 
 async function sendEmail(db: Db, tenantId: string, d: DeliveryToSend): Promise<AttemptResult> {
   const todo = d.recipients.filter((r) => !d.deliveredTo.includes(r));
@@ -147,6 +154,11 @@ async function sendOne(db: Db, tenantId: string, id: string, policy: WebhookPoli
     return d ? { d, secret } : null;
   }, {}, db);
   if (!loaded) return null;
+  if (!loaded.d.channelEnabled || (loaded.d.status !== 'queued' && loaded.d.status !== 'failed')) {
+    // Disabled (or given up) since it was claimed: nothing goes out; recordAttempt leaves a closed delivery as it is.
+    if (loaded.d.status === 'queued' || loaded.d.status === 'failed') await withTenant(tenantId, (trx) => giveUpUnsent(trx, tenantId, id), {}, db);
+    return null;
+  }
   let result: AttemptResult;
   try {
     result = loaded.d.channelKind === 'webhook' ? await sendWebhook(loaded.d, loaded.secret, policy, now) : await sendEmail(db, tenantId, loaded.d);
@@ -168,9 +180,17 @@ export async function dispatchAlerts(db: Db, tenantId: string, opts: DispatchOpt
   const policy = opts.policy ?? webhookPolicy();
   const { queued, created } = await withTenant(tenantId, (trx) => plan(trx, tenantId, now), {}, db);
   const due = await withTenant(tenantId, (trx) => claimDue(trx, tenantId, now, opts.maxDeliveries ?? 50), {}, db);
-  const summary: DispatchSummary = { tenantId, queued, created, attempted: 0, sent: 0, failed: 0, gaveUp: 0, nextAttemptAt: null };
+  const summary: DispatchSummary = { tenantId, queued, created, attempted: 0, sent: 0, failed: 0, gaveUp: 0, errors: 0, nextAttemptAt: null };
   for (const id of due) {
-    const r = await sendOne(db, tenantId, id, policy, now);
+    // One delivery's failure never stops the others: whatever it throws is logged and the loop goes on.
+    let r: Recorded | null;
+    try {
+      r = await sendOne(db, tenantId, id, policy, now);
+    } catch (err) {
+      summary.errors++;
+      console.error(`alerts ${tenantId}: delivery ${id} could not be sent or recorded: ${describe(err)}`);
+      continue;
+    }
     if (!r) continue;
     summary.attempted++;
     if (r.status === 'sent') summary.sent++;
@@ -185,6 +205,7 @@ export function formatDispatch(s: DispatchSummary): string {
   return (
     `alerts ${s.tenantId}: ${s.queued} anomaly-channel pair(s) taken, ${s.created} message(s) made, ${s.attempted} attempt(s): ` +
     `${s.sent} sent, ${s.failed} to retry, ${s.gaveUp} given up` +
+    (s.errors ? `, ${s.errors} error(s) (see above)` : '') +
     (s.nextAttemptAt ? `; next retry ${s.nextAttemptAt.toISOString()}` : '')
   );
 }

@@ -3,6 +3,7 @@
 // delivery is made and stored with it, so that every attempt sends the same.
 // Pure; not server-only (the worker builds messages).
 import { MESSAGE_MAX_ANOMALIES, SEVERITIES, type DeliveryKind, type Severity } from './schema';
+import { cutText, storableText } from './text';
 
 export interface AlertAnomaly {
   id: string;
@@ -77,7 +78,7 @@ export interface AlertMessage {
 
 const RANK: Record<Severity, number> = { low: 0, medium: 1, high: 2, critical: 3 };
 
-const oneLine = (s: string) => s.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+const oneLine = (s: string) => storableText(s).replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
 
 function num(v: number | null, digits = 2): string {
   if (v === null || !Number.isFinite(v)) return '—';
@@ -118,6 +119,8 @@ export function sortForAlert(list: AlertAnomaly[]): AlertAnomaly[] {
 }
 
 const TEXT_LINES = 20;
+export const SUBJECT_MAX = 200;
+export const TEXT_MAX = 19_000;
 
 export function buildMessage(ctx: MessageContext, anomalies: AlertAnomaly[]): AlertMessage {
   const sorted = sortForAlert(anomalies);
@@ -147,8 +150,8 @@ export function buildMessage(ctx: MessageContext, anomalies: AlertAnomaly[]): Al
     type: ctx.kind === 'test' ? 'aegis.test' : ctx.kind === 'digest' ? 'aegis.digest' : 'aegis.anomalies',
     delivery_id: ctx.deliveryId,
     generated_at: ctx.generatedAt.toISOString(),
-    tenant: { id: ctx.tenant.id, name: ctx.tenant.name },
-    channel: { id: ctx.channel.id, name: ctx.channel.name },
+    tenant: { id: ctx.tenant.id, name: storableText(ctx.tenant.name) },
+    channel: { id: ctx.channel.id, name: storableText(ctx.channel.name) },
     digest_day: ctx.digestDay,
     anomaly_count: n,
     anomalies: listed.map((a) => ({
@@ -173,7 +176,8 @@ export function buildMessage(ctx: MessageContext, anomalies: AlertAnomaly[]): Al
     more: n - listed.length,
     board_url: ctx.boardUrl,
   };
-  return { subject: subject.slice(0, 200), text: text.slice(0, 19_000), body };
+    // Cut by code point (an emoji is never split: the payload must be valid for jsonb), marked when cut.
+  return { subject: cutText(subject, SUBJECT_MAX, '…'), text: cutText(text, TEXT_MAX, '…'), body };
 }
 
 /** A made-up anomaly for "Send test": clearly labelled, never stored in ads.anomalies. */

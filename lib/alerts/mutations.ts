@@ -11,7 +11,8 @@ import { ActionError, type ActionHandler } from '@/lib/request/action-core';
 import { createTestDelivery, sendTestDelivery } from './dispatch';
 import { maskWebhookUrl } from './policy';
 import { lockChannel, type ChannelRow } from './queries';
-import { channelEnabledSchema, channelIdSchema, channelSchema, MAX_CHANNELS, type ChannelInput } from './schema';
+import { DISABLED_ERROR, testsSince } from './store';
+import { channelEnabledSchema, channelIdSchema, channelSchema, MAX_CHANNELS, TESTS_PER_HOUR, TESTS_PER_TENANT_HOUR, TEST_INTERVAL_MS, type ChannelInput } from './schema';
 import { generateWebhookSecret } from './sign';
 
 export const CHANNEL_NOT_FOUND = 'That alert channel was not found in this tenant.';
@@ -139,7 +140,7 @@ export const setChannelEnabledHandler: ActionHandler<typeof channelEnabledSchema
     const r = await sql`
       update ads_engine.alert_deliveries
          set status = 'gave_up', next_attempt_at = null, claimed_until = null,
-             last_error = 'The channel was disabled before this was delivered.'
+             last_error = ${DISABLED_ERROR}
        where tenant_id = ${tenantId}::uuid and channel_id = ${input.id}::uuid and status in ('queued', 'failed') and next_attempt_at is not null`.execute(trx);
     cancelled = Number(r.numAffectedRows ?? 0);
     await sql`delete from ads_engine.alert_items where tenant_id = ${tenantId}::uuid and channel_id = ${input.id}::uuid and delivery_id is null`.execute(trx);
@@ -173,11 +174,46 @@ export const rotateSecretHandler: ActionHandler<typeof channelIdSchema, SavedCha
   return { message: 'New signing secret made; the old one no longer signs. Copy it now: it is not shown again.', data: { channelId: input.id, secret } };
 };
 
+export const TEST_DISABLED = 'This channel is disabled: nothing is sent to it, tests included. Enable it first.';
+
+/**
+ * Send test's limit, per channel: one test a minute and TESTS_PER_HOUR an
+ * hour, counted from the channel's test deliveries in the log (so it holds
+ * across servers and restarts); per tenant, TESTS_PER_TENANT_HOUR an hour. Email addresses are typed, never confirmed:
+ * the limit is what bounds mail sent to someone who did not ask for it.
+ */
+async function checkTestRate(trx: Tx, tenantId: string, channelId: string, now: Date): Promise<void> {
+  const lastMinute = await testsSince(trx, tenantId, channelId, new Date(now.getTime() - TEST_INTERVAL_MS));
+  if (lastMinute.count > 0) {
+    const wait = Math.max(1, Math.ceil((lastMinute.latest!.getTime() + TEST_INTERVAL_MS - now.getTime()) / 1000));
+    throw new ActionError(`Send test: at most one test a minute per channel. Try again in ${wait} s.`);
+  }
+  const lastHour = await testsSince(trx, tenantId, channelId, new Date(now.getTime() - 60 * 60_000));
+  if (lastHour.count >= TESTS_PER_HOUR) {
+    throw new ActionError(`Send test: at most ${TESTS_PER_HOUR} tests an hour per channel. Try again later.`);
+  }
+  // Tenant-wide, from the audit log (it outlives a deleted channel, whose test deliveries go with it): deleting and
+  // re-creating channels does not reset the count. The advisory lock serialises tests on different channels.
+  await sql`select pg_advisory_xact_lock(hashtext('aegis.alert_test'), hashtext(${tenantId}))`.execute(trx);
+  const { n } = (
+    await sql<{ n: number }>`
+      select count(*)::int as n from saas.audit_log
+      where tenant_id = ${tenantId}::uuid and action = 'alert_channel.test' and occurred_at > now() - interval '1 hour'`.execute(trx)
+  ).rows[0]!;
+  if (n >= TESTS_PER_TENANT_HOUR) {
+    throw new ActionError(`Send test: at most ${TESTS_PER_TENANT_HOUR} tests an hour in a tenant, all channels together. Try again later.`);
+  }
+}
+
 export const sendTestHandler: ActionHandler<typeof channelIdSchema, { deliveryId: string }> = async (trx, input, ctx) => {
   const tenantId = ctx.tenant.tenantId;
+  // The lock also serialises two Send tests of one channel, so the limit below counts both.
   const channel = await lockChannel(trx, tenantId, input.id);
   if (!channel) throw new ActionError(CHANNEL_NOT_FOUND);
-  const deliveryId = await createTestDelivery(trx, tenantId, { id: channel.id, name: channel.name }, new Date());
+  if (!channel.enabled) throw new ActionError(TEST_DISABLED);
+  const now = new Date();
+  await checkTestRate(trx, tenantId, channel.id, now);
+  const deliveryId = await createTestDelivery(trx, tenantId, { id: channel.id, name: channel.name }, now);
   await recordAudit(trx, { action: 'alert_channel.test', entityType: 'alert_channel', entityId: input.id, after: { delivery_id: deliveryId } });
   return {
     data: { deliveryId },

@@ -33,11 +33,13 @@ const LOCAL_NAME = /(^|\.)(localhost|local|internal|localdomain|home\.arpa)$/i;
 
 /**
  * What is wrong with a webhook URL before any DNS look-up (the form's check),
- * or null. The sender checks again, with every address the host resolves to.
+ * or null. The sender checks again, with every address the host resolves to
+ * (and the port after that: `checkPort` false leaves it to the caller).
  */
-export function webhookUrlProblem(raw: string, allowPrivate: boolean): string | null {
+export function webhookUrlProblem(raw: string, allowPrivate: boolean, checkPort = true): string | null {
   if (raw.length > WEBHOOK_URL_MAX) return `keep it under ${WEBHOOK_URL_MAX} characters.`;
   if (/[\u0000-\u0020\u007f]/.test(raw)) return 'must not contain spaces or control characters.';
+  if (!raw.isWellFormed()) return 'contains a broken character (half of an emoji).';
   let u: URL;
   try {
     u = new URL(raw);
@@ -55,16 +57,53 @@ export function webhookUrlProblem(raw: string, allowPrivate: boolean): string | 
   } else if (LOCAL_NAME.test(host.replace(/\.$/, ''))) {
     return 'names a local host; webhooks go to public addresses only.';
   }
-  return null;
+  return checkPort ? webhookPortProblem(u, allowPrivate) : null;
 }
 
-/** The URL as pages and the audit log show it: the origin and the last 4 characters (the path often is the credential, as in Slack's). */
+/**
+ * Outside the development allowance, only the standard https port: no POST to a
+ * public host's mail, SSH or database port (cross-protocol requests, port
+ * probing through the delivery log). The URL parser drops the default port
+ * (https://x:443/ has port ''), so any port left is another one.
+ */
+export function webhookPortProblem(u: URL, allowPrivate: boolean): string | null {
+  if (allowPrivate || u.port === '') return null;
+  return `must use the standard https port (443, or none), not ${u.port}.`;
+}
+
+// Second-level labels under which registries sell names (example.co.uk): the
+// registrable domain is then three labels. A short list, not the public
+// suffix list: a miss only shows one label less or more of a public name.
+const SECOND_LEVEL = new Set(['ac', 'co', 'com', 'edu', 'gov', 'net', 'org', 'ne', 'or', 'go', 'gv', 'mil', 'nic', 'ltd', 'plc', 'sch', 'gob']);
+
+/**
+ * The host as a page shows it: an IP address as it is, a name reduced to its
+ * registrable domain ("…​.pipedream.net"), since the labels on the left may be
+ * the credential (https://<token>.m.pipedream.net, https://<id>.ngrok.app).
+ */
+export function maskHost(hostname: string): string {
+  const host = hostname.replace(/\.$/, '');
+  if (isIP(host.replace(/^\[|\]$/g, ''))) return hostname;
+  const labels = host.split('.');
+  const keep = labels.length >= 3 && labels.at(-1)!.length === 2 && SECOND_LEVEL.has(labels.at(-2)!) ? 3 : 2;
+  if (labels.length <= keep) return host;
+  return `….${labels.slice(-keep).join('.')}`;
+}
+
+/**
+ * The URL as pages, the delivery log and the audit log show it: the scheme,
+ * the registrable domain (left-most labels masked), the port, and the last 4
+ * characters of the path and query (the path is often the credential, as in
+ * Slack's; the host name may be one too).
+ */
 export function maskWebhookUrl(raw: string): string {
   try {
     const u = new URL(raw);
-    const rest = raw.slice(u.origin.length);
-    if (rest === '' || rest === '/') return u.origin + '/';
-    return `${u.origin}/…${rest.length > 12 ? rest.slice(-4) : ''}`;
+    const origin = `${u.protocol}//${maskHost(u.hostname)}${u.port ? `:${u.port}` : ''}`;
+    // The serialised URL (ASCII: percent-encoded, punycode), not the text as typed.
+    const rest = `${u.pathname}${u.search}`;
+    if (rest === '' || rest === '/') return origin + '/';
+    return `${origin}/…${rest.length > 12 ? rest.slice(-4) : ''}`;
   } catch {
     return '(invalid URL)';
   }

@@ -4,6 +4,7 @@
 // (db/migrations/012_alert_channels.sql).
 import { z } from 'zod';
 import { webhookPolicy, webhookUrlProblem } from './policy';
+import { cutText } from './text';
 
 export * from './constants';
 import { CHANNEL_NAME_MAX, MAX_ADDRESSES, MAX_MEMBERS, ANOMALY_TYPES, SEVERITIES, CHANNEL_KINDS, MODES } from './constants';
@@ -21,7 +22,9 @@ const name = z
   .trim()
   .min(1, { error: 'Name: enter a name, like "Buyers on call".' })
   .max(CHANNEL_NAME_MAX, { error: `Name: keep it under ${CHANNEL_NAME_MAX} characters.` })
-  .regex(/^[^\u0000-\u001f\u007f]*$/, { error: 'Name: must be a single line.' });
+  .regex(/^[^\u0000-\u001f\u007f]*$/, { error: 'Name: must be a single line.' })
+  // A lone UTF-16 surrogate (half an emoji) cannot be stored in the audit log's JSON.
+  .refine((v) => v.isWellFormed(), { error: 'Name: contains a broken character (half of an emoji); type it again.' });
 
 /** Addresses typed in a text box: separated by commas, semicolons, spaces or line breaks. */
 const addresses = z
@@ -36,7 +39,7 @@ const addresses = z
     if (list.length > MAX_ADDRESSES) ctx.addIssue({ code: 'custom', message: `Email addresses: at most ${MAX_ADDRESSES} (there are ${list.length}).` });
     for (const a of list) {
       if (a.length > 320 || !z.email().safeParse(a).success) {
-        ctx.addIssue({ code: 'custom', message: `Email addresses: "${a.slice(0, 60)}" is not a valid email address.` });
+        ctx.addIssue({ code: 'custom', message: `Email addresses: "${cutText(a, 60)}" is not a valid email address.` });
         break;
       }
     }

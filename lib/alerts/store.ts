@@ -7,6 +7,7 @@
 import { sql } from 'kysely';
 import type { Tx } from '../db/pool';
 import type { AlertAnomaly } from './message';
+import { cutText, storableJson } from './text';
 import { BACKOFF_MS, LOOKBACK_DAYS, type AlertMode, type ChannelKind, type DeliveryKind, type DeliveryStatus, type Severity } from './schema';
 
 /** How long a dispatcher holds a delivery it is sending (another one skips it until then). */
@@ -33,6 +34,26 @@ export async function enqueueNewAnomalies(trx: Tx, tenantId: string, now: Date):
       and not exists (select 1 from ads_engine.alert_items i
                       where i.tenant_id = c.tenant_id and i.channel_id = c.id and i.anomaly_id = a.id)
     on conflict do nothing`.execute(trx);
+  return Number(r.numAffectedRows ?? 0);
+}
+
+/**
+ * Drops from the queue the waiting anomalies (not yet in a message) that are
+ * closed now (resolved or dismissed since they were taken): a digest lists
+ * only what is still open when it goes out. Rows another dispatcher holds are
+ * left to it. Should the anomaly be reopened, the next dispatch takes it again
+ * (it is no longer in the ledger) if it is still within the channel's window.
+ */
+export async function dropClosedPending(trx: Tx, tenantId: string): Promise<number> {
+  const r = await sql`
+    delete from ads_engine.alert_items i
+     where i.tenant_id = ${tenantId}::uuid
+       and (i.channel_id, i.anomaly_id) in (
+         select x.channel_id, x.anomaly_id
+         from ads_engine.alert_items x
+         join ads.anomalies a on a.tenant_id = x.tenant_id and a.id = x.anomaly_id
+         where x.tenant_id = ${tenantId}::uuid and x.delivery_id is null and a.status not in ('active', 'investigating')
+         for update of x skip locked)`.execute(trx);
   return Number(r.numAffectedRows ?? 0);
 }
 
@@ -122,6 +143,7 @@ export async function lockPendingAnomalies(trx: Tx, tenantId: string, channelId:
     from ads_engine.alert_items i
     join ads.anomalies a on a.tenant_id = i.tenant_id and a.id = i.anomaly_id
     where i.tenant_id = ${tenantId}::uuid and i.channel_id = ${channelId}::uuid and i.delivery_id is null
+      and a.status in ('active', 'investigating')
     order by a.created_at, a.id
     for update of i skip locked`.execute(trx);
   return r.rows.map((a) => ({
@@ -162,7 +184,7 @@ export async function insertDelivery(trx: Tx, tenantId: string, d: NewDelivery, 
     insert into ads_engine.alert_deliveries
       (tenant_id, id, channel_id, kind, digest_day, status, anomaly_count, payload, max_attempts, next_attempt_at, claimed_until, created_at)
     values (${tenantId}::uuid, ${d.id}::uuid, ${d.channelId}::uuid, ${d.kind}, ${d.digestDay}::date, 'queued', ${d.anomalyIds.length},
-            ${JSON.stringify(d.payload)}::jsonb, ${d.maxAttempts}, ${now}::timestamptz,
+            ${storableJson(d.payload)}::jsonb, ${d.maxAttempts}, ${now}::timestamptz,
             ${d.claimed ? new Date(now.getTime() + CLAIM_MS) : null}::timestamptz, ${now}::timestamptz)
     on conflict (tenant_id, channel_id, digest_day) do nothing
     returning id`.execute(trx);
@@ -197,6 +219,9 @@ export async function claimDue(trx: Tx, tenantId: string, now: Date, limit: numb
 export interface DeliveryToSend {
   id: string;
   kind: DeliveryKind;
+  status: DeliveryStatus;
+  /** Whether its channel is enabled now (nothing is sent to a disabled channel). */
+  channelEnabled: boolean;
   attempts: number;
   maxAttempts: number;
   payload: { subject: string; text: string; body: unknown };
@@ -212,6 +237,8 @@ export async function loadDelivery(trx: Tx, tenantId: string, id: string): Promi
   const r = await sql<{
     id: string;
     kind: DeliveryKind;
+    status: DeliveryStatus;
+    channel_enabled: boolean;
     attempts: number;
     max_attempts: number;
     payload: DeliveryToSend['payload'];
@@ -221,7 +248,7 @@ export async function loadDelivery(trx: Tx, tenantId: string, id: string): Promi
     webhook_url: string | null;
     recipients: string[];
   }>`
-    select d.id, d.kind, d.attempts, d.max_attempts, d.payload, d.delivered_to, c.id as channel_id, c.kind as channel_kind, c.webhook_url,
+    select d.id, d.kind, d.status, c.enabled as channel_enabled, d.attempts, d.max_attempts, d.payload, d.delivered_to, c.id as channel_id, c.kind as channel_kind, c.webhook_url,
            array(select distinct e from unnest(c.email_addresses || array(
                    select u.email from saas.memberships m join saas.users u on u.id = m.user_id
                    where m.tenant_id = c.tenant_id and m.user_id = any (c.member_ids) and u.disabled_at is null)) e order by e) as recipients
@@ -233,6 +260,8 @@ export async function loadDelivery(trx: Tx, tenantId: string, id: string): Promi
   return {
     id: x.id,
     kind: x.kind,
+    status: x.status,
+    channelEnabled: x.channel_enabled,
     attempts: x.attempts,
     maxAttempts: x.max_attempts,
     payload: x.payload,
@@ -266,19 +295,40 @@ export interface Recorded {
   nextAttemptAt: Date | null;
 }
 
+/** What last_error keeps of an attempt's error (ads_engine.alert_deliveries.last_error: at most 500 characters). */
+export const ERROR_MAX = 500;
+
+/** A response code the table takes (100-999), else null (the error text says what happened). */
+const storableCode = (code: number | null) => (code !== null && Number.isInteger(code) && code >= 100 && code <= 999 ? code : null);
+
 /**
  * Records one attempt: sent; failed with the next attempt at now + the
  * backoff for that attempt (1 min, 5 min, 30 min, 2 h); or gave up after
  * max_attempts (or at once for a permanent failure). A test message is tried
  * once: failed, no retry. Releases the claim.
+ *
+ * A delivery that is no longer waiting (gave_up: its channel was disabled
+ * while the attempt was on the wire; sent: recorded already) is left as it
+ * is: an attempt never moves it back to failed or queued.
+ *
+ * The attempt is always counted and its backoff always scheduled: the error
+ * text (anything a receiver or a mail server answered) is cut and made well
+ * formed, and should the full record still be refused, it is written again
+ * without the text.
  */
 export async function recordAttempt(trx: Tx, tenantId: string, id: string, result: AttemptResult, now: Date): Promise<Recorded> {
-  const cur = await sql<{ attempts: number; max_attempts: number; kind: DeliveryKind }>`
-    select attempts, max_attempts, kind from ads_engine.alert_deliveries
+  const cur = await sql<{ attempts: number; max_attempts: number; kind: DeliveryKind; status: DeliveryStatus; next_attempt_at: Date | null }>`
+    select attempts, max_attempts, kind, status, next_attempt_at from ads_engine.alert_deliveries
     where tenant_id = ${tenantId}::uuid and id = ${id}::uuid for update`.execute(trx);
   const row = cur.rows[0];
   if (!row) throw new Error(`alert delivery ${id} is gone`);
-  const attempt = row.attempts + 1;
+  if (row.status !== 'queued' && row.status !== 'failed') {
+    await sql`update ads_engine.alert_deliveries set claimed_until = null where tenant_id = ${tenantId}::uuid and id = ${id}::uuid`.execute(trx);
+    return { status: row.status, attempts: row.attempts, nextAttemptAt: row.next_attempt_at };
+  }
+  // Never more than max_attempts (the table's check): an attempt beyond it (a claim that ran out while a slow
+  // attempt was still going, and a second dispatcher tried too) is the last one.
+  const attempt = Math.min(row.attempts + 1, row.max_attempts);
   let status: DeliveryStatus;
   let next: Date | null = null;
   if (result.ok) status = 'sent';
@@ -288,17 +338,49 @@ export async function recordAttempt(trx: Tx, tenantId: string, id: string, resul
     status = 'failed';
     next = new Date(now.getTime() + BACKOFF_MS[Math.min(attempt - 1, BACKOFF_MS.length - 1)]!);
   }
-  const error = result.ok ? null : (result.error ?? 'unknown error').slice(0, 500);
-  const entry = { attempt, at: now.toISOString(), code: result.code, error, next_attempt_at: next ? next.toISOString() : null };
+  const code = storableCode(result.code);
+  const error = result.ok ? null : cutText(result.error || 'unknown error', ERROR_MAX, '…');
+  const write = (errorText: string | null) => {
+    const entry = { attempt, at: now.toISOString(), code, error: errorText, next_attempt_at: next ? next.toISOString() : null };
+    return sql`
+      update ads_engine.alert_deliveries
+         set attempts = ${attempt}, status = ${status}, next_attempt_at = ${next}::timestamptz, claimed_until = null,
+             last_attempt_at = ${now}::timestamptz, sent_at = ${result.ok ? now : null}::timestamptz,
+             response_code = ${code}, last_error = ${errorText},
+             history = history || jsonb_build_array(${storableJson(entry)}::jsonb),
+             delivered_to = array(select distinct e from unnest(delivered_to || ${result.deliveredTo ?? []}::text[]) e order by e)
+       where tenant_id = ${tenantId}::uuid and id = ${id}::uuid`.execute(trx);
+  };
+  await sql`savepoint alert_record_attempt`.execute(trx);
+  try {
+    await write(error);
+    await sql`release savepoint alert_record_attempt`.execute(trx);
+  } catch (err) {
+    // The text is the only part not made here: count the attempt and schedule the retry without it.
+    await sql`rollback to savepoint alert_record_attempt`.execute(trx);
+    const why = err instanceof Error ? err.message : String(err);
+    await write(result.ok ? null : cutText(`the error text could not be stored (${why})`, ERROR_MAX, '…'));
+  }
+  return { status, attempts: attempt, nextAttemptAt: next };
+}
+
+/** Gives up, without an attempt, a waiting delivery whose channel is disabled (what disabling does to the others). */
+export async function giveUpUnsent(trx: Tx, tenantId: string, id: string): Promise<void> {
   await sql`
     update ads_engine.alert_deliveries
-       set attempts = ${attempt}, status = ${status}, next_attempt_at = ${next}::timestamptz, claimed_until = null,
-           last_attempt_at = ${now}::timestamptz, sent_at = ${result.ok ? now : null}::timestamptz,
-           response_code = ${result.code}, last_error = ${error},
-           history = history || jsonb_build_array(${JSON.stringify(entry)}::jsonb),
-           delivered_to = array(select distinct e from unnest(delivered_to || ${result.deliveredTo ?? []}::text[]) e order by e)
-     where tenant_id = ${tenantId}::uuid and id = ${id}::uuid`.execute(trx);
-  return { status, attempts: attempt, nextAttemptAt: next };
+       set status = 'gave_up', next_attempt_at = null, claimed_until = null, last_error = ${DISABLED_ERROR}
+     where tenant_id = ${tenantId}::uuid and id = ${id}::uuid and status in ('queued', 'failed')`.execute(trx);
+}
+
+/** What the log says of a delivery given up because its channel was disabled. */
+export const DISABLED_ERROR = 'The channel was disabled before this was delivered.';
+
+/** How many test messages the channel got since `since` (Send test's rate limit). */
+export async function testsSince(trx: Tx, tenantId: string, channelId: string, since: Date): Promise<{ count: number; latest: Date | null }> {
+  const r = await sql<{ n: number; latest: Date | null }>`
+    select count(*)::int as n, max(created_at) as latest from ads_engine.alert_deliveries
+    where tenant_id = ${tenantId}::uuid and channel_id = ${channelId}::uuid and kind = 'test' and created_at > ${since}::timestamptz`.execute(trx);
+  return { count: r.rows[0]?.n ?? 0, latest: r.rows[0]?.latest ?? null };
 }
 
 /** When the tenant's next retry is due (enabled channels only), or null. */

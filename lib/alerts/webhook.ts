@@ -10,7 +10,8 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { blockedReason } from './address';
-import { webhookUrlProblem, type WebhookPolicy } from './policy';
+import { maskHost, webhookPortProblem, webhookUrlProblem, type WebhookPolicy } from './policy';
+import { cutText } from './text';
 
 export type WebhookOutcome =
   | { ok: true; status: number }
@@ -57,20 +58,27 @@ function pinned(addresses: Resolved[]): LookupFunction {
   };
 }
 
-const clean = (s: string) => s.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+/** One line, at most `max` code points, well formed (a receiver's answer is anything: emoji cut in half included). */
+const clean = (s: string, max = 300) => cutText(s.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim(), max);
 
 /**
  * POSTs `body` to `url` with `headers`. Never throws for a delivery failure:
  * the outcome says what happened (status, error, whether it is worth retrying).
  */
 export async function postWebhook(url: string, body: string, headers: Record<string, string>, policy: WebhookPolicy): Promise<WebhookOutcome> {
-  const problem = webhookUrlProblem(url, policy.allowPrivate);
+  const problem = webhookUrlProblem(url, policy.allowPrivate, false);
   if (problem) return { ok: false, status: null, error: `refused: the URL ${problem}`, permanent: true };
   const u = new URL(url);
+  // Error texts go to the delivery log, which every member reads: the host name is masked there as on the page.
+  const bare = u.hostname.replace(/^\[|\]$/g, '');
+  const redact = (s: string) => (bare && !isIP(bare) ? s.split(bare).join(maskHost(bare)) : s);
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), policy.timeoutMs);
   try {
     const addresses = await resolve(u.hostname, policy, controller.signal);
+    // The port after the addresses (an internal address is the graver refusal, and named first); still before any connection.
+    const port = webhookPortProblem(u, policy.allowPrivate);
+    if (port) return { ok: false, status: null, error: `refused: the URL ${port}`, permanent: true };
     return await new Promise<WebhookOutcome>((done) => {
       let settled = false;
       const finish = (o: WebhookOutcome) => {
@@ -98,7 +106,7 @@ export async function postWebhook(url: string, body: string, headers: Record<str
           const chunks: Buffer[] = [];
           let size = 0;
           const conclude = () => {
-            const snippet = clean(Buffer.concat(chunks).toString('utf8').slice(0, 200));
+            const snippet = clean(Buffer.concat(chunks).toString('utf8'), 200);
             if (status >= 200 && status < 300) finish({ ok: true, status });
             else if (status >= 300 && status < 400) {
               finish({ ok: false, status, error: `HTTP ${status}: redirects are not followed (answered with a redirect${res.headers.location ? ' elsewhere' : ''})`, permanent: false });
@@ -121,14 +129,14 @@ export async function postWebhook(url: string, body: string, headers: Record<str
       );
       req.on('error', (err) => {
         const timedOut = controller.signal.aborted;
-        finish({ ok: false, status: null, error: timedOut ? `timed out after ${policy.timeoutMs / 1000} s` : clean(err.message).slice(0, 300), permanent: false });
+        finish({ ok: false, status: null, error: timedOut ? `timed out after ${policy.timeoutMs / 1000} s` : clean(redact(err.message)), permanent: false });
       });
       req.end(body);
     });
   } catch (err) {
-    if (err instanceof Refused) return { ok: false, status: null, error: err.message, permanent: true };
-    const message = controller.signal.aborted ? `timed out after ${policy.timeoutMs / 1000} s` : clean(err instanceof Error ? err.message : String(err));
-    return { ok: false, status: null, error: message.slice(0, 300), permanent: false };
+    if (err instanceof Refused) return { ok: false, status: null, error: clean(redact(err.message)), permanent: true };
+    const message = controller.signal.aborted ? `timed out after ${policy.timeoutMs / 1000} s` : clean(redact(err instanceof Error ? err.message : String(err)));
+    return { ok: false, status: null, error: message, permanent: false };
   } finally {
     clearTimeout(timer);
   }
