@@ -89,6 +89,7 @@ VALUES ('MEDIA_SECURITY', 'success', 'row-level security enabled and forced on e
 \ir media_buying/092_auto_apply.sql
 \ir media_buying/095_readiness.sql
 \ir media_buying/100_anomalies.sql
+\ir media_buying/102_anomaly_workflow.sql
 \ir media_buying/104_alerts.sql
 \ir media_buying/105_outcomes.sql
 \ir media_buying/110_daily_loop.sql
@@ -101,7 +102,7 @@ DO $parts$
 DECLARE
   p text;
 BEGIN
-  FOREACH p IN ARRAY ARRAY['010_schema', '020_tables', '030_indexes', '040_security', '050_run_log', '055_rollups', '060_helpers', '065_statistics', '070_baselines', '080_analysis', '090_recommendations', '092_auto_apply', '095_readiness', '100_anomalies', '104_alerts', '105_outcomes', '110_daily_loop', '120_grants']
+  FOREACH p IN ARRAY ARRAY['010_schema', '020_tables', '030_indexes', '040_security', '050_run_log', '055_rollups', '060_helpers', '065_statistics', '070_baselines', '080_analysis', '090_recommendations', '092_auto_apply', '095_readiness', '100_anomalies', '102_anomaly_workflow', '104_alerts', '105_outcomes', '110_daily_loop', '120_grants']
   LOOP
     IF current_setting('aegis.media_part_' || p, true) IS DISTINCT FROM 'done' THEN
       RAISE EXCEPTION 'media_buying/%.sql did not run: nothing of media_buying_deployment.sql is deployed', p;

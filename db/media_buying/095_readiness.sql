@@ -457,6 +457,10 @@ BEGIN
        WHERE an.tenant_id = p_tenant AND an.id = r.id AND an.status IN ('active', 'investigating');
       GET DIAGNOSTICS v_n = ROW_COUNT;
       v_closed := v_closed + v_n;
+      -- closed: its snooze on the board (db/migrations/011) ends with it, or a buyer reopening it would find it hidden
+      IF v_n > 0 AND to_regclass('ads_engine.anomaly_snoozes') IS NOT NULL THEN
+        DELETE FROM ads_engine.anomaly_snoozes s WHERE s.tenant_id = p_tenant AND s.anomaly_id = r.id;
+      END IF;
     ELSE
       UPDATE ads.anomalies an
          SET actual_value = round(v_observed, 4), baseline_value = round(v_expected, 4),
@@ -487,7 +491,7 @@ COMMENT ON FUNCTION ads_engine.rescore_restated(uuid) IS
   'with its details (test, p_value, p_threshold, expected, phi, rate, exposure_metric, observed_metric, direction): counts (conversions, clicks) on the '
   'negative binomial with expected = rate x the new exposure (x the current completeness_at when details.completeness is present), spend on the normal '
   'tail of (ln actual - ln expected) / log_sd, conversion value when details carry aov and kappa (value_p_value). New p above p_threshold: the anomaly '
-  'is resolved (resolved_by NULL, resolution_note ''Restated: ...'' with the old and new figures); otherwise actual_value, baseline_value, '
+  'is resolved (resolved_by NULL, resolution_note ''Restated: ...'' with the old and new figures; its board snooze, if any, deleted); otherwise actual_value, baseline_value, '
   'deviation_percent and anomaly_score (the signed z of the new figure) are refreshed. Both record details.restated (old and new actual and expected, '
   'new p_value, loaded_at) and a saas.audit_log row (actor_label optimizer, action anomaly.restated, entity_type anomaly). '
   'Anomalies without those details, trend_change ones, and those it cannot re-score are left alone. Returns how many were resolved.';

@@ -13,7 +13,12 @@
 -- of the last 90 days still counts what people resolved 40 days ago.
 --
 -- The tables are the board's own record (schema ads_engine): the ads schema
--- holds the guide's tables only. Idempotent: objects are created when missing.
+-- holds the guide's tables only. The app role reads events and verdicts but
+-- does not write them: ads_engine.record_anomaly_moves (SECURITY DEFINER,
+-- db/media_buying/102_anomaly_workflow.sql) writes them, in the name of the
+-- transaction's user, for anomalies of the caller's tenant. Snoozes it writes
+-- itself (the board's snooze and the engine's restatement, which may run as
+-- the app role, end them). Idempotent: objects are created when missing.
 
 BEGIN;
 
@@ -43,10 +48,12 @@ CREATE TABLE IF NOT EXISTS ads_engine.anomaly_events (
 CREATE INDEX IF NOT EXISTS anomaly_events_anomaly_idx ON ads_engine.anomaly_events (tenant_id, anomaly_id, created_at DESC);
 COMMENT ON TABLE ads_engine.anomaly_events IS
   'The history of each anomaly on the board: every acknowledge, resolve, reopen, dismiss and snooze, with the status before and after, '
-  'the note, who (actor_user_id, actor_label = their email then) and when. Append-only for the app; goes with its anomaly.';
+  'the note, who (actor_user_id, actor_label = their email then) and when. Read by the app, written only by ads_engine.record_anomaly_moves; '
+  'goes with its anomaly.';
 
 CALL aegis_deploy.isolate_by_tenant('ads_engine.anomaly_events');
-GRANT SELECT, INSERT ON ads_engine.anomaly_events TO aegis_app;
+GRANT SELECT ON ads_engine.anomaly_events TO aegis_app;
+REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ads_engine.anomaly_events FROM aegis_app;
 
 CREATE TABLE IF NOT EXISTS ads_engine.anomaly_snoozes (
   tenant_id      uuid         NOT NULL REFERENCES saas.tenants (id) ON DELETE CASCADE,
@@ -61,7 +68,8 @@ CREATE TABLE IF NOT EXISTS ads_engine.anomaly_snoozes (
 );
 COMMENT ON TABLE ads_engine.anomaly_snoozes IS
   'An active anomaly a buyer snoozed: hidden from the board''s Active column and from the critical banner while snoozed_until is in the future; '
-  'it returns by itself after. A row whose time has passed means nothing; acknowledging, resolving or dismissing removes it.';
+  'it returns by itself after. A row whose time has passed means nothing; acknowledging, resolving, dismissing or reopening removes it, and so '
+  'does the engine closing the anomaly (ads_engine.rescore_restated).';
 
 CALL aegis_deploy.isolate_by_tenant('ads_engine.anomaly_snoozes');
 GRANT SELECT, INSERT, UPDATE, DELETE ON ads_engine.anomaly_snoozes TO aegis_app;
@@ -81,10 +89,12 @@ CREATE TABLE IF NOT EXISTS ads_engine.anomaly_verdicts (
 CREATE INDEX IF NOT EXISTS anomaly_verdicts_kind_idx ON ads_engine.anomaly_verdicts (tenant_id, platform, metric_name, anomaly_type, day);
 COMMENT ON TABLE ads_engine.anomaly_verdicts IS
   'The feedback of the board: per anomaly closed by a person, not_anomaly (dismissed as not an anomaly) or confirmed (resolved), with its platform, '
-  'metric, type and day copied so that the figure survives the anomaly (maintenance deletes resolved ones after 30 days). Reopening removes the verdict.';
+  'metric, type and day copied so that the figure survives the anomaly (maintenance deletes resolved ones after 30 days). Reopening removes the verdict. '
+  'Read by the app, written only by ads_engine.record_anomaly_moves.';
 
 CALL aegis_deploy.isolate_by_tenant('ads_engine.anomaly_verdicts');
-GRANT SELECT, INSERT, UPDATE, DELETE ON ads_engine.anomaly_verdicts TO aegis_app;
+GRANT SELECT ON ads_engine.anomaly_verdicts TO aegis_app;
+REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ads_engine.anomaly_verdicts FROM aegis_app;
 
 -- The board reads a tenant's anomalies by status (the resolved column by when
 -- they were resolved); the guide's idx_anomalies_active covers only the open ones.

@@ -8,6 +8,13 @@
 // incident's members move together, all or nothing. Every move writes the
 // anomaly, its history row (ads_engine.anomaly_events) and an audit row in
 // the same transaction; a refusal (ActionError) rolls all of it back.
+//
+// An incident moves by its key (platform|level|day) and the members its card
+// showed: the members are worked out again under the grouping rule, in the
+// same transaction, and the move is refused unless they are the ids sent.
+// The history and the verdicts are written by ads_engine.record_anomaly_moves
+// (SECURITY DEFINER, db/media_buying/102_anomaly_workflow.sql): the app role
+// may read those tables, not write them; the actor is the transaction's user.
 import 'server-only';
 import { sql } from 'kysely';
 import { recordAudit } from '@/lib/audit/mutations';
@@ -16,7 +23,8 @@ import { formatUtc } from '@/lib/format/time';
 import { platformLabel } from '@/lib/performance/metrics';
 import { ActionError, type ActionHandler } from '@/lib/request/action-core';
 import { metricLabel, typeLabel } from './labels';
-import { SNOOZE_INTERVAL, TRANSITIONS, type AnomalyStatus, type Move, type MoveInput, type moveSchema } from './schema';
+import { incidentRows } from './queries';
+import { parseIncidentKey, SNOOZE_INTERVAL, TRANSITIONS, type AnomalyStatus, type Move, type MoveInput, type moveSchema } from './schema';
 
 export const ANOMALY_NOT_FOUND = 'That anomaly was not found in this tenant.';
 
@@ -126,7 +134,50 @@ async function lock(trx: Tx, tenantId: string, ids: string[]): Promise<Map<strin
   return new Map(r.rows.map((x) => [x.id, x]));
 }
 
+/** The most refusals of one move named with their state (each is read from the history). */
+const REFUSALS_NAMED = 10;
+
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * Refuses (ActionError, nothing written) an incident move whose members are not exactly the incident's now: the
+ * anomalies of its platform, level and day that the grouping rule puts together in the column of the status the
+ * card showed (with or without the snoozed ones, as the board shows them either way).
+ */
+async function checkIncident(trx: Tx, tenantId: string, input: MoveInput, rows: Map<string, Locked>): Promise<void> {
+  const key = parseIncidentKey(input.incident ?? '');
+  if (!key) throw new ActionError('Nothing was moved: that is not an incident of the board.', { incident: ['Incident: not an incident of the board (platform|level|day).'] });
+  const where = `${platformLabel(key.platform)}, ${key.level === 'adset' ? 'ad sets' : 'campaigns'}, ${key.day}`;
+  const off = [...rows.values()].filter((r) => r.platform !== key.platform || r.level !== key.level || r.day !== key.day);
+  if (off.length) {
+    throw new ActionError(
+      `Nothing was moved: ${plural(off.length, 'anomaly is', 'anomalies are')} not of the incident on ${where}. ${off
+        .slice(0, 5)
+        .map((r) => `${labelOf(r)} (${platformLabel(r.platform)}).`)
+        .join(' ')}`,
+    );
+  }
+  const sent = new Set(input.ids);
+  const same = (members: { id: string }[]) => members.length === sent.size && members.every((m) => sent.has(m.id));
+  let members = await incidentRows(trx, tenantId, input.expected, false, key);
+  if (!same(members) && input.expected === 'active') {
+    const withSnoozed = await incidentRows(trx, tenantId, input.expected, true, key);
+    if (same(withSnoozed) || !members.length) members = withSnoozed;
+  }
+  if (same(members)) return;
+  if (!members.length) {
+    throw new ActionError(
+      `Nothing was moved: the anomalies on ${where} no longer form an incident (the board has changed since it was shown). Reload the board and move them as it shows them.`,
+    );
+  }
+  const now = new Set(members.map((m) => m.id));
+  const gone = input.ids.filter((id) => !now.has(id)).length;
+  const added = members.filter((m) => !sent.has(m.id)).length;
+  throw new ActionError(
+    `Nothing was moved: the incident on ${where} has changed since the board was shown: it has ${plural(members.length, 'member', 'members')} now` +
+      `${added ? `, ${added} not on the card` : ''}${gone ? `, and ${gone} of the card's ${gone === 1 ? 'is' : 'are'} no longer in it` : ''}. Reload the board and move it again.`,
+  );
+}
 
 /**
  * Moves the anomalies of input.ids (one card, or an incident's members), all or nothing. Throws ActionError
@@ -144,19 +195,25 @@ export async function moveAnomalies(trx: Tx, tenantId: string, userId: string, i
       ids: missing.map((id) => `${id}: ${ANOMALY_NOT_FOUND}`),
     });
   }
+  // Each refusal named (its state: who moved it and when) up to REFUSALS_NAMED; an incident's others only counted.
   const refusals: { id: string; label: string; reason: string }[] = [];
+  let refused = 0;
   for (const id of input.ids) {
     const r = rows.get(id)!;
-    const why = await refusal(trx, tenantId, r, input);
-    if (why) refusals.push({ id, label: labelOf(r), reason: why });
+    if (r.status === input.expected && TRANSITIONS[input.move].from.includes(r.status)) continue;
+    refused++;
+    if (refusals.length < REFUSALS_NAMED) refusals.push({ id, label: labelOf(r), reason: (await refusal(trx, tenantId, r, input))! });
   }
-  if (refusals.length) {
+  if (refused) {
     if (single) throw new ActionError(refusals[0]!.reason);
+    const more = refused - refusals.length;
     throw new ActionError(
-      `Nothing was moved: ${refusals.length} of ${input.ids.length} cannot be. ${refusals.map((x) => `${x.label}: ${x.reason}`).join(' ')}`,
+      `Nothing was moved: ${refused} of ${input.ids.length} cannot be. ${refusals.map((x) => `${x.label}: ${x.reason}`).join(' ')}${more ? ` And ${more} more.` : ''}`,
       { ids: refusals.map((x) => `${x.id}: ${x.reason}`) },
     );
   }
+
+  if (input.incident) await checkIncident(trx, tenantId, input, rows);
 
   const spec = TRANSITIONS[input.move];
   const to: AnomalyStatus = spec.to === 'same' ? input.expected : spec.to;
@@ -180,7 +237,6 @@ export async function moveAnomalies(trx: Tx, tenantId: string, userId: string, i
       await sql`
         update ads.anomalies set status = 'active', resolved_at = null, resolved_by = null, resolution_note = null
         where tenant_id = ${tenantId} and id = any(${ids}::uuid[])`.execute(trx);
-      await sql`delete from ads_engine.anomaly_verdicts where tenant_id = ${tenantId} and anomaly_id = any(${ids}::uuid[])`.execute(trx);
       break;
     case 'snooze': {
       const r = await sql<{ until: string }>`
@@ -194,25 +250,17 @@ export async function moveAnomalies(trx: Tx, tenantId: string, userId: string, i
       break;
     }
   }
-  // Leaving Active ends a snooze; closing records the verdict the feedback counts.
-  if (input.move === 'acknowledge' || input.move === 'resolve' || input.move === 'dismiss') {
+  // Any move but a snooze ends a snooze: leaving Active, and reopening (a snooze left from before the anomaly
+  // was closed, by the engine's restatement say, must not hide the reopened card).
+  if (input.move !== 'snooze') {
     await sql`delete from ads_engine.anomaly_snoozes where tenant_id = ${tenantId} and anomaly_id = any(${ids}::uuid[])`.execute(trx);
   }
-  if (input.move === 'resolve' || input.move === 'dismiss') {
-    await sql`
-      insert into ads_engine.anomaly_verdicts (tenant_id, anomaly_id, platform, metric_name, anomaly_type, day, verdict, decided_by, decided_at)
-      select a.tenant_id, a.id, a.platform, a.metric_name, a.anomaly_type, a.day, ${input.move === 'resolve' ? 'confirmed' : 'not_anomaly'}, ${userId}::uuid, now()
-      from ads.anomalies a where a.tenant_id = ${tenantId} and a.id = any(${ids}::uuid[])
-      on conflict (tenant_id, anomaly_id) do update
-        set verdict = excluded.verdict, decided_by = excluded.decided_by, decided_at = excluded.decided_at`.execute(trx);
-  }
-
-  const actorLabel = (await trx.selectFrom('saas.users').where('id', '=', userId).select('email').executeTakeFirst())?.email ?? null;
+  // The history rows (actor: this transaction's user) and the verdict the feedback counts (recorded on resolve
+  // and dismiss, removed on reopen), written by the database.
   await sql`
-    insert into ads_engine.anomaly_events (tenant_id, anomaly_id, action, from_status, to_status, note, snoozed_until, incident, actor_user_id, actor_label)
-    select ${tenantId}::uuid, x, ${input.move}, ${input.expected}, ${to}, ${note}, ${snoozedUntil}::timestamptz, ${input.incident ?? null},
-           ${userId}::uuid, ${actorLabel}
-    from unnest(${ids}::uuid[]) as x`.execute(trx);
+    select ads_engine.record_anomaly_moves(${tenantId}::uuid, ${ids}::uuid[], ${input.move}, ${input.expected}, ${note}, ${input.incident ?? null})`.execute(
+    trx,
+  );
 
   for (const id of ids) {
     const r = rows.get(id)!;

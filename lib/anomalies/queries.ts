@@ -14,14 +14,17 @@ import {
   type BoardFilter,
   type Severity,
   STATUSES,
+  incidentKeyOf,
+  parseIncidentKey,
+  type IncidentKey,
 } from './schema';
 
 /** Resolved anomalies stay on the board this long after they were resolved; the daily maintenance then deletes them. */
 export const RESOLVED_DAYS = 30;
 /** Feedback figures count anomalies of the last this many days. */
 export const FEEDBACK_DAYS = 90;
-/** The most rows one column reads before grouping. */
-const COLUMN_READ_MAX = 1000;
+/** The most cards readColumn returns when it is given no limit of its own. */
+const COLUMN_CARDS_MAX = 1000;
 
 export interface AnomalyRow {
   id: string;
@@ -162,6 +165,11 @@ function toRow(r: RawRow): AnomalyRow {
   };
 }
 
+/** A fall (alias a): fewer conversions, clicks, value or spend than expected (CPA and CPC rise when their counts fall). */
+const FALLS = sql`(a.anomaly_type = 'tracking_loss'
+   or (a.anomaly_type = 'drop' and a.metric_name not in ('cpa', 'cpc'))
+   or (a.anomaly_type = 'spike' and a.metric_name in ('cpa', 'cpc')))`;
+
 /** The select list of one anomaly row (alias a, snooze s), shared by the board and the detail. */
 const ROW_COLUMNS = sql`
   a.id::text as id, a.platform::text as platform, a.level::text as level, a.entity_id, a.entity_name, a.campaign_id,
@@ -175,10 +183,7 @@ const ROW_COLUMNS = sql`
   to_char(s.snoozed_until at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as snoozed_until,
   greatest(0, extract(epoch from now() - a.created_at))::float8 as age_seconds,
   (a.entity_id like 'platform:%' and a.details ->> 'scope' = 'platform') as platform_row,
-  -- a fall: fewer conversions, clicks, value or spend than expected (CPA and CPC rise when their counts fall)
-  (a.anomaly_type = 'tracking_loss'
-   or (a.anomaly_type = 'drop' and a.metric_name not in ('cpa', 'cpc'))
-   or (a.anomaly_type = 'spike' and a.metric_name in ('cpa', 'cpc'))) as falls,
+  ${FALLS} as falls,
   a.details`;
 
 /** The snooze of an active anomaly that has not ended yet. */
@@ -186,29 +191,46 @@ const SNOOZE_JOIN = sql`
   left join ads_engine.anomaly_snoozes s
     on s.tenant_id = a.tenant_id and s.anomaly_id = a.id and a.status = 'active' and s.snoozed_until > now()`;
 
-/** Resolved anomalies of the last RESOLVED_DAYS days (by when they were resolved) only; the others of every status. */
-const onBoard = sql`(a.status <> 'resolved' or coalesce(a.resolved_at, a.created_at) > now() - make_interval(days => ${RESOLVED_DAYS}::int))`;
+/**
+ * Resolved anomalies resolved in the last RESOLVED_DAYS days only; the others of every status. The same rule as the
+ * daily maintenance's (ads_engine.run_maintenance deletes resolved anomalies whose resolved_at is older).
+ */
+const onBoard = sql`(a.status <> 'resolved' or a.resolved_at > now() - make_interval(days => ${RESOLVED_DAYS}::int))`;
+
+/** The filters of the URL on a row of `keyed` (alias k): true when it matches all of them. */
+function matchesSql(f: Partial<BoardFilter>) {
+  return sql`(true
+    ${f.severity ? sql`and k.severity = ${f.severity}::ads.severity_level` : sql``}
+    ${f.platform ? sql`and k.platform = ${f.platform}` : sql``}
+    ${f.metric ? sql`and k.metric_name = ${f.metric}` : sql``}
+    ${f.type ? sql`and k.anomaly_type = ${f.type}` : sql``}
+    ${f.level ? sql`and k.level = ${f.level}` : sql``})`;
+}
 
 /**
- * One column's anomalies, each with the board incident it belongs to. The rule (docs/anomalies.md): on one
- * platform, level and day, the column's falls (not the engine's platform row) of 3 or more distinct entities,
- * or of 2 or more that are at least half of the platform's entities of that level with delivery on the day or
- * the day before; never where the engine wrote its own platform incident for that platform and day (it is
- * the incident, and it already explains the conversion alarms of the day).
+ * The CTEs base, grp, act, inc and keyed: one column's anomalies (unfiltered: the incidents are worked out on
+ * the whole column), each with the board incident it belongs to (keyed.incident_key). The rule
+ * (docs/anomalies.md): on one platform, level and day, the column's falls (not the engine's platform row) of 3
+ * or more distinct entities, or of 2 or more that are at least half of the platform's entities of that level
+ * with delivery on the day or the day before; never where the engine wrote its own platform incident for that
+ * platform and day (it is the incident, and it already explains the conversion alarms of the day). `scope`
+ * narrows it to one platform, level and day (the same incidents there: the rule looks at nothing else).
  */
-export async function readColumn(trx: Tx, tenantId: string, status: AnomalyStatus, showSnoozed: boolean): Promise<AnomalyRow[]> {
-  const r = await sql<RawRow>`
-    with col as (
-      select ${ROW_COLUMNS}, a.day as d
+function keyedColumn(tenantId: string, status: AnomalyStatus, showSnoozed: boolean, scope: IncidentKey | null) {
+  return sql`
+    base as (
+      select a.id, a.platform::text as platform, a.level::text as level, a.entity_id, a.day as d, a.severity,
+             a.metric_name, a.anomaly_type, coalesce(a.money_at_stake, 0) as money,
+             (a.entity_id like 'platform:%' and a.details ->> 'scope' = 'platform') as platform_row,
+             ${FALLS} as falls
       from ads.anomalies a ${SNOOZE_JOIN}
       where a.tenant_id = ${tenantId} and a.status = ${status} and ${onBoard}
         and (${showSnoozed}::boolean or s.anomaly_id is null)
-      order by a.severity desc, a.day desc, a.id
-      limit ${COLUMN_READ_MAX}::int
+        ${scope ? sql`and a.platform = ${scope.platform}::ads.platform and a.level = ${scope.level}::ads.entity_level and a.day = ${scope.day}::date` : sql``}
     ),
     grp as (
       select c.platform, c.level, c.d, count(distinct c.entity_id)::int as n
-      from col c where c.falls and not c.platform_row
+      from base c where c.falls and not c.platform_row
       group by c.platform, c.level, c.d
     ),
     act as (
@@ -226,11 +248,85 @@ export async function readColumn(trx: Tx, tenantId: string, status: AnomalyStatu
         and not exists (select 1 from ads.anomalies e
                         where e.tenant_id = ${tenantId} and e.platform = g.platform::ads.platform and e.day = g.d
                           and e.entity_id like 'platform:%' and e.details ->> 'scope' = 'platform')
+    ),
+    keyed as (
+      select b.*,
+             case when b.falls and not b.platform_row and i.platform is not null
+                  then b.platform || '|' || b.level || '|' || to_char(b.d, 'YYYY-MM-DD') end as incident_key
+      from base b left join inc i on i.platform = b.platform and i.level = b.level and i.d = b.d
+    )`;
+}
+
+/**
+ * A column's cards as rows: the anomalies matching the filters, and every member of an incident (worked out on
+ * the whole column) with at least one member matching them; the first `limit` cards in the board's order (most
+ * severe, then most money at stake, then the latest day), counted in SQL, so a filter finds what it matches
+ * however large the column. Returns the rows of those cards and how many cards there are in all.
+ */
+export async function readColumnCards(
+  trx: Tx,
+  tenantId: string,
+  status: AnomalyStatus,
+  showSnoozed: boolean,
+  f: Partial<BoardFilter>,
+  limit: number,
+): Promise<{ rows: AnomalyRow[]; totalCards: number }> {
+  const r = await sql<RawRow & { total_cards: number }>`
+    with ${keyedColumn(tenantId, status, showSnoozed, null)},
+    hit as (select k.*, ${matchesSql(f)} as hit from keyed k),
+    shown as (
+      select h.id, h.incident_key, h.severity, h.money, h.d, coalesce('incident:' || h.incident_key, h.id::text) as card_key
+      from hit h
+      where h.hit
+         or (h.incident_key is not null
+             and h.incident_key in (select x.incident_key from hit x where x.hit and x.incident_key is not null))
+    ),
+    cards as (
+      select sh.card_key, max(sh.severity) as severity, sum(sh.money) as money, max(sh.d) as d
+      from shown sh group by sh.card_key
+    ),
+    ranked as (
+      select c.card_key,
+             row_number() over (order by c.severity desc, c.money desc, c.d desc, c.card_key collate "C") as rn,
+             count(*) over () as total
+      from cards c
     )
-    select c.*,
-           case when c.falls and not c.platform_row and i.platform is not null
-                then c.platform || '|' || c.level || '|' || c.day end as incident_key
-    from col c left join inc i on i.platform = c.platform and i.level = c.level and i.d = c.d`.execute(trx);
+    select ${ROW_COLUMNS}, sh.incident_key, r.total::int as total_cards
+    from ranked r
+    join shown sh on sh.card_key = r.card_key
+    join ads.anomalies a on a.tenant_id = ${tenantId} and a.id = sh.id
+    ${SNOOZE_JOIN}
+    where r.rn <= ${limit}::int
+    order by r.rn, a.id`.execute(trx);
+  return { rows: r.rows.map(toRow), totalCards: r.rows[0]?.total_cards ?? 0 };
+}
+
+/** One column's anomalies (the filters' cards, up to `limit` cards), each with the board incident it belongs to. */
+export async function readColumn(
+  trx: Tx,
+  tenantId: string,
+  status: AnomalyStatus,
+  showSnoozed: boolean,
+  f: Partial<BoardFilter> = {},
+  limit = COLUMN_CARDS_MAX,
+): Promise<AnomalyRow[]> {
+  return (await readColumnCards(trx, tenantId, status, showSnoozed, f, limit)).rows;
+}
+
+/**
+ * The members of the board incident `key` (platform|level|day) in the column of `status` (snoozed anomalies
+ * grouped when showSnoozed, as the board shows them with ?snoozed=1), most severe first; none when those
+ * anomalies do not form an incident.
+ */
+export async function incidentRows(trx: Tx, tenantId: string, status: AnomalyStatus, showSnoozed: boolean, key: IncidentKey): Promise<AnomalyRow[]> {
+  const r = await sql<RawRow>`
+    with ${keyedColumn(tenantId, status, showSnoozed, key)}
+    select ${ROW_COLUMNS}, k.incident_key
+    from keyed k
+    join ads.anomalies a on a.tenant_id = ${tenantId} and a.id = k.id
+    ${SNOOZE_JOIN}
+    where k.incident_key = ${incidentKeyOf(key)}
+    order by a.severity desc, a.id`.execute(trx);
   return r.rows.map(toRow);
 }
 
@@ -246,13 +342,6 @@ async function activeEntities(trx: Tx, tenantId: string, keys: { platform: strin
     group by k.platform, k.level, k.day`.execute(trx);
   return new Map(r.rows.map((x) => [`${x.platform}|${x.level}|${x.day}`, x.n]));
 }
-
-const matches = (a: AnomalyRow, f: BoardFilter) =>
-  (!f.severity || a.severity === f.severity) &&
-  (!f.platform || a.platform === f.platform) &&
-  (!f.metric || a.metric === f.metric) &&
-  (!f.type || a.type === f.type) &&
-  (!f.level || a.level === f.level);
 
 const worst = (rows: AnomalyRow[]): Severity =>
   rows.reduce<Severity>((w, r) => (SEVERITY_RANK[r.severity] > SEVERITY_RANK[w] ? r.severity : w), 'low');
@@ -284,9 +373,9 @@ export function groupCards(rows: AnomalyRow[], active: Map<string, number> = new
   const sev = (c: BoardCard) => (c.kind === 'single' ? c.anomaly.severity : c.severity);
   const money = (c: BoardCard) => (c.kind === 'single' ? (c.anomaly.money ?? 0) : c.money);
   const day = (c: BoardCard) => (c.kind === 'single' ? c.anomaly.day : c.day);
-  return cards.sort(
-    (a, b) => SEVERITY_RANK[sev(b)] - SEVERITY_RANK[sev(a)] || money(b) - money(a) || day(b).localeCompare(day(a)) || a.key.localeCompare(b.key),
-  );
+  // the last tie-break compares code units, as readColumnCards's `collate "C"` does
+  const byKey = (a: BoardCard, b: BoardCard) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+  return cards.sort((a, b) => SEVERITY_RANK[sev(b)] - SEVERITY_RANK[sev(a)] || money(b) - money(a) || day(b).localeCompare(day(a)) || byKey(a, b));
 }
 
 /** Anomalies matching the filters per status, snoozed ones apart (an indexed count per tenant). */
@@ -318,22 +407,17 @@ export async function readBoard(trx: Tx, tenantId: string, f: BoardFilter): Prom
   const statuses: AnomalyStatus[] = f.dismissed ? [...STATUSES] : ['active', 'investigating', 'resolved'];
   const columns: BoardColumn[] = [];
   for (const status of statuses) {
-    const rows = await readColumn(trx, tenantId, status, f.snoozed);
-    const keys = [...new Set(rows.filter((r) => r.incidentKey).map((r) => r.incidentKey!))].map((k) => {
-      const [platform, level, day] = k.split('|') as [string, string, string];
-      return { platform, level, day };
-    });
-    const cards = groupCards(rows, await activeEntities(trx, tenantId, keys)).filter((c) =>
-      c.kind === 'single' ? matches(c.anomaly, f) : c.members.some((m) => matches(m, f)),
-    );
     const limit = f.more === status ? CARDS_MORE : CARDS_DEFAULT;
+    const { rows, totalCards } = await readColumnCards(trx, tenantId, status, f.snoozed, f, limit);
+    const keys = [...new Set(rows.filter((r) => r.incidentKey).map((r) => r.incidentKey!))].map((k) => parseIncidentKey(k)!);
+    const cards = groupCards(rows, await activeEntities(trx, tenantId, keys));
     const c = counts[status];
     columns.push({
       status,
       count: c.count + (status === 'active' && f.snoozed ? c.snoozed : 0),
       snoozed: status === 'active' ? c.snoozed : 0,
-      cards: cards.slice(0, limit),
-      hiddenCards: Math.max(0, cards.length - limit),
+      cards,
+      hiddenCards: Math.max(0, totalCards - cards.length),
       limit,
     });
   }
@@ -396,17 +480,14 @@ export async function readAnomaly(trx: Tx, tenantId: string, id: string): Promis
   return r.rows[0] ? toRow(r.rows[0]) : null;
 }
 
-/** The board incident an anomaly belongs to (its column's grouping), with every member; null when none. */
+/** The board incident an anomaly belongs to (its column's grouping, snoozed ones included), with every member; null when none. */
 export async function incidentOf(trx: Tx, tenantId: string, a: AnomalyRow): Promise<Extract<BoardCard, { kind: 'incident' }> | null> {
   if (!a.falls || a.platformRow) return null;
-  const rows = await readColumn(trx, tenantId, a.status, true);
-  const key = rows.find((r) => r.id === a.id)?.incidentKey;
+  const key = parseIncidentKey(`${a.platform}|${a.level}|${a.day}`);
   if (!key) return null;
-  const [platform, level, day] = key.split('|') as [string, string, string];
-  const card = groupCards(
-    rows.filter((r) => r.incidentKey === key),
-    await activeEntities(trx, tenantId, [{ platform, level, day }]),
-  )[0];
+  const rows = await incidentRows(trx, tenantId, a.status, true, key);
+  if (!rows.some((r) => r.id === a.id)) return null;
+  const card = groupCards(rows, await activeEntities(trx, tenantId, [key]))[0];
   return card?.kind === 'incident' ? card : null;
 }
 

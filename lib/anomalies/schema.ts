@@ -71,45 +71,86 @@ export const SNOOZE_INTERVAL: Readonly<Record<Snooze, string>> = { '1h': '1 hour
 
 export const NOTE_MAX = 1000;
 export const RESOLUTION_MIN = 3;
-/** The most anomalies one move takes (an incident's members). */
+/** The most anomalies one move of cards takes. */
 export const MOVE_MAX = 200;
+/** The most members one incident move takes (an incident is one platform, level and day: bounded by its entities). */
+export const INCIDENT_MAX = 5000;
 
 const blank = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const lowerTrim = (v: unknown) => (typeof v === 'string' ? v.trim().toLowerCase() : v);
+
+/**
+ * Text a person typed, for a field named `field`: trimmed, at most `max` characters, and refused (naming the
+ * field) when it holds a NUL character or is not well-formed UTF-16 (a lone surrogate: half of an emoji), which
+ * PostgreSQL's text and jsonb cannot store.
+ */
+export function typedText(field: string, max: number) {
+  return z
+    .string({ error: `${field}: write it as text.` })
+    .refine((s) => !s.includes('\0'), { error: `${field}: remove the NUL character (code 0) it contains.`, abort: true })
+    .refine((s) => s.isWellFormed(), { error: `${field}: it contains a broken character (half of an emoji?): type it again.`, abort: true })
+    .trim()
+    .max(max, { error: `${field}: at most ${max} characters.` });
+}
+
+export interface IncidentKey {
+  platform: (typeof PLATFORMS)[number];
+  level: (typeof LEVELS)[number];
+  day: string;
+}
+
+const DAY_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** A board incident's key, platform|level|day (as the board writes it), or null when it is not one. */
+export function parseIncidentKey(key: string): IncidentKey | null {
+  const parts = key.split('|');
+  if (parts.length !== 3) return null;
+  const [platform, level, day] = parts as [string, string, string];
+  if (!(PLATFORMS as readonly string[]).includes(platform) || !(LEVELS as readonly string[]).includes(level)) return null;
+  const m = DAY_RE.exec(day);
+  if (!m) return null;
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== day) return null;
+  return { platform: platform as IncidentKey['platform'], level: level as IncidentKey['level'], day };
+}
+
+export const incidentKeyOf = (k: IncidentKey) => `${k.platform}|${k.level}|${k.day}`;
 
 const id = z.preprocess(lowerTrim, z.uuid({ error: 'Anomaly: not an anomaly id.' }));
 
 export const moveSchema = z
   .object({
-    // One card sends one id; an incident sends each of its members.
+    // One card sends one id (or a few); an incident sends its key and each of the members its card showed.
     ids: z.preprocess(
       (v) => (typeof v === 'string' ? [v] : v),
       z
         .array(id, { error: 'Anomaly: choose at least one.' })
         .min(1, { error: 'Anomaly: choose at least one.' })
-        .max(MOVE_MAX, { error: `Anomaly: at most ${MOVE_MAX} at a time.` })
+        .max(INCIDENT_MAX, { error: `Anomaly: at most ${INCIDENT_MAX} at a time.` })
         .refine((ids) => new Set(ids).size === ids.length, { error: 'Anomaly: each one only once.' }),
     ),
     move: z.enum(MOVES, { error: 'Move: choose acknowledge, resolve, reopen, dismiss or snooze.' }),
     // The status the card showed: a card someone else moved meanwhile is refused, not moved twice.
     expected: z.enum(STATUSES, { error: 'Expected status: active, investigating, resolved or dismissed.' }),
-    note: z.preprocess(
+    note: z.preprocess(blank, typedText('Note', NOTE_MAX).optional()),
+    snooze: z.preprocess(blank, z.enum(SNOOZES, { error: 'Snooze: choose 1 hour, 1 day, 3 days or 1 week.' }).optional()),
+    // The incident card moved (platform|level|day): the server works its members out again and refuses the move
+    // unless they are exactly the ids sent.
+    incident: z.preprocess(
       blank,
-      z
-        .string({ error: 'Note: write it as text.' })
-        .trim()
-        .max(NOTE_MAX, { error: `Note: at most ${NOTE_MAX} characters.` })
+      typedText('Incident', 200)
+        .refine((k) => parseIncidentKey(k) !== null, { error: 'Incident: not an incident of the board (platform|level|day).' })
         .optional(),
     ),
-    snooze: z.preprocess(blank, z.enum(SNOOZES, { error: 'Snooze: choose 1 hour, 1 day, 3 days or 1 week.' }).optional()),
-    // The incident the members were grouped in (shown in the history); only a label.
-    incident: z.preprocess(blank, z.string().trim().max(200, { error: 'Incident: at most 200 characters.' }).optional()),
   })
   .superRefine((v, ctx) => {
     if (v.move === 'resolve' && (v.note ?? '').length < RESOLUTION_MIN) {
       ctx.addIssue({ code: 'custom', path: ['note'], message: `Note: say how it was resolved (at least ${RESOLUTION_MIN} characters).` });
     }
     if (v.move === 'snooze' && !v.snooze) ctx.addIssue({ code: 'custom', path: ['snooze'], message: 'Snooze: choose for how long.' });
+    if (!v.incident && v.ids.length > MOVE_MAX) {
+      ctx.addIssue({ code: 'custom', path: ['ids'], message: `Anomaly: at most ${MOVE_MAX} at a time (an incident moves by its card).` });
+    }
   })
   .transform((v) => ({ ...v, snooze: v.move === 'snooze' ? v.snooze : undefined }));
 

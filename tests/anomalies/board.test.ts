@@ -78,13 +78,38 @@ describe('incidents', () => {
     const b2 = await board(t.tenantId);
     expect(incidents(b2.columns.find((c) => c.status === 'active')!.cards)).toHaveLength(0);
     const rest = [m2, m3a, m3b];
-    const ok = await move(t.admin.id, { ids: rest, move: 'acknowledge', expected: 'active', incident: 'meta|campaign|2025-03-31' });
-    expect(ok).toMatchObject({ ok: true, message: 'Acknowledged: 3 anomalies of the incident on Meta, 2025-03-31 are under investigation.' });
+    // moved as that incident they are refused: the server works the members out again, and there is none now
+    const stale = await move(t.admin.id, { ids: rest, move: 'acknowledge', expected: 'active', incident: 'meta|campaign|2025-03-31' });
+    expect(stale).toMatchObject({ ok: false });
+    expect(!stale.ok && stale.message).toMatch(/^Nothing was moved: the anomalies on Meta, campaigns, 2025-03-31 no longer form an incident/);
+    for (const id of rest) expect((await anomalyState(owner, t.tenantId, id))!.status).toBe('active');
+    // as the three cards the board shows now, together
+    const ok = await move(t.admin.id, { ids: rest, move: 'acknowledge', expected: 'active' });
+    expect(ok).toMatchObject({ ok: true, message: 'Acknowledged: 3 anomalies are under investigation.' });
     // now all four are under investigation: the incident is there again, in that column
     const b3 = await board(t.tenantId);
     const inv = incidents(b3.columns.find((c) => c.status === 'investigating')!.cards);
     expect(inv.map((c) => c.members.length)).toEqual([4]);
-    expect(await count(owner, "select 1 from ads_engine.anomaly_events where tenant_id = $1 and incident = 'meta|campaign|2025-03-31'", [t.tenantId])).toBe(3);
+    // an incident card moves by its key and the members it showed: not with one of them left out, nor with one more
+    const members = inv[0]!.members.map((m) => m.id);
+    const key = 'meta|campaign|2025-03-31';
+    const fewer = await move(t.admin.id, { ids: members.slice(1), move: 'resolve', expected: 'investigating', note: 'Pixel fixed', incident: key });
+    expect(!fewer.ok && fewer.message).toMatch(/^Nothing was moved: the incident on Meta, campaigns, 2025-03-31 has changed since the board was shown: it has 4 members now, 1 not on the card\./);
+    const more = await move(t.admin.id, { ids: [...members, m4], move: 'resolve', expected: 'active', note: 'Pixel fixed', incident: key });
+    expect(more).toMatchObject({ ok: false });
+    const resolved = await move(t.admin.id, { ids: members, move: 'resolve', expected: 'investigating', note: 'Pixel fixed', incident: key });
+    expect(resolved).toMatchObject({ ok: true, message: 'Resolved: 4 anomalies of the incident on Meta, 2025-03-31.' });
+    expect(await count(owner, "select 1 from ads_engine.anomaly_events where tenant_id = $1 and incident = 'meta|campaign|2025-03-31'", [t.tenantId])).toBe(4);
+    // a key that is not one, or members of another level: refused before anything is read
+    expect(await move(t.admin.id, { ids: m4, move: 'dismiss', expected: 'active', incident: 'meta|campaign|2025-02-30' })).toMatchObject({
+      ok: false,
+      fieldErrors: { incident: ['Incident: not an incident of the board (platform|level|day).'] },
+    });
+    expect(await move(t.admin.id, { ids: [m4], move: 'dismiss', expected: 'active', incident: 'meta|adset|2025-03-31' })).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/^Nothing was moved: 1 anomaly is not of the incident on Meta, ad sets, 2025-03-31\./),
+    });
+    expect((await anomalyState(owner, t.tenantId, m4))!.status).toBe('active');
   });
 
   it('2 of 3 delivering campaigns falling together is half or more: an incident', async () => {

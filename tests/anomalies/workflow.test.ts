@@ -4,6 +4,7 @@
 // viewer change nothing; two people moving one card on real concurrent
 // connections; snoozes that hide and return; the feedback figures; the
 // critical banner's count.
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { formatUtc } from '../../lib/format/time';
 import { moveAnomaliesHandler, ANOMALY_NOT_FOUND, type MoveResult } from '../../lib/anomalies/mutations';
@@ -11,6 +12,7 @@ import { criticalActiveCount, feedbackFigures, feedbackKey, readHistory } from '
 import { feedbackText } from '../../lib/anomalies/labels';
 import { moveSchema } from '../../lib/anomalies/schema';
 import { runTenantAction, type ActionHandler } from '../../lib/request/action-core';
+import { withTenant } from '../../lib/db/pool';
 import { appKysely, rolledBackAsApp } from '../helpers/app-db';
 import { inTenant, ownerPool } from '../helpers/db';
 import { count, createTeam } from '../auth/fixtures';
@@ -245,6 +247,60 @@ describe('snooze', () => {
     await insertAnomaly(owner, other.tenantId, { entity: 'x', severity: 'critical' });
     expect(await rolledBackAsApp(app.db, t.tenantId, (trx) => criticalActiveCount(trx, t.tenantId))).toBe(1);
     expect(await rolledBackAsApp(app.db, other.tenantId, (trx) => criticalActiveCount(trx, other.tenantId))).toBe(1);
+  });
+});
+
+describe('the record is the database\'s', () => {
+  /** ads_engine.record_anomaly_moves called by the app role in its own transaction (as `userId`), or its error. */
+  const record = (tenant: string, userId: string | null, args: [string[], string, string, string | null]) =>
+    withTenant(
+      tenant,
+      async (trx) => {
+        const [ids, action, from, incident] = args;
+        const r = await sql<{ n: number }>`select ads_engine.record_anomaly_moves(${tenant}::uuid, ${ids}::uuid[], ${action}, ${from}, null, ${incident}) as n`.execute(trx);
+        return r.rows[0]!.n;
+      },
+      { userId },
+      app.db,
+    ).catch((e: unknown) => String(e));
+
+  it('record_anomaly_moves writes only what a move just did, in the name of its user; the app cannot write the tables', async () => {
+    const t = await createTeam(owner, 'Anomaly record');
+    const other = await createTeam(owner, 'Anomaly record, other');
+    const id = await insertAnomaly(owner, t.tenantId, { entity: 'c1' });
+    const theirs = await insertAnomaly(owner, other.tenantId, { entity: 'x' });
+    // a resolve that was not made, an acknowledge of an active one, another tenant's id, no user, a viewer, a forged incident
+    expect(await record(t.tenantId, t.buyer.id, [[id], 'resolve', 'active', null])).toMatch(/do not show the resolve/);
+    expect(await record(t.tenantId, t.buyer.id, [[id], 'acknowledge', 'active', null])).toMatch(/do not show the acknowledge/);
+    expect(await record(t.tenantId, t.buyer.id, [[id, theirs], 'reopen', 'resolved', null])).toMatch(/1 of 2 anomalies were not found/);
+    expect(await record(t.tenantId, null, [[id], 'reopen', 'resolved', null])).toMatch(/saas.user_id is not set/);
+    expect(await record(t.tenantId, t.viewer.id, [[id], 'reopen', 'resolved', null])).toMatch(/not a buyer or an admin/);
+    expect(await record(t.tenantId, t.buyer.id, [[id], 'reopen', 'resolved', 'google|campaign|2020-01-01'])).toMatch(/do not show the reopen/);
+    expect(await record(t.tenantId, t.buyer.id, [[id], 'snooze', 'investigating', null])).toMatch(/snooze starts from active only/);
+    expect(await events(owner, t.tenantId, id)).toEqual([]);
+    // and the tables themselves: read, not written
+    const denied = await withTenant(
+      t.tenantId,
+      (trx) => sql`delete from ads_engine.anomaly_verdicts where tenant_id = ${t.tenantId}::uuid`.execute(trx).then(() => 'deleted'),
+      {},
+      app.db,
+    ).catch((e: unknown) => String(e));
+    expect(denied).toMatch(/permission denied/);
+  });
+
+  it('a snooze ends when the engine closes the anomaly as restated, and when a buyer reopens it', async () => {
+    const t = await createTeam(owner, 'Anomaly restated snooze');
+    const id = await insertAnomaly(owner, t.tenantId, { entity: 'c1', severity: 'critical' });
+    expect((await move(t.buyer.id, { ids: id, move: 'snooze', expected: 'active', snooze: '1w' })).ok).toBe(true);
+    expect(await count(owner, 'select 1 from ads_engine.anomaly_snoozes where anomaly_id = $1', [id])).toBe(1);
+    expect((await move(t.buyer.id, { ids: id, move: 'dismiss', expected: 'active' })).ok).toBe(true);
+    // a snooze row left behind (as a closing outside the board would leave it), then a reopen: it goes
+    await inTenant(owner, t.tenantId, (c) =>
+      c.query("insert into ads_engine.anomaly_snoozes (tenant_id, anomaly_id, snoozed_until) values ($1, $2, now() + interval '7 days')", [t.tenantId, id]),
+    );
+    expect((await move(t.buyer.id, { ids: id, move: 'reopen', expected: 'dismissed' })).ok).toBe(true);
+    expect(await count(owner, 'select 1 from ads_engine.anomaly_snoozes where anomaly_id = $1', [id])).toBe(0);
+    expect(await rolledBackAsApp(app.db, t.tenantId, (trx) => criticalActiveCount(trx, t.tenantId))).toBe(1);
   });
 });
 
