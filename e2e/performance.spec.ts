@@ -107,6 +107,8 @@ test('the CSV export holds the rows and columns of the table on screen', async (
   await load(db.pool, team.tenantId, BOOK);
   await signIn(page, team.viewer);
   const table = campaignsTable(page);
+  // The search box filters in the browser: typing before the table's script runs would be lost.
+  await page.waitForLoadState('networkidle');
   await page.getByLabel('Search campaigns').fill('meta');
   await expect(table.getByRole('link', { name: 'Google one' })).toHaveCount(0);
   let lines = await exportCsv(page);
