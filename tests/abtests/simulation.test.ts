@@ -1,0 +1,254 @@
+// Calibration by simulation (fixed seed): A/A tests with over-dispersed daily data, looked at every
+// day for 28 days. The sequential rule must keep its false-winner rate at or under 5 %; the naive
+// fixed-horizon p < 0.05 checked daily does not. Power is measured at +20 % conversion rate.
+// The printed figures are quoted in docs/ab-tests.md.
+import { describe, expect, it } from 'vitest';
+import { analyzeAbTest, fixedHorizon, type AbMetric, type DailyTotals, type VariantData, type VariantTotals } from '@/lib/abtests/stats';
+import { sampleSize } from '@/lib/abtests/sample-size';
+
+// --- Random numbers -------------------------------------------------------------------------
+
+function mulberry32(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+class Rng {
+  private readonly u: () => number;
+  private spare: number | null = null;
+  constructor(seed: number) {
+    this.u = mulberry32(seed);
+  }
+  uniform(): number {
+    let x = this.u();
+    while (x === 0) x = this.u();
+    return x;
+  }
+  normal(): number {
+    if (this.spare !== null) {
+      const s = this.spare;
+      this.spare = null;
+      return s;
+    }
+    const r = Math.sqrt(-2 * Math.log(this.uniform()));
+    const t = 2 * Math.PI * this.uniform();
+    this.spare = r * Math.sin(t);
+    return r * Math.cos(t);
+  }
+  /** Marsaglia-Tsang; shape < 1 by the u^(1/shape) boost. */
+  gamma(shape: number, scale: number): number {
+    if (shape < 1) return this.gamma(shape + 1, scale) * Math.pow(this.uniform(), 1 / shape);
+    const d = shape - 1 / 3;
+    const c = 1 / Math.sqrt(9 * d);
+    for (;;) {
+      let x: number;
+      let v: number;
+      do {
+        x = this.normal();
+        v = 1 + c * x;
+      } while (v <= 0);
+      v = v * v * v;
+      const u = this.uniform();
+      if (Math.log(u) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v * scale;
+    }
+  }
+  /** Knuth below 30, Hörmann's PTRS transformed rejection above. */
+  poisson(lambda: number): number {
+    if (lambda <= 0) return 0;
+    if (lambda < 30) {
+      const l = Math.exp(-lambda);
+      let k = 0;
+      let p = this.uniform();
+      while (p > l) {
+        k++;
+        p *= this.uniform();
+      }
+      return k;
+    }
+    const slam = Math.sqrt(lambda);
+    const loglam = Math.log(lambda);
+    const b = 0.931 + 2.53 * slam;
+    const a = -0.059 + 0.02483 * b;
+    const invalpha = 1.1239 + 1.1328 / (b - 3.4);
+    const vr = 0.9277 - 3.6224 / (b - 2);
+    for (;;) {
+      const u = this.uniform() - 0.5;
+      const v = this.uniform();
+      const us = 0.5 - Math.abs(u);
+      const k = Math.floor(((2 * a) / us + b) * u + lambda + 0.43);
+      if (us >= 0.07 && v <= vr) return k;
+      if (k < 0 || (us < 0.013 && v > us)) continue;
+      if (Math.log(v) + Math.log(invalpha) - Math.log(a / (us * us) + b) <= -lambda + k * loglam - logGamma(k + 1)) return k;
+    }
+  }
+  /** Negative binomial with mean mu and size k (variance mu + mu^2/k), as gamma-Poisson. */
+  negBin(mu: number, size: number): number {
+    return mu <= 0 ? 0 : this.poisson(this.gamma(size, mu / size));
+  }
+}
+
+// Lanczos (g = 7, n = 9).
+const LANCZOS = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+function logGamma(z: number): number {
+  if (z < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * z)) - logGamma(1 - z);
+  const x = z - 1;
+  let s = LANCZOS[0]!;
+  for (let i = 1; i < 9; i++) s += LANCZOS[i]! / (x + i);
+  const t = x + 7.5;
+  return 0.5 * Math.log(2 * Math.PI) + (x + 0.5) * Math.log(t) - t + Math.log(s);
+}
+
+// --- The simulated test ---------------------------------------------------------------------
+
+const DAYS = 28;
+const WEEKDAY = [1.1, 1.05, 1.0, 1.0, 0.95, 0.85, 0.9];
+
+interface World {
+  clicksPerDay: number; // per variant, on an average day
+  cvr: number;
+  cvrLiftB: number; // 1 = A/A
+}
+
+/**
+ * One test, 28 days, two variants on a 50/50 audience split. Each day has a market-wide traffic shock
+ * (weekday rhythm x lognormal sd 0.15) and a market-wide conversion-rate shock (lognormal sd 0.10), both
+ * shared by A and B; each variant has its own daily conversion-rate shock (lognormal sd 0.08) and
+ * negative-binomial conversions (size 50), so its conversions are over-dispersed against the binomial.
+ * CPC varies by day (common sd 0.05, own sd 0.03); order values are exponential (cv 1, mean 60).
+ */
+function simulate(rng: Rng, w: World): { a: DailyTotals[]; b: DailyTotals[] } {
+  const a: DailyTotals[] = [];
+  const b: DailyTotals[] = [];
+  const start = Math.floor(rng.uniform() * 7);
+  for (let d = 0; d < DAYS; d++) {
+    const day = `2025-06-${String(d + 1).padStart(2, '0')}`;
+    const traffic = w.clicksPerDay * WEEKDAY[(start + d) % 7]! * Math.exp(0.15 * rng.normal());
+    const marketCvr = w.cvr * Math.exp(0.1 * rng.normal() - 0.005);
+    const marketCpc = 0.8 * Math.exp(0.05 * rng.normal());
+    for (const [out, lift] of [[a, 1], [b, w.cvrLiftB]] as const) {
+      const clicks = rng.poisson(traffic);
+      const impressions = rng.poisson(traffic / 0.02);
+      const rate = marketCvr * lift * Math.exp(0.08 * rng.normal() - 0.0032);
+      const conversions = Math.min(clicks, rng.negBin(clicks * rate, 50));
+      const spend = Math.round(clicks * marketCpc * Math.exp(0.03 * rng.normal()) * 100) / 100;
+      const conversionValue = conversions > 0 ? rng.gamma(conversions, 60) : 0;
+      out.push({ day, impressions, clicks, conversions, spend, conversionValue });
+    }
+  }
+  return { a, b };
+}
+
+function upTo(days: DailyTotals[], n: number): VariantData {
+  const daily = days.slice(0, n);
+  const totals: VariantTotals = { impressions: 0, clicks: 0, conversions: 0, spend: 0, conversionValue: 0 };
+  for (const d of daily) {
+    totals.impressions += d.impressions;
+    totals.clicks += d.clicks;
+    totals.conversions += d.conversions;
+    totals.spend += d.spend;
+    totals.conversionValue += d.conversionValue;
+  }
+  return { totals, daily };
+}
+
+interface Run {
+  /** First day the sequential rule names a winner (null: never), and which. */
+  seqDay: number | null;
+  seqWinner: 'a' | 'b' | null;
+  /** First day a naive p < 0.05 (same minimum sample) would have named a winner. */
+  naiveDay: number | null;
+  /** Fixed-horizon p < 0.05 at day 28 only (per-day variance; and the binomial totals model). */
+  finalSig: boolean;
+  finalSigTotals: boolean;
+  /** Naive daily peeking with the totals-only (binomial) variance. */
+  naiveTotalsDay: number | null;
+}
+
+function runTest(rng: Rng, w: World, metric: AbMetric): Run {
+  const { a, b } = simulate(rng, w);
+  const run: Run = { seqDay: null, seqWinner: null, naiveDay: null, finalSig: false, finalSigTotals: false, naiveTotalsDay: null };
+  for (let day = 1; day <= DAYS; day++) {
+    const va = upTo(a, day);
+    const vb = upTo(b, day);
+    const r = analyzeAbTest(metric, va, vb, { mde: 0.2 });
+    if (!r.estimate.computable) continue;
+    const gated = r.minSampleReached && r.split.ok;
+    if (run.seqDay === null && (r.decision.status === 'winner_a' || r.decision.status === 'winner_b')) {
+      run.seqDay = day;
+      run.seqWinner = r.decision.status === 'winner_b' ? 'b' : 'a';
+    }
+    if (run.naiveDay === null && gated && r.fixed!.pValue < 0.05) run.naiveDay = day;
+    const t = analyzeAbTest(metric, { totals: va.totals }, { totals: vb.totals });
+    const tp = t.estimate.computable ? fixedHorizon(t.estimate.logLift, t.estimate.variance).pValue : 1;
+    if (run.naiveTotalsDay === null && gated && tp < 0.05) run.naiveTotalsDay = day;
+    if (day === DAYS) {
+      run.finalSig = r.fixed!.pValue < 0.05;
+      run.finalSigTotals = tp < 0.05;
+    }
+  }
+  return run;
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((p, q) => p - q);
+  return s.length === 0 ? Number.NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+describe('simulation: 28 days, looked at every day', () => {
+  const world: World = { clicksPerDay: 1000, cvr: 0.03, cvrLiftB: 1 };
+
+  it.each(['cvr', 'cpa'] as const)('A/A on %s: sequential false-winner rate <= 5 %, naive daily p < 0.05 above it', (metric) => {
+    const rng = new Rng(metric === 'cvr' ? 20250601 : 20250602);
+    const n = 2000;
+    const runs = Array.from({ length: n }, () => runTest(rng, world, metric));
+    const rate = (f: (r: Run) => boolean) => runs.filter(f).length / n;
+    const seq = rate((r) => r.seqDay !== null);
+    const naive = rate((r) => r.naiveDay !== null);
+    const naiveTotals = rate((r) => r.naiveTotalsDay !== null);
+    const final = rate((r) => r.finalSig);
+    const finalTotals = rate((r) => r.finalSigTotals);
+    const se = Math.sqrt((seq * (1 - seq)) / n);
+    console.log(
+      `[A/A ${metric}] ${n} tests x ${DAYS} daily looks: sequential rule false winners ${pct(seq)} (s.e. ${pct(se)}); ` +
+        `naive p < 0.05 checked daily ${pct(naive)}; same with the binomial/Poisson totals variance ${pct(naiveTotals)}; ` +
+        `single look at day 28: per-day variance ${pct(final)}, totals variance ${pct(finalTotals)}`,
+    );
+    expect(seq).toBeLessThanOrEqual(0.05);
+    expect(naive).toBeGreaterThan(0.05);
+    expect(naive).toBeGreaterThan(2 * seq);
+    // The per-day variance is calibrated at a single look (5 % nominal, within simulation error).
+    expect(final).toBeGreaterThan(0.03);
+    expect(final).toBeLessThan(0.075);
+  });
+
+  it.each([
+    [1000, 0.4],
+    [2000, 0.6],
+  ])('power at +20 percent conversion rate, %i clicks/day/variant', (clicksPerDay, minPower) => {
+    const rng = new Rng(20250603 + clicksPerDay);
+    const n = 1000;
+    const runs = Array.from({ length: n }, () => runTest(rng, { ...world, clicksPerDay, cvrLiftB: 1.2 }, 'cvr'));
+    const detected = runs.filter((r) => r.seqWinner === 'b');
+    const wrong = runs.filter((r) => r.seqWinner === 'a').length;
+    const power = detected.length / n;
+    const med = median(detected.map((r) => r.seqDay!));
+    const finalPower = runs.filter((r) => r.finalSig).length / n;
+    const byDay14 = detected.filter((r) => r.seqDay! <= 14).length / n;
+    const plan = sampleSize({ metric: 'cvr', mde: 0.2, dailyPerVariant: { impressions: clicksPerDay / 0.02, clicks: clicksPerDay, conversions: 0.03 * clicksPerDay, spend: 0.8 * clicksPerDay, conversionValue: 0 } });
+    const planned = 'computable' in plan ? 'n/a' : `${plan.daysForPower} days fixed-horizon, ${plan.sequentialDays} days sequential (binomial model)`;
+    console.log(
+      `[power cvr +20 %] ${n} tests, ${clicksPerDay.toLocaleString('en')} clicks/day/variant at 3 % CVR: sequential rule detects ${pct(power)} by day 28 ` +
+        `(${pct(byDay14)} by day 14), median ${med} days to decision, wrong-direction winners ${wrong}; ` +
+        `fixed-horizon single look at day 28: ${pct(finalPower)}; sample-size plan: ${planned}`,
+    );
+    expect(power).toBeGreaterThan(minPower);
+    expect(wrong).toBeLessThanOrEqual(0.01 * n);
+  });
+});
