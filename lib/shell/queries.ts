@@ -19,8 +19,11 @@ export async function navCounts(trx: Tx, tenantId: string): Promise<NavCounts> {
   const r = await sql<{ pending: number; active: number; critical: number }>`
     select (select count(*) from ads.optimization_recommendations
              where tenant_id = ${tenantId} and status = 'pending' and expires_at > now())::int as pending,
-           (select count(*) from ads.anomalies
-             where tenant_id = ${tenantId} and status in ('active', 'investigating'))::int as active,
+           -- what the board shows in Active and Investigating: a snoozed card is out of sight until its time is up
+           (select count(*) from ads.anomalies a
+             where a.tenant_id = ${tenantId} and a.status in ('active', 'investigating')
+               and not exists (select 1 from ads_engine.anomaly_snoozes s
+                               where s.tenant_id = a.tenant_id and s.anomaly_id = a.id and s.snoozed_until > now()))::int as active,
            ${criticalActiveCountSql(tenantId)} as critical`.execute(trx);
   const row = r.rows[0];
   const score = await scoreFor(trx, tenantId);

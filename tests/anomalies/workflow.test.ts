@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { formatUtc } from '../../lib/format/time';
 import { moveAnomaliesHandler, ANOMALY_NOT_FOUND, type MoveResult } from '../../lib/anomalies/mutations';
 import { criticalActiveCount, feedbackFigures, feedbackKey, readHistory } from '../../lib/anomalies/queries';
+import { navCounts } from '../../lib/shell/queries';
 import { feedbackText } from '../../lib/anomalies/labels';
 import { moveSchema } from '../../lib/anomalies/schema';
 import { runTenantAction, type ActionHandler } from '../../lib/request/action-core';
@@ -203,7 +204,10 @@ describe('snooze', () => {
     const id = await insertAnomaly(owner, t.tenantId, { entity: 'c1', severity: 'critical' });
     await insertAnomaly(owner, t.tenantId, { entity: 'c2', severity: 'critical' });
     const banner = () => rolledBackAsApp(app.db, t.tenantId, (trx) => criticalActiveCount(trx, t.tenantId));
+    // the navigation's count is what the board shows in Active and Investigating: not a snoozed card
+    const nav = async () => (await rolledBackAsApp(app.db, t.tenantId, (trx) => navCounts(trx, t.tenantId))).activeAnomalies;
     expect(await banner()).toBe(2);
+    expect(await nav()).toBe(2);
 
     const r = await move(t.buyer.id, { ids: id, move: 'snooze', expected: 'active', snooze: '1d' });
     expect(r.ok).toBe(true);
@@ -215,6 +219,7 @@ describe('snooze', () => {
     expect(until.hours).toBe(24);
     expect(r.ok && r.message).toBe(`Snoozed until ${formatUtc(until.until, 'minutes')}: Campaign c1: CPA spike on ${DAY} returns to Active by itself then.`);
     expect(await banner()).toBe(1);
+    expect(await nav()).toBe(1);
     expect((await anomalyState(owner, t.tenantId, id))!.status).toBe('active');
     expect((await events(owner, t.tenantId, id)).map((e) => [e.action, e.from_status, e.to_status])).toEqual([['snooze', 'active', 'active']]);
 
@@ -223,6 +228,7 @@ describe('snooze', () => {
       c.query("update ads_engine.anomaly_snoozes set snoozed_at = now() - interval '25 hours', snoozed_until = now() - interval '1 hour' where anomaly_id = $1", [id]),
     );
     expect(await banner()).toBe(2);
+    expect(await nav()).toBe(2);
 
     // snoozed again, then acknowledged: the snooze row goes, and an acknowledged card never counts
     expect((await move(t.buyer.id, { ids: id, move: 'snooze', expected: 'active', snooze: '1w' })).ok).toBe(true);
