@@ -8,12 +8,12 @@ import 'server-only';
 import { sql } from 'kysely';
 import type { Tx } from '@/lib/db';
 import { addDays } from '@/lib/performance/filters';
-import { addTotals, METRIC_INFO, metricOf, ZERO_TOTALS, type Metric, type Totals } from '@/lib/performance/metrics';
+import { metricOf, type Metric, type Totals } from '@/lib/performance/metrics';
+import { BAND_DAYS, band } from '@/lib/performance/queries';
 import type { AnomalyRow } from './queries';
 
 export const DAYS_BEFORE = 28;
 export const DAYS_AFTER = 7;
-const BAND_DAYS = 28;
 
 export interface SeriesDay {
   day: string;
@@ -47,25 +47,6 @@ export function seriesMetric(metricName: string): Metric {
   }
 }
 
-/** Expected value and range of `day` from the BAND_DAYS days before it (pure). */
-export function bandOf(metric: Metric, byDay: Map<string, Totals>, day: string): Pick<SeriesDay, 'expected' | 'low' | 'high'> {
-  const values: number[] = [];
-  let totals: Totals = { ...ZERO_TOTALS };
-  for (let d = addDays(day, -BAND_DAYS); d < day; d = addDays(d, 1)) {
-    const t = byDay.get(d);
-    if (!t || (t.spend <= 0 && t.impressions <= 0)) continue;
-    totals = addTotals(totals, t);
-    const v = metricOf(t, metric);
-    if (v !== null) values.push(v);
-  }
-  if (values.length < 7) return { expected: null, low: null, high: null };
-  const expected = METRIC_INFO[metric].volume ? (metricOf(totals, metric) ?? 0) / values.length : metricOf(totals, metric);
-  if (expected === null) return { expected: null, low: null, high: null };
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  const sd = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1));
-  return { expected, low: Math.max(0, expected - 1.96 * sd), high: expected + 1.96 * sd };
-}
-
 export async function anomalySeries(trx: Tx, tenantId: string, a: AnomalyRow, lastDay: string): Promise<AnomalySeries> {
   const metric = seriesMetric(a.metric);
   const to = a.day > lastDay ? a.day : addDays(a.day, DAYS_AFTER) < lastDay ? addDays(a.day, DAYS_AFTER) : lastDay;
@@ -83,7 +64,7 @@ export async function anomalySeries(trx: Tx, tenantId: string, a: AnomalyRow, la
   const points: SeriesDay[] = [];
   for (let d = addDays(a.day, -DAYS_BEFORE); d <= to; d = addDays(d, 1)) {
     const t = byDay.get(d);
-    points.push({ day: d, value: t ? metricOf(t, metric) : null, ...bandOf(metric, byDay, d) });
+    points.push({ day: d, value: t ? metricOf(t, metric) : null, ...band(metric, byDay, d) });
   }
   // A tracking loss is raised on conversions with the CPA as its baseline: its expected count is in details.
   const expectedCount = a.details.expected == null ? Number.NaN : Number(a.details.expected);

@@ -145,8 +145,8 @@ function scaleVolumes(t: Totals, factor: number): Totals {
   };
 }
 
-/** Expected value and range for one day from the BAND_DAYS before it (see docs/performance.md). */
-function band(metric: Metric, byDay: Map<string, Totals>, day: string): Pick<SeriesPoint, 'expected' | 'low' | 'high'> {
+/** Expected value and range for one day from the BAND_DAYS before it (see docs/performance.md); the anomaly detail draws the same. */
+export function band(metric: Metric, byDay: Map<string, Totals>, day: string): Pick<SeriesPoint, 'expected' | 'low' | 'high'> {
   const from = addDays(day, -BAND_DAYS);
   const to = addDays(day, -1);
   const values: number[] = [];

@@ -118,7 +118,7 @@ export const undoAutoApplyHandler: ActionHandler<typeof undoSchema, UndoResult> 
       select ads_engine.undo_auto_apply(${ctx.tenant.tenantId}::uuid, ${input.id}::uuid, ${ctx.user.email}) as r`.execute(trx);
     const out = r.rows[0]!.r;
     return {
-      message: `${out.reason.replace(/^Undone: /, 'Undone: ')} for ${out.campaign_id}. The engine will not propose it again for 7 days.`,
+      message: `${out.reason} for ${out.campaign_id}. The engine will not propose it again for 7 days.`,
       data: { recommendationId: input.id, reason: out.reason },
     };
   } catch (e) {
