@@ -220,6 +220,52 @@ export interface AdsPlatformConfigs {
   updated_at: Generated<Date>;
 }
 
+export interface AdsEngineAbTestDesigns {
+  tenant_id: string;
+  test_id: string;
+  planned_share_b: Generated<number>;
+  mde: Generated<number>;
+  frozen_at: Date | null;
+  created_by: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface AdsEngineAbTestLooks {
+  tenant_id: string;
+  test_id: string;
+  look_day: string;
+  performance_a: Json;
+  performance_b: Json;
+  lift: number | null;
+  lower: number | null;
+  upper: number | null;
+  seq_lower: number | null;
+  seq_upper: number | null;
+  p_value: number | null;
+  p_seq: number | null;
+  decision: string;
+}
+
+export interface AdsEngineAbTestState {
+  tenant_id: string;
+  test_id: string;
+  as_of: string;
+  decision: string;
+  message: string;
+  min_p_seq: number | null;
+  winner_day: string | null;
+  evaluated_at: Generated<Date>;
+}
+
+export interface AdsEngineAbTestVariants {
+  tenant_id: string;
+  test_id: string;
+  arm: string;
+  level: string;
+  platform_id: string;
+}
+
 export interface AdsEngineAlertChannels {
   tenant_id: string;
   id: Generated<string>;
@@ -575,6 +621,10 @@ export interface Database {
   'ads.optimization_recommendations': AdsOptimizationRecommendations;
   'ads.performance_benchmarks': AdsPerformanceBenchmarks;
   'ads.platform_configs': AdsPlatformConfigs;
+  'ads_engine.ab_test_designs': AdsEngineAbTestDesigns;
+  'ads_engine.ab_test_looks': AdsEngineAbTestLooks;
+  'ads_engine.ab_test_state': AdsEngineAbTestState;
+  'ads_engine.ab_test_variants': AdsEngineAbTestVariants;
   'ads_engine.alert_channels': AdsEngineAlertChannels;
   'ads_engine.alert_deliveries': AdsEngineAlertDeliveries;
   'ads_engine.alert_items': AdsEngineAlertItems;
