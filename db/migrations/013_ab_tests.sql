@@ -33,6 +33,8 @@ CREATE TABLE IF NOT EXISTS ads_engine.ab_test_designs (
   test_id          uuid          NOT NULL,
   planned_share_b  numeric(4,3)  NOT NULL DEFAULT 0.5 CHECK (planned_share_b BETWEEN 0.05 AND 0.95),
   mde              numeric(5,4)  NOT NULL DEFAULT 0.10 CHECK (mde BETWEEN 0.01 AND 1),
+  -- what the split divides: the budget (spend; the platforms' own A/B tools split budgets) or the audience (impressions)
+  allocation_unit  text          NOT NULL DEFAULT 'spend' CHECK (allocation_unit IN ('spend', 'impressions')),
   frozen_at        timestamptz,
   created_by       uuid,
   created_at       timestamptz   NOT NULL DEFAULT now(),
@@ -42,7 +44,7 @@ CREATE TABLE IF NOT EXISTS ads_engine.ab_test_designs (
     REFERENCES ads.ab_tests (tenant_id, id) ON DELETE CASCADE
 );
 COMMENT ON TABLE ads_engine.ab_test_designs IS
-  'An A/B test''s design: planned_share_b (share of impressions, and of spend, planned for B), mde (minimum detectable relative effect: '
+  'An A/B test''s design: planned_share_b (share of the allocation_unit, spend or impressions, planned for B), mde (minimum detectable relative effect: '
   'the sample size and the sequential test''s mixing variance tau = ln(1 + mde)), frozen_at (set when the test starts; after it the split '
   'and the MDE cannot change). A test without a row here is read with 0.5 and 0.10.';
 
@@ -136,6 +138,7 @@ BEGIN
   END IF;
   IF OLD.frozen_at IS NOT NULL AND (
        NEW.planned_share_b IS DISTINCT FROM OLD.planned_share_b OR NEW.mde IS DISTINCT FROM OLD.mde
+       OR NEW.allocation_unit IS DISTINCT FROM OLD.allocation_unit
        OR NEW.frozen_at IS DISTINCT FROM OLD.frozen_at OR NEW.test_id IS DISTINCT FROM OLD.test_id
        OR NEW.tenant_id IS DISTINCT FROM OLD.tenant_id) THEN
     RAISE EXCEPTION 'the design of A/B test % is frozen since it started (%): the planned split and the minimum detectable effect cannot change',

@@ -35,7 +35,7 @@ export const TYPE_LABEL: Readonly<Record<AbTestType, string>> = {
 };
 
 /** A test without a design row (e.g. inserted from psql as the guide shows) is read with these. */
-export const DEFAULT_DESIGN = { plannedShareB: 0.5, mde: 0.1 } as const;
+export const DEFAULT_DESIGN = { plannedShareB: 0.5, mde: 0.1, allocationUnit: 'spend' } as const;
 
 /**
  * The moves a person can make. Start freezes the design; complete keeps the latched winner or writes

@@ -225,6 +225,7 @@ export interface AdsEngineAbTestDesigns {
   test_id: string;
   planned_share_b: Generated<number>;
   mde: Generated<number>;
+  allocation_unit: Generated<string>;
   frozen_at: Date | null;
   created_by: string | null;
   created_at: Generated<Date>;
