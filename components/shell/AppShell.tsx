@@ -24,6 +24,7 @@ export function AppShell({ tenant, user, role, memberships, counts, children }: 
     { href: '/anomalies', label: 'Anomalies', badge: { count: counts.activeAnomalies, label: 'active' } },
     { href: '/ab-tests', label: 'A/B tests' },
     { href: '/budgets', label: 'Budgets' },
+    { href: '/benchmarks', label: 'Benchmarks' },
     { href: '/settings', label: 'Settings' },
     { href: '/imports', label: 'Imports' },
     { href: '/members', label: 'Members' },
