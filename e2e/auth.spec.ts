@@ -10,11 +10,11 @@ test('sign in shows the tenant, currency, user and role; sign out ends the sessi
   await expect(page.getByText(team.buyer.email)).toBeVisible();
   await expect(page.getByLabel('Role: Buyer')).toBeVisible();
   const nav = page.getByRole('navigation', { name: 'Main' });
-  for (const name of ['Performance', 'Recommendations', 'Anomalies', 'A/B tests', 'Budgets', 'Settings', 'Imports', 'Members', 'Audit']) {
+  for (const name of ['Performance', 'Recommendations', 'Anomalies', 'A/B tests', 'Budgets', 'Benchmarks', 'Settings', 'Imports', 'Members', 'Audit']) {
     await expect(nav.getByRole('link', { name })).toBeVisible();
   }
-  await nav.getByRole('link', { name: 'Budgets' }).click();
-  await expect(page.getByRole('heading', { name: 'Budgets' })).toBeVisible();
+  await nav.getByRole('link', { name: 'Imports' }).click();
+  await expect(page.getByRole('heading', { name: 'Imports' })).toBeVisible();
   await expect(page.getByText(/^Coming soon:/)).toBeVisible();
 
   await page.getByRole('button', { name: 'Sign out' }).click();
