@@ -91,28 +91,36 @@ test('a change the loop applied by itself is listed and undone; the settings ask
   await expect(panel.getByRole('listitem').filter({ hasText: 'Winner' })).toContainText(`Undone by ${team.buyer.name}`);
   await expect(panel.getByRole('button', { name: 'Undo' })).toHaveCount(0);
 
-  // Off, then on again: the server wants the confirmation box.
+  // Off, then on again: the switch is in the platform's settings, and the server wants the confirmation box.
   await page.goto('/settings');
-  const meta = page.getByRole('form', { name: 'Auto-apply on Meta' });
-  await meta.getByLabel('Apply recommendations automatically on Meta').uncheck();
-  await meta.getByRole('button', { name: 'Save Meta' }).click();
-  await expect(meta.getByRole('status')).toHaveText('Saved.');
-  await meta.getByLabel('Apply recommendations automatically on Meta').check();
-  await meta.getByLabel('Budget increases: largest step in percent').fill('20');
-  await meta.getByRole('button', { name: 'Save Meta' }).click();
-  await expect(meta.getByText('Confirm: tick the box to agree that the daily loop will change budgets without asking.')).toBeVisible();
+  const settings = page.getByRole('form', { name: 'Meta settings' });
+  await settings.getByLabel('Apply recommendations automatically on Meta').uncheck();
+  await settings.getByRole('button', { name: 'Save Meta settings' }).click();
+  await expect(settings.getByRole('status')).toHaveText('Saved: auto-apply on → off.');
   const cfg = async () =>
     (await db.pool.query("select auto_apply_recommendations as on from ads.platform_configs where tenant_id = $1 and platform = 'meta'", [team.tenantId])).rows[0].on;
   expect(await cfg()).toBe(false);
-  await meta.getByLabel(/I understand that the daily loop will change budgets on Meta/).check();
-  await meta.getByRole('button', { name: 'Save Meta' }).click();
-  await expect(meta.getByRole('status')).toHaveText('Saved.');
-  expect(await cfg()).toBe(true);
+  // the step limit is an auto-apply choice of its own
+  const choices = page.getByRole('form', { name: 'Auto-apply on Meta' });
+  await choices.getByLabel('Budget increases: largest step in percent').fill('20');
+  await choices.getByRole('button', { name: 'Save auto-apply choices' }).click();
+  await expect(choices.getByRole('status')).toHaveText('Saved.');
   const step = await db.pool.query("select max_step::float8 as s from ads_engine.auto_apply_policies where tenant_id = $1 and recommendation_type = 'budget_increase'", [team.tenantId]);
   expect(step.rows[0].s).toBe(0.2);
-  // A viewer reads the same form, disabled.
+  await page.reload();
+  await settings.getByLabel('Apply recommendations automatically on Meta').check();
+  await settings.getByLabel(/^I understand\. On Meta each run of the engine will apply by itself/).waitFor();
+  await settings.getByRole('button', { name: 'Save Meta settings' }).click();
+  await expect(settings.getByText(/^Confirm: tick the box to turn auto-apply on\./)).toBeVisible();
+  expect(await cfg()).toBe(false);
+  await settings.getByLabel(/^I understand\. On Meta each run of the engine will apply by itself/).check();
+  await settings.getByRole('button', { name: 'Save Meta settings' }).click();
+  await expect(settings.getByRole('status')).toHaveText('Saved: auto-apply off → on.');
+  expect(await cfg()).toBe(true);
+  // A viewer reads the settings, without a switch to flip.
   await page.context().clearCookies();
   await signIn(page, team.viewer);
   await page.goto('/settings');
-  await expect(page.getByRole('form', { name: 'Auto-apply on Meta' }).getByLabel('Apply recommendations automatically on Meta')).toBeDisabled();
+  await expect(page.getByText('Apply recommendations automatically on Meta').first()).toBeVisible();
+  await expect(page.getByRole('checkbox', { name: 'Apply recommendations automatically on Meta' })).toHaveCount(0);
 });

@@ -2,6 +2,8 @@
 // One platform's auto-apply: the switch, then each change the product can make
 // by itself, with a step limit for budget changes. Turning the switch on needs
 // the confirmation box, checked again by the server. Read-only for viewers.
+// Embedded in a platform's settings card, the switch belongs to that card's
+// form: this form then shows its state and sends it back unchanged.
 import { useActionState, useState } from 'react';
 import { ActionForm } from '@/components/ui/ActionForm';
 import { FieldError } from '@/components/ui/FieldError';
@@ -25,7 +27,18 @@ const ROWS: { type: AutoApplyType; label: string; does: string }[] = [
 
 const percent = (f: number | null) => (f === null || f >= 1 ? '' : String(Math.round(f * 1000) / 10));
 
-export function AutoApplyForm({ value, tenantId, canEdit }: { value: AutoApplyFormValue; tenantId: string; canEdit: boolean }) {
+export function AutoApplyForm({
+  value,
+  tenantId,
+  canEdit,
+  embedded = false,
+}: {
+  value: AutoApplyFormValue;
+  tenantId: string;
+  canEdit: boolean;
+  /** Inside the platform's settings card, whose form holds the switch. */
+  embedded?: boolean;
+}) {
   const [state, formAction, pending] = useActionState(saveAutoApplyAction, null);
   const [on, setOn] = useState(value.switchedOn);
   const errors = state && !state.ok ? (state.fieldErrors ?? {}) : {};
@@ -36,16 +49,31 @@ export function AutoApplyForm({ value, tenantId, canEdit }: { value: AutoApplyFo
       <input type="hidden" name="_tenant" value={tenantId} />
       <input type="hidden" name="platform" value={value.platform} />
       <fieldset disabled={!canEdit} className="fieldset">
-        <legend>{label}</legend>
-        <div className="field field-check">
-          <input id={id('on')} type="checkbox" name="switchedOn" defaultChecked={value.switchedOn} onChange={(e) => setOn(e.currentTarget.checked)} />
-          <label htmlFor={id('on')}>Apply recommendations automatically on {label}</label>
-          <p className="muted field-hint">
-            Off: every recommendation waits for a buyer. On: the daily loop applies the types ticked below as soon as it makes them, and each
-            can be undone for 24 hours on the recommendations page.
-          </p>
-        </div>
-        {on && (!value.switchedOn || errors.confirm) ? (
+        <legend>{embedded ? `What applies by itself on ${label}` : label}</legend>
+        {embedded ? (
+          <>
+            {value.switchedOn ? <input type="hidden" name="switchedOn" value="on" /> : null}
+            <p className="muted field-hint">
+              Auto-apply on {label} is {value.switchedOn ? 'on' : 'off'} (the switch above).{' '}
+              {value.switchedOn ? 'The types ticked below apply as soon as the engine proposes them.' : 'These choices take effect once it is on.'}
+            </p>
+            {errors.confirm ? (
+              <p className="field-error" role="alert">
+                Auto-apply was turned off on {label} since this page was loaded: reload it, and turn auto-apply on above if you want it.
+              </p>
+            ) : null}
+          </>
+        ) : (
+          <div className="field field-check">
+            <input id={id('on')} type="checkbox" name="switchedOn" defaultChecked={value.switchedOn} onChange={(e) => setOn(e.currentTarget.checked)} />
+            <label htmlFor={id('on')}>Apply recommendations automatically on {label}</label>
+            <p className="muted field-hint">
+              Off: every recommendation waits for a buyer. On: the daily loop applies the types ticked below as soon as it makes them, and each
+              can be undone for 24 hours on the recommendations page.
+            </p>
+          </div>
+        )}
+        {!embedded && on && (!value.switchedOn || errors.confirm) ? (
           <div className="field field-check">
             <input id={id('confirm')} type="checkbox" name="confirm" aria-describedby={`${id('confirm')}-error`} />
             <label htmlFor={id('confirm')}>
@@ -108,7 +136,7 @@ export function AutoApplyForm({ value, tenantId, canEdit }: { value: AutoApplyFo
         </table>
         {canEdit ? (
           <SubmitButton pending={pending} pendingLabel="Saving…">
-            Save {label}
+            {embedded ? 'Save auto-apply choices' : `Save ${label}`}
           </SubmitButton>
         ) : null}
       </fieldset>
