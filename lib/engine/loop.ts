@@ -5,6 +5,7 @@
 // business: ads_engine.tenants_due is not executable by the app role, so
 // listTenants takes an owner connection. Not server-only: scripts import it too.
 import { sql } from 'kysely';
+import { evaluateAbTests, type AbTestsEvaluation } from '../abtests/evaluate';
 import { isUuid, withTenant, type Db, type Tx } from '../db/pool';
 import { isDayString } from '../format/time';
 
@@ -25,6 +26,11 @@ export interface LoopSummary {
   ab_tests_completed: number;
   /** Measurements of applied recommendations' outcomes made by this run (7 and 14 days after they were applied). */
   outcomes_measured: number;
+  /**
+   * The A/B tests read after the SQL loop (lib/abtests/evaluate.ts), in the same transaction. Not in
+   * the summary stored in ads_engine.optimizer_runs, which the SQL loop writes before this step.
+   */
+  ab_tests_evaluated: AbTestsEvaluation;
 }
 
 export interface LoopOptions {
@@ -46,15 +52,18 @@ function checkOptions(opts: LoopOptions): void {
 
 /**
  * The loop inside a tenant transaction the caller already holds (the UI's
- * action wrapper); runDailyLoop opens one itself.
+ * action wrapper); runDailyLoop opens one itself. The A/B tests are read
+ * after the SQL loop (which completes the tests past their end date), in the
+ * same transaction: a failure in either undoes both.
  */
 export async function loopInTransaction(trx: Tx, tenantId: string, opts: LoopOptions = {}): Promise<LoopSummary> {
   checkOptions(opts);
-  const r = await sql<{ summary: LoopSummary }>`
+  const r = await sql<{ summary: Omit<LoopSummary, 'ab_tests_evaluated'> }>`
     select ads_engine.run_daily_loop(${tenantId}::uuid, ${opts.asOf ?? null}::date, ${opts.trigger ?? 'manual'}) as summary`.execute(trx);
   const summary = r.rows[0]?.summary;
   if (!summary) throw new Error('ads_engine.run_daily_loop returned nothing');
-  return summary;
+  const abTests = await evaluateAbTests(trx, tenantId, summary.as_of);
+  return { ...summary, ab_tests_evaluated: abTests };
 }
 
 /**
@@ -182,6 +191,13 @@ export async function runAllTenants(appDb: Db, opts: AllTenantsOptions = {}): Pr
   return results;
 }
 
+function abTestsText(e: AbTestsEvaluation | undefined): string {
+  if (!e) return '';
+  const parts = [`${e.winners} new winner${e.winners === 1 ? '' : 's'}`, `${e.completedWithoutWinner} completed without one`];
+  if (e.invalid > 0) parts.push(`${e.invalid} with unreadable totals`);
+  return `, ${e.evaluated} A/B tests evaluated (${parts.join(', ')})`;
+}
+
 /** One line per tenant for logs and the command line. */
 export function formatResult(r: TenantRunResult): string {
   if (!r.ok) return `${r.tenantId}  FAILED  ${r.error}  (${r.ms} ms)`;
@@ -191,6 +207,6 @@ export function formatResult(r: TenantRunResult): string {
     `${s.baselines} baselines, ${s.campaigns_analyzed} campaigns analysed, ` +
     `${s.recommendations} new recommendations, ${s.anomalies} new anomalies, ${s.recommendations_expired} expired, ` +
     `${s.anomalies_deleted} old anomalies deleted, ${s.ab_tests_completed} A/B tests completed, ` +
-    `${s.outcomes_measured} outcomes measured  (${r.ms} ms)`
+    `${s.outcomes_measured} outcomes measured${abTestsText(s.ab_tests_evaluated)}  (${r.ms} ms)`
   );
 }
