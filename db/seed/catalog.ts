@@ -309,18 +309,37 @@ export const WEEKDAY_B2B: WeekdayProfile = {
 export const FIFTH_ADSET_NAME = 'Broad | Creative test';
 
 // ---------------------------------------------------------------------------
-// A/B tests. Variants are given as delivery and rates; generate.ts turns them
-// into totals and computes the significance (two-proportion z-test on
-// conversions / clicks). `expectWinner` documents the intended outcome and is
+// A/B tests. Two ways a test is measured, as in the product (docs/ab-tests.md,
+// db/migrations/013_ab_tests.sql):
+//   'cells'   two test-cell ad sets in the campaign, copies of its largest ad
+//             set, which is paused while the test runs; the cells split its
+//             budget (planned share of B, allocation unit 'spend') and are
+//             simulated day by day with the variants' rates below and the
+//             generator's noise (series.ts). Their platform ids are the
+//             variants (ads_engine.ab_test_variants); their daily rows, summed,
+//             are the totals.
+//   'entered' totals entered by hand from a report outside the ad sets (a
+//             landing-page tool, a platform's experiment report): clicks x the
+//             rates below; the traffic is split (allocation unit 'impressions').
+// ab-tests.ts reads every test with the product's own statistics
+// (lib/abtests): the winner, the significance and the reading of the daily
+// loop. expectWinner and expectDecision state the outcome intended and are
 // checked against the computed one.
 // ---------------------------------------------------------------------------
 export interface VariantDef {
-  readonly clicks: number;
+  /** Clicks / impressions. */
   readonly ctr: number;
+  /** Cost per click, tenant currency; the cost per mille follows (cpc x ctr x 1000). */
   readonly cpc: number;
+  /** Conversions / clicks. */
   readonly cvr: number;
   readonly valuePerConversion: number;
+  /** Entered tests: the variant's clicks over the test. Test cells have none: their clicks follow from their spend. */
+  readonly clicks?: number;
 }
+
+/** ads.ab_tests.primary_metric. */
+export type AbTestMetric = 'conversion_rate' | 'ctr' | 'cpa' | 'roas' | 'cpc';
 
 export interface AbTestDef {
   readonly name: string;
@@ -328,59 +347,86 @@ export interface AbTestDef {
   readonly campaignIndex: number;
   readonly testType: 'creative' | 'audience' | 'bidding' | 'landing_page' | 'placement' | 'other';
   readonly hypothesis: string;
+  readonly primaryMetric: AbTestMetric;
   readonly variantA: string;
   readonly variantB: string;
   readonly a: VariantDef;
   readonly b: VariantDef;
+  readonly measuredBy: 'cells' | 'entered';
+  /** Planned share of B: of the budget (test cells) or of the traffic (entered). */
+  readonly plannedShareB: number;
+  /** Minimum detectable relative effect of the design (sets the sequential test's mixing variance). */
+  readonly mde: number;
   readonly status: 'running' | 'completed';
-  /** Days before today. */
+  /** Days before today of the first day and (completed) the last day of the test. */
   readonly startDaysAgo: number;
   readonly endDaysAgo: number | null;
+  /** Completed: the winner the statistics conclude ('none': no difference shown). Running: the winner latched so far, or null. */
   readonly expectWinner: 'A' | 'B' | 'none' | null;
+  /** Running: the decision of its latest reading. */
+  readonly expectDecision?: 'winner_a' | 'winner_b' | 'no_winner_yet' | 'not_enough_data';
 }
 
+// The variants of a test in cells: A (the control) carries the rates of the
+// ad set the cells copy, so the campaign does not change when the test starts;
+// B moves the metric the test is about. Completed tests in cells ended more
+// than five weeks ago, so no day of a cell or of the paused ad set falls in
+// the weeks the daily loop's anomaly checks compare yesterday with.
 export const AB_TESTS: Readonly<Record<Vertical, readonly AbTestDef[]>> = {
   ecommerce: [
     {
       name: 'Creator UGC video vs studio product video',
       campaignIndex: 0,
       testType: 'creative',
-      hypothesis: 'A creator filming the jacket in the rain converts better than the studio cut.',
+      hypothesis: 'A creator filming the jacket in the rain stops the scroll: more clicks per impression than the studio cut.',
+      primaryMetric: 'ctr',
       variantA: 'Studio product video',
       variantB: 'Creator UGC video',
-      a: { clicks: 14_200, ctr: 0.0118, cpc: 0.8, cvr: 0.021, valuePerConversion: 79 },
-      b: { clicks: 14_650, ctr: 0.0131, cpc: 0.77, cvr: 0.026, valuePerConversion: 81 },
+      a: { ctr: 0.0122, cpc: 0.84, cvr: 0.0218, valuePerConversion: 80 },
+      b: { ctr: 0.014, cpc: 0.735, cvr: 0.0212, valuePerConversion: 79 },
+      measuredBy: 'cells',
+      plannedShareB: 0.4,
+      mde: 0.1,
       status: 'completed',
-      startDaysAgo: 62,
-      endDaysAgo: 34,
+      startDaysAgo: 78,
+      endDaysAgo: 51,
       expectWinner: 'B',
     },
     {
       name: 'Advantage+ audience vs LAL 2% stack',
       campaignIndex: 4,
       testType: 'audience',
-      hypothesis: 'Letting Meta find the audience matches a hand-built lookalike stack.',
+      hypothesis: 'Letting Meta find the audience matches a hand-built lookalike stack on cost per purchase.',
+      primaryMetric: 'cpa',
       variantA: 'LAL 2% stack',
       variantB: 'Advantage+ audience',
-      a: { clicks: 9_800, ctr: 0.0139, cpc: 0.75, cvr: 0.0245, valuePerConversion: 82 },
-      b: { clicks: 10_100, ctr: 0.0142, cpc: 0.74, cvr: 0.0252, valuePerConversion: 83 },
-      status: 'completed',
-      startDaysAgo: 48,
-      endDaysAgo: 20,
-      expectWinner: 'none',
+      a: { ctr: 0.013, cpc: 0.9, cvr: 0.0348, valuePerConversion: 78 },
+      b: { ctr: 0.0133, cpc: 0.88, cvr: 0.0352, valuePerConversion: 79 },
+      measuredBy: 'cells',
+      plannedShareB: 0.5,
+      mde: 0.15,
+      status: 'running',
+      startDaysAgo: 24,
+      endDaysAgo: null,
+      expectWinner: null,
+      expectDecision: 'no_winner_yet',
     },
     {
       name: 'Free-shipping banner vs 10% off banner',
       campaignIndex: 13,
       testType: 'landing_page',
       hypothesis: 'A discount on the landing page beats the free-shipping message.',
+      primaryMetric: 'conversion_rate',
       variantA: 'Free shipping over 50 EUR',
       variantB: '10% off first order',
-      a: { clicks: 8_100, ctr: 0.0152, cpc: 1.05, cvr: 0.034, valuePerConversion: 86 },
-      b: { clicks: 7_950, ctr: 0.0149, cpc: 1.07, cvr: 0.0275, valuePerConversion: 78 },
+      a: { clicks: 16_400, ctr: 0.0141, cpc: 1.13, cvr: 0.0352, valuePerConversion: 86 },
+      b: { clicks: 16_250, ctr: 0.014, cpc: 1.14, cvr: 0.0281, valuePerConversion: 78 },
+      measuredBy: 'entered',
+      plannedShareB: 0.5,
+      mde: 0.1,
       status: 'completed',
-      startDaysAgo: 40,
-      endDaysAgo: 12,
+      startDaysAgo: 45,
+      endDaysAgo: 17,
       expectWinner: 'A',
     },
     {
@@ -388,14 +434,18 @@ export const AB_TESTS: Readonly<Record<Vertical, readonly AbTestDef[]>> = {
       campaignIndex: 16,
       testType: 'bidding',
       hypothesis: 'A 300% target ROAS keeps volume while raising value per euro.',
+      primaryMetric: 'roas',
       variantA: 'Maximise conversion value',
       variantB: 'Target ROAS 300%',
-      a: { clicks: 3_900, ctr: 0.0131, cpc: 1.08, cvr: 0.038, valuePerConversion: 85 },
-      b: { clicks: 3_650, ctr: 0.0127, cpc: 1.02, cvr: 0.041, valuePerConversion: 88 },
-      status: 'running',
-      startDaysAgo: 11,
-      endDaysAgo: null,
-      expectWinner: null,
+      a: { clicks: 12_900, ctr: 0.0131, cpc: 1.08, cvr: 0.0356, valuePerConversion: 88 },
+      b: { clicks: 12_700, ctr: 0.0129, cpc: 1.06, cvr: 0.0366, valuePerConversion: 92 },
+      measuredBy: 'entered',
+      plannedShareB: 0.5,
+      mde: 0.15,
+      status: 'completed',
+      startDaysAgo: 40,
+      endDaysAgo: 12,
+      expectWinner: 'none',
     },
   ],
   lead_generation: [
@@ -404,10 +454,14 @@ export const AB_TESTS: Readonly<Record<Vertical, readonly AbTestDef[]>> = {
       campaignIndex: 1,
       testType: 'landing_page',
       hypothesis: 'Asking for income and employer later lifts completed applications.',
+      primaryMetric: 'conversion_rate',
       variantA: 'Long form, 7 fields',
       variantB: 'Short form, 3 fields',
-      a: { clicks: 9_200, ctr: 0.026, cpc: 1.4, cvr: 0.02, valuePerConversion: 150 },
-      b: { clicks: 9_050, ctr: 0.0262, cpc: 1.38, cvr: 0.0262, valuePerConversion: 142 },
+      a: { clicks: 22_400, ctr: 0.0243, cpc: 1.41, cvr: 0.0196, valuePerConversion: 152 },
+      b: { clicks: 22_300, ctr: 0.0242, cpc: 1.4, cvr: 0.0258, valuePerConversion: 141 },
+      measuredBy: 'entered',
+      plannedShareB: 0.5,
+      mde: 0.15,
       status: 'completed',
       startDaysAgo: 55,
       endDaysAgo: 27,
@@ -415,31 +469,40 @@ export const AB_TESTS: Readonly<Record<Vertical, readonly AbTestDef[]>> = {
     },
     {
       name: 'LinkedIn document ad vs single image',
-      campaignIndex: 16,
+      campaignIndex: 17,
       testType: 'creative',
-      hypothesis: 'A rate-sheet document ad earns more qualified leads than a single image.',
+      hypothesis: 'A rate-sheet document ad earns more completed lead forms than a single image.',
+      primaryMetric: 'conversion_rate',
       variantA: 'Single image',
       variantB: 'Document ad (rate sheet)',
-      a: { clicks: 2_400, ctr: 0.0064, cpc: 5.9, cvr: 0.056, valuePerConversion: 260 },
-      b: { clicks: 2_350, ctr: 0.0068, cpc: 5.6, cvr: 0.059, valuePerConversion: 262 },
+      a: { ctr: 0.006, cpc: 5.65, cvr: 0.0545, valuePerConversion: 258 },
+      b: { ctr: 0.0066, cpc: 5.3, cvr: 0.056, valuePerConversion: 262 },
+      measuredBy: 'cells',
+      plannedShareB: 0.5,
+      mde: 0.15,
       status: 'completed',
-      startDaysAgo: 44,
-      endDaysAgo: 16,
+      startDaysAgo: 76,
+      endDaysAgo: 49,
       expectWinner: 'none',
     },
     {
       name: "CTA 'Check your rate' vs 'Get pre-approved'",
       campaignIndex: 9,
       testType: 'creative',
-      hypothesis: 'A no-commitment call to action gets more leads at the same cost.',
+      hypothesis: 'A no-commitment call to action gets more leads from the same clicks.',
+      primaryMetric: 'conversion_rate',
       variantA: 'Get pre-approved',
       variantB: 'Check your rate',
-      a: { clicks: 4_300, ctr: 0.0108, cpc: 1.36, cvr: 0.031, valuePerConversion: 95 },
-      b: { clicks: 4_420, ctr: 0.0114, cpc: 1.31, cvr: 0.0345, valuePerConversion: 93 },
+      a: { ctr: 0.0106, cpc: 1.32, cvr: 0.0361, valuePerConversion: 100 },
+      b: { ctr: 0.0112, cpc: 1.25, cvr: 0.0398, valuePerConversion: 97 },
+      measuredBy: 'cells',
+      plannedShareB: 0.5,
+      mde: 0.15,
       status: 'running',
       startDaysAgo: 9,
       endDaysAgo: null,
       expectWinner: null,
+      expectDecision: 'not_enough_data',
     },
   ],
   apps: [
@@ -448,27 +511,35 @@ export const AB_TESTS: Readonly<Record<Vertical, readonly AbTestDef[]>> = {
       campaignIndex: 6,
       testType: 'creative',
       hypothesis: 'Letting players try level 1 in the ad lifts click-to-install.',
+      primaryMetric: 'conversion_rate',
       variantA: 'Gameplay video 15s',
       variantB: 'Playable level 1',
-      a: { clicks: 31_000, ctr: 0.0121, cpc: 0.74, cvr: 0.18, valuePerConversion: 0.84 },
-      b: { clicks: 29_800, ctr: 0.0133, cpc: 0.71, cvr: 0.188, valuePerConversion: 0.88 },
+      a: { ctr: 0.0121, cpc: 0.73, cvr: 0.2755, valuePerConversion: 0.93 },
+      b: { ctr: 0.0126, cpc: 0.7, cvr: 0.366, valuePerConversion: 0.97 },
+      measuredBy: 'cells',
+      plannedShareB: 0.5,
+      mde: 0.1,
       status: 'completed',
-      startDaysAgo: 50,
-      endDaysAgo: 36,
+      startDaysAgo: 72,
+      endDaysAgo: 45,
       expectWinner: 'B',
     },
     {
       name: 'Broad vs gaming-interest targeting',
       campaignIndex: 14,
       testType: 'audience',
-      hypothesis: 'Smart+ broad targeting finds players as well as the interest stack.',
+      hypothesis: 'Smart+ broad targeting finds players as cheaply as the interest stack.',
+      primaryMetric: 'cpa',
       variantA: 'Gaming interest stack',
       variantB: 'Broad (Smart+)',
-      a: { clicks: 21_500, ctr: 0.015, cpc: 0.44, cvr: 0.158, valuePerConversion: 0.6 },
-      b: { clicks: 22_100, ctr: 0.0148, cpc: 0.43, cvr: 0.1565, valuePerConversion: 0.58 },
+      a: { ctr: 0.0155, cpc: 0.457, cvr: 0.1474, valuePerConversion: 0.65 },
+      b: { ctr: 0.0152, cpc: 0.45, cvr: 0.143, valuePerConversion: 0.62 },
+      measuredBy: 'cells',
+      plannedShareB: 0.5,
+      mde: 0.1,
       status: 'completed',
-      startDaysAgo: 38,
-      endDaysAgo: 24,
+      startDaysAgo: 66,
+      endDaysAgo: 45,
       expectWinner: 'none',
     },
     {
@@ -476,14 +547,37 @@ export const AB_TESTS: Readonly<Record<Vertical, readonly AbTestDef[]>> = {
       campaignIndex: 7,
       testType: 'bidding',
       hypothesis: 'A tighter target cost per install keeps enough scale to be worth it.',
+      primaryMetric: 'cpa',
       variantA: 'Target CPI 5 USD',
       variantB: 'Target CPI 4 USD',
-      a: { clicks: 12_400, ctr: 0.018, cpc: 0.67, cvr: 0.16, valuePerConversion: 1.0 },
-      b: { clicks: 11_900, ctr: 0.0176, cpc: 0.64, cvr: 0.162, valuePerConversion: 1.02 },
+      a: { clicks: 30_000, ctr: 0.019, cpc: 0.66, cvr: 0.17, valuePerConversion: 1.0 },
+      b: { clicks: 28_000, ctr: 0.01774, cpc: 0.6, cvr: 0.168, valuePerConversion: 1.02 },
+      measuredBy: 'entered',
+      plannedShareB: 0.5,
+      mde: 0.1,
+      status: 'completed',
+      startDaysAgo: 33,
+      endDaysAgo: 12,
+      expectWinner: 'B',
+    },
+    {
+      name: 'Gameplay hook vs logo intro',
+      campaignIndex: 2,
+      testType: 'creative',
+      hypothesis: 'Opening on gameplay in the first second stops the scroll: more clicks per impression than the logo intro.',
+      primaryMetric: 'ctr',
+      variantA: 'Logo intro 3s',
+      variantB: 'Gameplay in the first second',
+      a: { ctr: 0.0122, cpc: 0.74, cvr: 0.2075, valuePerConversion: 0.81 },
+      b: { ctr: 0.0141, cpc: 0.645, cvr: 0.2, valuePerConversion: 0.8 },
+      measuredBy: 'cells',
+      plannedShareB: 0.5,
+      mde: 0.1,
       status: 'running',
-      startDaysAgo: 6,
+      startDaysAgo: 18,
       endDaysAgo: null,
-      expectWinner: null,
+      expectWinner: 'B',
+      expectDecision: 'winner_b',
     },
   ],
 };

@@ -1,8 +1,9 @@
 // Pure generation of the demo data set: no database here. Given "today" it
 // returns every row the seeder writes, the same rows on every run. Each
 // campaign is laid out (layout.ts) and simulated with its planted situation,
-// if any (series.ts), its noise kept as drawn; then come
-// budgets and thresholds (budgets.ts), A/B tests (ab-tests.ts), the history of
+// if any (series.ts), its noise kept as drawn, A/B test cells included; then
+// come budgets and thresholds (budgets.ts), A/B tests read from their cells'
+// rows or their entered totals (ab-tests.ts), the history of
 // decided recommendations and the auto-apply settings (decisions.ts) and the
 // shared benchmarks (benchmarks.ts).
 
@@ -21,13 +22,13 @@ function generateTenant(tenant: DemoTenant, firstDay: number, today: number): Te
   const weekdays = Array.from({ length: HISTORY_DAYS }, (_, i) => weekdayOf(firstDay + i));
 
   const generated: GeneratedCampaign[] = tenantLayouts(tenant).map((layout) => {
-    const adsetSeries = simulate(buildModel(layout), weekdays);
-    return { layout, adsetSeries, campaignSeries: sumSeries(adsetSeries) };
+    const { adsets, cells } = simulate(buildModel(layout), weekdays);
+    return { layout, adsetSeries: adsets, cellSeries: cells, campaignSeries: sumSeries([...adsets, ...cells]) };
   });
 
   const metrics = generated.flatMap((g) => metricRows(g, days));
   const { campaigns, budgets, platformConfigs } = generateBudgets(tenant, generated, days[0] ?? '');
-  const abTests = generateAbTests(tenant, generated.map((g) => g.layout), today);
+  const abTests = generateAbTests(tenant, generated, days, today);
   const decisions = generateDecisions(tenant, generated, budgets, platformConfigs, firstDay);
   return { tenant, campaigns, metrics, budgets, platformConfigs, abTests, decisions, autoApply: DEMO_AUTO_APPLY[tenant.id] ?? null };
 }

@@ -1,7 +1,8 @@
 // The rows generation returns, as the seeder writes them. Money is in cents
 // (integers) in metric rows until it is written.
 
-import type { AllocationStrategy, BenchmarkMetric, DemoTenant, Platform, PlantedKind, Vertical } from './catalog';
+import type { DecisionStatus as AbDecisionStatus } from '../../lib/abtests/stats';
+import type { AbTestMetric, AllocationStrategy, BenchmarkMetric, DemoTenant, Platform, PlantedKind, Vertical } from './catalog';
 
 export interface MetricRow {
   platform: Platform;
@@ -38,12 +39,39 @@ export interface PlatformConfigRow {
   targetRoas: number | null;
 }
 
+/** ads.ab_tests.performance_a / performance_b: a variant's totals, money and conversions to the cent. */
 export interface VariantTotals {
   impressions: number;
   clicks: number;
   conversions: number;
   spend: number;
   conversion_value: number;
+}
+
+/** ads_engine.ab_test_designs: frozen on the test's first day (frozen_at, midnight UTC of frozenDay). */
+export interface AbTestDesignRow {
+  plannedShareB: number;
+  mde: number;
+  allocationUnit: 'spend' | 'impressions';
+  frozenDay: string;
+}
+
+/** ads_engine.ab_test_variants: a platform id carrying one arm. */
+export interface AbTestVariantRow {
+  arm: 'A' | 'B';
+  level: 'adset';
+  platformId: string;
+}
+
+/** ads_engine.ab_test_state: the reading of the test as the daily loop leaves it (as of the last day of data read). */
+export interface AbTestStateRow {
+  asOf: string;
+  decision: AbDecisionStatus;
+  message: string;
+  /** Running minimum of the always-valid p-value over the looks that could decide; null before any. */
+  minPSeq: number | null;
+  /** The day the winner was first reached (latched). */
+  winnerDay: string | null;
 }
 
 export interface AbTestRow {
@@ -53,16 +81,23 @@ export interface AbTestRow {
   campaignId: string;
   testType: string;
   hypothesis: string;
-  primaryMetric: 'conversion_rate';
+  primaryMetric: AbTestMetric;
   variantA: string;
   variantB: string;
+  /** Test cells: the sums of their metric rows from start to end; entered tests: the entered totals. */
   performanceA: VariantTotals;
   performanceB: VariantTotals;
+  /** Completed: the latched winner or 'none'; running: the latched winner or null. */
   winner: 'A' | 'B' | 'none' | null;
-  statisticalSignificance: number;
+  /** 1 - minPSeq of the state, to 5 decimals; null before any look that could decide. */
+  statisticalSignificance: number | null;
   status: 'running' | 'completed';
   startDate: string;
   endDate: string | null;
+  design: AbTestDesignRow;
+  /** Empty for a test whose totals are entered. */
+  variants: AbTestVariantRow[];
+  state: AbTestStateRow;
 }
 
 export interface BenchmarkRow {

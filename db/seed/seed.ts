@@ -24,7 +24,7 @@ import { checkAppRole } from '../../lib/db/pool';
 import { DEMO_PASSWORD, DEMO_TENANTS, DEMO_USERS, type DemoTenant } from './catalog';
 import { utcToday } from './dates';
 import { generateDemoData } from './generate';
-import type { AbTestRow, BenchmarkRow, BudgetRow, DecisionRow, MetricRow, PlatformConfigRow, TenantData } from './rows';
+import type { AbTestRow, AbTestVariantRow, BenchmarkRow, BudgetRow, DecisionRow, MetricRow, PlatformConfigRow, TenantData } from './rows';
 
 export { DEMO_PASSWORD, DEMO_TENANTS, DEMO_USERS } from './catalog';
 export type { DemoTenant, DemoUser, PlantedKind } from './catalog';
@@ -396,8 +396,9 @@ const AB_TEST_COLUMNS: Columns<AbTestRow> = {
   performance_a: ['jsonb', (t) => JSON.stringify(t.performanceA)],
   performance_b: ['jsonb', (t) => JSON.stringify(t.performanceB)],
   winner: ['text', (t) => t.winner],
-  statistical_significance: ['numeric', (t) => t.statisticalSignificance.toFixed(5)],
-  status: ['text', (t) => t.status],
+  statistical_significance: ['numeric', (t) => (t.statisticalSignificance === null ? null : t.statisticalSignificance.toFixed(5))],
+  // Written as drafts, their variants' platform ids added, then started (insertAbTests).
+  status: "'draft'",
   start_date: ['date', (t) => t.startDate],
   end_date: ['date', (t) => t.endDate],
   created_at: utcMidnight('start_date'),
@@ -412,8 +413,56 @@ async function insertPlatformConfigs(app: pg.Client, tenantId: string, rows: rea
   await insertRows(app, 'ads.platform_configs', tenantId, PLATFORM_CONFIG_COLUMNS, rows);
 }
 
+const AB_DESIGN_COLUMNS: Columns<AbTestRow> = {
+  test_id: ['uuid', (t) => t.id],
+  planned_share_b: ['numeric', (t) => t.design.plannedShareB.toFixed(3)],
+  mde: ['numeric', (t) => t.design.mde.toFixed(4)],
+  allocation_unit: ['text', (t) => t.design.allocationUnit],
+  created_at: ['date', (t) => t.design.frozenDay, utcMidnight('created_at')],
+  updated_at: ['date', (t) => t.design.frozenDay, utcMidnight('updated_at')],
+};
+
+type AbVariantInsert = AbTestVariantRow & { testId: string };
+
+const AB_VARIANT_COLUMNS: Columns<AbVariantInsert> = {
+  test_id: ['uuid', (v) => v.testId],
+  arm: ['text', (v) => v.arm],
+  level: ['text', (v) => v.level, 'u.level::ads.entity_level'],
+  platform_id: ['text', (v) => v.platformId],
+};
+
+const AB_STATE_COLUMNS: Columns<AbTestRow> = {
+  test_id: ['uuid', (t) => t.id],
+  as_of: ['date', (t) => t.state.asOf],
+  decision: ['text', (t) => t.state.decision],
+  message: ['text', (t) => t.state.message],
+  min_p_seq: ['numeric', (t) => (t.state.minPSeq === null ? null : String(t.state.minPSeq))],
+  winner_day: ['date', (t) => t.state.winnerDay],
+};
+
+/**
+ * The tests, their designs, the platform ids of their variants and the
+ * daily loop's reading of them. The database takes variants only for a draft
+ * whose design is not frozen (ads_engine.ab_test_variants_guard), so the
+ * tests go in as drafts, get their variants, then their design is frozen on
+ * their first day and they take their status, as a buyer starting them would.
+ */
 async function insertAbTests(app: pg.Client, tenantId: string, rows: readonly AbTestRow[]): Promise<void> {
   await insertRows(app, 'ads.ab_tests', tenantId, AB_TEST_COLUMNS, rows);
+  await insertRows(app, 'ads_engine.ab_test_designs', tenantId, AB_DESIGN_COLUMNS, rows);
+  const variants = rows.flatMap((t) => t.variants.map((v) => ({ ...v, testId: t.id })));
+  await insertRows(app, 'ads_engine.ab_test_variants', tenantId, AB_VARIANT_COLUMNS, variants);
+  await app.query(
+    `update ads_engine.ab_test_designs d set frozen_at = u.day::timestamp at time zone 'UTC'
+     from unnest($2::uuid[], $3::date[]) as u(id, day) where d.tenant_id = $1 and d.test_id = u.id`,
+    [tenantId, rows.map((t) => t.id), rows.map((t) => t.design.frozenDay)],
+  );
+  await app.query(
+    `update ads.ab_tests t set status = u.status
+     from unnest($2::uuid[], $3::text[]) as u(id, status) where t.tenant_id = $1 and t.id = u.id`,
+    [tenantId, rows.map((t) => t.id), rows.map((t) => t.status)],
+  );
+  await insertRows(app, 'ads_engine.ab_test_state', tenantId, AB_STATE_COLUMNS, rows);
 }
 
 // ---------------------------------------------------------------------------

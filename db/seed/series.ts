@@ -14,10 +14,17 @@
 // rows are the sums of their ad set rows. Nothing here looks at the result to
 // make it quieter: what is drawn is what is written. All randomness comes from
 // seeded streams (random.ts), one per campaign or ad set and purpose.
+//
+// A/B test cells (layout.ts) are ad sets like the others, drawn the same way
+// on the days of their test with the campaign-wide day factors of the
+// campaign they are in; their CPM, CTR, conversion rate and order value are
+// the variant's (catalog.ts: CPM = CPC x CTR x 1000), their spend the base ad
+// set's level x their share of its budget. The base is paused meanwhile: it
+// has no row on those days (what it would have drawn is not written).
 
 import { WEEKDAY, WEEKDAY_B2B, type Vertical, type WeekdayProfile } from './catalog';
 import { HISTORY_DAYS, LAST } from './dates';
-import type { AdsetLayout, CampaignLayout } from './layout';
+import type { AdsetLayout, CampaignLayout, TestCellLayout } from './layout';
 import { CPA_CVR_FACTOR, CPA_DOUBLED_FROM, SPEND_SPIKE_FACTOR, SPIKE_DAY, TRACKING_DROP_FROM, ZERO_ADSET_FROM } from './planted';
 import { Rng } from './random';
 import type { MetricRow } from './rows';
@@ -62,6 +69,14 @@ interface AdsetModel extends AdsetLayout {
   rng: Rng;
 }
 
+interface CellModel extends TestCellLayout {
+  /** Day indexes of its first and last day. */
+  from: number;
+  to: number;
+  cpm: number;
+  rng: Rng;
+}
+
 export interface CampaignModel {
   layout: CampaignLayout;
   vertical: Vertical;
@@ -74,6 +89,7 @@ export interface CampaignModel {
   spendTrend: number;
   cvrTrend: number;
   adsets: AdsetModel[];
+  cells: CellModel[];
   /** Campaign-wide day noise. */
   rng: Rng;
   /** Capped campaign: spend between 98.5 % and 99.8 % of the budget. */
@@ -87,15 +103,18 @@ export interface Series {
   clicks: Float64Array;
   conversions: Float64Array;
   value: Float64Array;
+  /** 1 on the days the entity has a row (a paused ad set and a test cell outside its test have none; their figures are 0). */
+  live: Uint8Array;
 }
 
-export function emptySeries(): Series {
+export function emptySeries(live = true): Series {
   return {
     spend: new Float64Array(HISTORY_DAYS),
     impressions: new Float64Array(HISTORY_DAYS),
     clicks: new Float64Array(HISTORY_DAYS),
     conversions: new Float64Array(HISTORY_DAYS),
     value: new Float64Array(HISTORY_DAYS),
+    live: new Uint8Array(HISTORY_DAYS).fill(live ? 1 : 0),
   };
 }
 
@@ -126,6 +145,13 @@ export function buildModel(layout: CampaignLayout): CampaignModel {
       rng: Rng.stream(`${tenant.id}|${a.id}|days`),
     };
   });
+  const cells: CellModel[] = layout.testCells.map((c) => ({
+    ...c,
+    from: HISTORY_DAYS - c.startDaysAgo,
+    to: HISTORY_DAYS - c.endDaysAgo,
+    cpm: c.variant.cpc * c.variant.ctr * 1000,
+    rng: Rng.stream(`${tenant.id}|${c.id}|days`),
+  }));
   return {
     layout,
     vertical: tenant.vertical,
@@ -138,6 +164,7 @@ export function buildModel(layout: CampaignLayout): CampaignModel {
     spendTrend,
     cvrTrend,
     adsets,
+    cells,
     rng: Rng.stream(`${tenant.id}|${layout.id}|days`),
     capRng: Rng.stream(`${tenant.id}|${layout.id}|cap`),
   };
@@ -153,11 +180,19 @@ function basket(rng: Rng, k: number, mean: number, cv: number): number {
   return Math.round(total * 100);
 }
 
-/** Simulates every day of every ad set; the planted situations are part of the simulation. */
-export function simulate(model: CampaignModel, weekdays: readonly number[]): Series[] {
-  const { layout, adsets, weekday } = model;
+export interface Simulated {
+  /** Per ad set of the layout. */
+  adsets: Series[];
+  /** Per test cell of the layout. */
+  cells: Series[];
+}
+
+/** Simulates every day of every ad set and test cell; the planted situations are part of the simulation. */
+export function simulate(model: CampaignModel, weekdays: readonly number[]): Simulated {
+  const { layout, adsets, cells, weekday } = model;
   const planted = layout.def.planted ?? null;
   const out = adsets.map(() => emptySeries());
+  const cellOut = cells.map(() => emptySeries(false));
   const spendCents = new Float64Array(adsets.length);
   const valueCv = ORDER_VALUE_CV[model.vertical];
 
@@ -218,10 +253,33 @@ export function simulate(model: CampaignModel, weekdays: readonly number[]): Ser
       s.conversions[i] = conversions;
       s.value[i] = value;
     }
+
+    for (let j = 0; j < cells.length; j++) {
+      const c = cells[j];
+      const s = cellOut[j];
+      const base = out[c?.base ?? -1];
+      if (!c || !s || !base || i < c.from || i > c.to) continue;
+      // The base ad set is paused for the test; its budget goes to the cells.
+      for (const f of FIELDS) base[f][i] = 0;
+      base.live[i] = 0;
+      const spend = Math.round(spendLevel * (adsets[c.base]?.share ?? 0) * c.share * spendCommon * lognormal(c.rng, NOISE.spend.own) * 100);
+      const cpm = c.cpm * cpmCommon * lognormal(c.rng, NOISE.cpm.own);
+      const impressions = c.rng.poisson((spend / 100 / cpm) * 1000);
+      const ctr = c.variant.ctr * ctrCommon * lognormal(c.rng, NOISE.ctr.own);
+      const clicks = Math.min(impressions, c.rng.poisson(impressions * ctr));
+      const rate = c.variant.cvr * (weekday.cvr[w] ?? 1) * cvrCommon * c.rng.gammaMeanOne(NOISE.conversionRate.own);
+      const conversions = c.rng.poisson(clicks * rate);
+      s.spend[i] = spend;
+      s.impressions[i] = impressions;
+      s.clicks[i] = clicks;
+      s.conversions[i] = conversions;
+      s.value[i] = basket(c.rng, conversions, c.variant.valuePerConversion, valueCv);
+      s.live[i] = 1;
+    }
   }
 
   if (planted === 'spend_spike') plantSpendSpike(out);
-  return out;
+  return { adsets: out, cells: cellOut };
 }
 
 /**
@@ -274,16 +332,21 @@ export function totalsOver(s: Series, from: number, to: number): { spend: number
 
 export interface GeneratedCampaign {
   layout: CampaignLayout;
+  /** Per ad set of the layout. */
   adsetSeries: Series[];
+  /** Per test cell of the layout. */
+  cellSeries: Series[];
+  /** The sum of the ad sets and the test cells. */
   campaignSeries: Series;
 }
 
-/** Metric rows of one campaign: the campaign (the sum), then its ad sets. */
+/** Metric rows of one campaign: the campaign (the sum), then its ad sets, then its test cells; days without a row skipped. */
 export function metricRows(g: GeneratedCampaign, days: readonly string[]): MetricRow[] {
   const { layout } = g;
   const rows: MetricRow[] = [];
   const push = (level: 'campaign' | 'adset', platformId: string, entityName: string, s: Series) => {
     for (let i = 0; i < HISTORY_DAYS; i++) {
+      if (!s.live[i]) continue;
       rows.push({
         platform: layout.def.platform,
         level,
@@ -301,6 +364,7 @@ export function metricRows(g: GeneratedCampaign, days: readonly string[]): Metri
     }
   };
   push('campaign', layout.id, layout.name, g.campaignSeries);
-  layout.adsets.forEach((a, k) => push('adset', a.id, a.name, g.adsetSeries[k] ?? emptySeries()));
+  layout.adsets.forEach((a, k) => push('adset', a.id, a.name, g.adsetSeries[k] ?? emptySeries(false)));
+  layout.testCells.forEach((c, k) => push('adset', c.id, c.name, g.cellSeries[k] ?? emptySeries(false)));
   return rows;
 }

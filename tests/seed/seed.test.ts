@@ -255,23 +255,7 @@ describe('demo data', () => {
     expect(num(r.weekday_min_conv)).toBeGreaterThan(0);
   });
 
-  it('completed A/B tests carry a significance that a two-proportion z-test reproduces', async () => {
-    const tests = await queryRows<{ a: { clicks: number; conversions: number }; b: { clicks: number; conversions: number }; winner: string; sig: number }>(
-      url,
-      `select performance_a as a, performance_b as b, winner, statistical_significance as sig from ads.ab_tests where status = 'completed'`,
-    );
-    expect(tests.length).toBeGreaterThanOrEqual(3);
-    for (const t of tests) {
-      // Pooled two-proportion z-test on conversions / clicks, two-sided; significance = 1 - p.
-      const [x1, n1, x2, n2] = [t.a.conversions, t.a.clicks, t.b.conversions, t.b.clicks];
-      const pooled = (x1 + x2) / (n1 + n2);
-      const z = (x2 / n2 - x1 / n1) / Math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2));
-      const p = 2 * (1 - phi(Math.abs(z)));
-      expect(num(t.sig)).toBeCloseTo(1 - p, 3);
-      const expectedWinner = 1 - p >= 0.95 ? (z > 0 ? 'B' : 'A') : 'none';
-      expect(t.winner).toBe(expectedWinner);
-    }
-  });
+  // The A/B tests (test cells, designs, winners as lib/abtests reads them): tests/seed/ab-tests.test.ts.
 
   it('benchmarks: ordered percentiles with the median as benchmark value', async () => {
     const bad = await one<{ n: number; total: number }>(
@@ -663,11 +647,3 @@ describe('the history of decided recommendations', () => {
     }
   }, 180_000);
 });
-
-/** Standard normal CDF by the Abramowitz-Stegun 7.1.26 erf approximation (|error| < 1.5e-7). */
-function phi(z: number): number {
-  const x = Math.abs(z) / Math.SQRT2;
-  const t = 1 / (1 + 0.3275911 * x);
-  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
-  return z >= 0 ? 0.5 * (1 + y) : 0.5 * (1 - y);
-}
