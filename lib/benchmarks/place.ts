@@ -10,6 +10,8 @@
 // "above the 90th percentile". A figure is placed only when the volume under
 // it makes it meaningful (a CPA on 3 conversions is noise).
 
+import { metricOf, type Totals } from '../performance/metrics';
+
 export const BENCHMARK_METRICS = ['roas', 'cpa', 'conversion_rate', 'ctr', 'cpc', 'cpm'] as const;
 export type BenchmarkMetric = (typeof BENCHMARK_METRICS)[number];
 
@@ -41,13 +43,7 @@ export interface Percentiles {
   p90: number | null;
 }
 
-export interface Totals {
-  spend: number;
-  impressions: number;
-  clicks: number;
-  conversions: number;
-  value: number;
-}
+export type { Totals };
 
 /** The volume under a figure before it is placed, and why. */
 export const MIN_VOLUME: Readonly<Record<BenchmarkMetric, { field: keyof Totals; min: number; unit: string }>> = {
@@ -59,23 +55,10 @@ export const MIN_VOLUME: Readonly<Record<BenchmarkMetric, { field: keyof Totals;
   cpm: { field: 'impressions', min: 5000, unit: 'impressions' },
 };
 
-/** The figure from totals (ratio of sums); null without a denominator. */
+/** The figure from totals (ratio of sums, as the performance pages compute it); null without a denominator. */
 export function figureOf(metric: BenchmarkMetric, t: Totals): number | null {
-  const ratio = (n: number, d: number) => (d > 0 && Number.isFinite(n) ? n / d : null);
-  switch (metric) {
-    case 'roas':
-      return ratio(t.value, t.spend);
-    case 'cpa':
-      return ratio(t.spend, t.conversions);
-    case 'conversion_rate':
-      return ratio(t.conversions, t.clicks);
-    case 'ctr':
-      return ratio(t.clicks, t.impressions);
-    case 'cpc':
-      return ratio(t.spend, t.clicks);
-    case 'cpm':
-      return ratio(t.spend * 1000, t.impressions);
-  }
+  if (metric === 'conversion_rate') return t.clicks > 0 ? t.conversions / t.clicks : null;
+  return metricOf(t, metric);
 }
 
 export type Placement =
