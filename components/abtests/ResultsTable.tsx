@@ -17,10 +17,10 @@ export function ResultsTable({ figures, names }: { figures: FigureRow[]; names: 
           <tr>
             <th scope="col">Figure</th>
             <th scope="col" className="num">
-              A{names.a.trim() && names.a.trim() !== 'A' ? ` · ${names.a.trim()}` : ''}
+              A{names.a.trim() && names.a.trim() !== 'A' ? <span className={styles.armName}> · {names.a.trim()}</span> : null}
             </th>
             <th scope="col" className="num">
-              B{names.b.trim() && names.b.trim() !== 'B' ? ` · ${names.b.trim()}` : ''}
+              B{names.b.trim() && names.b.trim() !== 'B' ? <span className={styles.armName}> · {names.b.trim()}</span> : null}
             </th>
             <th scope="col" className="num">
               B vs A

@@ -131,7 +131,7 @@ export default async function Page() {
                   </div>
                   <p className={`${styles.verdict} ${tone === 'good' ? styles.good : tone === 'bad' ? styles.bad : ''}`}>
                     {placementText(line.metric, line.placement)}
-                    {line.sampleSize ? <span className="muted small"> Benchmark of {formatNumber(line.sampleSize, style)} advertisers.</span> : null}
+                    {line.sampleSize ? <span className="muted small"> Benchmark sample: {formatNumber(line.sampleSize, style)}.</span> : null}
                   </p>
                 </li>
               );
