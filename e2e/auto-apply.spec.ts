@@ -121,6 +121,6 @@ test('a change the loop applied by itself is listed and undone; the settings ask
   await page.context().clearCookies();
   await signIn(page, team.viewer);
   await page.goto('/settings');
-  await expect(page.getByText('Apply recommendations automatically on Meta').first()).toBeVisible();
+  await expect(page.getByRole('term').filter({ hasText: /^Auto-apply$/ }).first()).toBeVisible();
   await expect(page.getByRole('checkbox', { name: 'Apply recommendations automatically on Meta' })).toHaveCount(0);
 });

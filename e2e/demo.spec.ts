@@ -1,18 +1,24 @@
-// The demo as a buyer meets it: the seed's planted anomalies, found by the
-// daily loop, are on the board; a buyer acknowledges one and resolves it with
-// a note, and the database records who and when. The demo tenants are seeded
-// into this run's database (they exist in no other spec).
+// The demo as a buyer meets it. The demo tenants are seeded into this run's
+// database once, for the tests of this file (they exist in no other spec), and
+// the daily loop runs on Northwind's yesterday as the scheduler would:
+//  - the seed's planted anomalies are on the board; a buyer acknowledges one
+//    and resolves it with a note, and the database records who and when;
+//  - a demo A/B test's results page shows what the product's statistics
+//    conclude from its test-cell ad sets, the figures equal the stored totals.
 import pg from 'pg';
 import { seedDemo } from '../db/seed/seed';
 import { metricLabel, typeLabel } from '../lib/anomalies/labels';
 import { expect, test } from './fixtures';
 
-test('a planted anomaly of the demo data is acknowledged and resolved', async ({ page, db }) => {
+test.describe.configure({ mode: 'serial' });
+
+let tenant: string;
+
+test.beforeAll(async ({ db }) => {
   const ownerUrl = process.env.AEGIS_E2E_OWNER_URL!;
   const appUrl = process.env.AEGIS_E2E_APP_URL!;
   await seedDemo({ ownerUrl, appUrl, decisions: false });
-  const tenant = (await db.pool.query("select id from saas.tenants where name = 'Northwind Outfitters'")).rows[0].id as string;
-  // The daily loop, as the scheduler runs it, on the tenant's yesterday.
+  tenant = (await db.pool.query("select id from saas.tenants where name = 'Northwind Outfitters'")).rows[0].id as string;
   const app = new pg.Client({ connectionString: appUrl });
   await app.connect();
   try {
@@ -23,6 +29,17 @@ test('a planted anomaly of the demo data is acknowledged and resolved', async ({
   } finally {
     await app.end();
   }
+});
+
+async function signInAsDemoBuyer(page: import('@playwright/test').Page) {
+  await page.goto('/signin');
+  await page.getByLabel('Email').fill('buyer@demo.test');
+  await page.getByLabel('Password').fill('demo-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((u) => !u.pathname.startsWith('/signin'));
+}
+
+test('a planted anomaly of the demo data is acknowledged and resolved', async ({ page, db }) => {
   const planted = (
     await db.pool.query(
       // one that is a card of its own, not a fall (falls of one platform and day may form an incident)
@@ -42,11 +59,7 @@ test('a planted anomaly of the demo data is acknowledged and resolved', async ({
   );
   expect(planted, `the loop finds the planted anomalies: ${JSON.stringify(all.rows)}`).toBeDefined();
 
-  await page.goto('/signin');
-  await page.getByLabel('Email').fill('buyer@demo.test');
-  await page.getByLabel('Password').fill('demo-password');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL((u) => !u.pathname.startsWith('/signin'));
+  await signInAsDemoBuyer(page);
   await page.goto('/anomalies');
   // the card's accessible name, as the board writes it
   const label = `${planted!.severity} ${metricLabel(planted!.metric_name)} ${typeLabel(planted!.anomaly_type as never)}, ${planted!.name}`;
@@ -73,4 +86,31 @@ test('a planted anomaly of the demo data is acknowledged and resolved', async ({
   const buyer = (await db.pool.query("select id from saas.users where email = 'buyer@demo.test'")).rows[0].id as string;
   await expect.poll(async () => (await state()).status).toBe('resolved');
   expect(await state()).toEqual({ status: 'resolved', resolved_by: buyer, resolution_note: 'Checked with the platform: a real change, budget moved' });
+});
+
+test("a demo A/B test's results: the winner the statistics found, on the stored totals", async ({ page, db }) => {
+  const t = (
+    await db.pool.query(
+      `select id, winner, statistical_significance::float8 as sig, performance_a, performance_b
+       from ads.ab_tests where tenant_id = $1 and test_name = 'Creator UGC video vs studio product video'`,
+      [tenant],
+    )
+  ).rows[0] as { id: string; winner: string; sig: number; performance_a: { impressions: number }; performance_b: { impressions: number } };
+  expect(t.winner).toBe('B');
+  expect(t.sig).toBeGreaterThanOrEqual(0.95);
+  await signInAsDemoBuyer(page);
+  // Northwind is the buyer's tenant; the list shows the test as completed and won by B
+  await page.goto('/ab-tests');
+  const row = page.getByRole('row').filter({ hasText: 'Creator UGC video vs studio product video' });
+  await expect(row).toContainText('Creator UGC video');
+  await row.getByRole('link', { name: 'Creator UGC video vs studio product video' }).click();
+  await expect(page).toHaveURL(new RegExp(`/ab-tests/${t.id}$`));
+  await expect(page.getByRole('heading', { name: 'Creator UGC video vs studio product video' })).toBeVisible();
+  await expect(page.getByText(/B wins|won by|winner/i).first()).toBeVisible();
+  // the figures are the stored totals, in the tenant's locale
+  const fmt = (n: number) => new Intl.NumberFormat('en-GB').format(n);
+  await expect(page.getByText(fmt(t.performance_a.impressions)).first()).toBeVisible();
+  await expect(page.getByText(fmt(t.performance_b.impressions)).first()).toBeVisible();
+  // the lift over time is drawn, with its table for screen readers
+  await expect(page.locator('.recharts-surface').first()).toBeVisible();
 });

@@ -1,6 +1,6 @@
 // How much traffic, and how many days, an A/B test needs to detect a given relative effect with
 // 80 % power at a two-sided 5 % level, on the log lift that lib/abtests/stats.ts tests.
-import { METRICS, MIN_SAMPLE, mixingVariance, normalQuantile, sequential, type AbMetric, type VariantTotals } from './stats';
+import { METRICS, MIN_SAMPLE, mixingVariance, normalQuantile, sequential, smallSampleFactor, type AbMetric, type VariantTotals } from './stats';
 
 export interface SampleSizeInput {
   metric: AbMetric;
@@ -119,11 +119,14 @@ export function sampleSize(input: SampleSizeInput): SampleSizeResult | { computa
   const perVariant = (z * z * c) / (theta * theta);
   const daysForPower = perVariant / unitsPerDay;
 
-  // Sequential: smallest n with theta - z_power * sqrt(V) >= half-width of the confidence sequence at V = c / n.
+  // Sequential: smallest n with theta - z_power * sqrt(V) >= half-width of the confidence sequence at V = c / n,
+  // V widened as the analysis widens a variance estimated from that many days (smallSampleFactor), so
+  // that the plan is made on the interval the page will actually draw.
   const tau2 = mixingVariance(input.mde);
   const zPow = normalQuantile(power);
   const ok = (n: number) => {
-    const v = c / n;
+    const days = Math.max(MIN_SAMPLE.days, n / unitsPerDay);
+    const v = (c / n) * smallSampleFactor(days - 1, alpha);
     return theta - zPow * Math.sqrt(v) >= sequential(0, v, tau2, alpha).halfWidth;
   };
   let lo = perVariant;

@@ -557,6 +557,18 @@ function decisionView(test: ResultTestInput, now: ResultNowInput, names: Variant
   if (test.status === 'draft' && !now.invalid && noData(now)) {
     return { ...base, status, tone: 'info', headline: 'Not started yet', message: 'A draft has no data: its figures are read once the test starts, and its design is frozen then.', missing: [] };
   }
+  if (test.status !== 'draft' && !now.invalid && noData(now)) {
+    return {
+      ...base,
+      tone: 'info',
+      headline: 'No data yet',
+      message:
+        now.source === 'platform_ids'
+          ? 'The variants’ ids have no delivery since the test started: the first reading comes with the next complete day of metrics.'
+          : 'No totals have been entered for the variants yet: enter them on the edit page as they come in.',
+      missing: [],
+    };
+  }
   if (now.invalid) {
     return { ...base, tone: 'error', headline: 'The entered totals cannot be read', message: `${now.invalid}. Correct them on the edit page; until then no result is computed.` };
   }
