@@ -1,10 +1,13 @@
 'use client';
 // The allocations, one row per campaign: budget, the engine's recommended
-// budget (accepted in one click), strategy and targets, status, and the
-// month's pacing with its verdict in words. Buyers and admins edit a row in
-// place: Edit opens the row's fields under it; a save made on a stale view is
-// refused by the server with the current values, which "Load the current
-// values" brings into the form. One block per row on a narrow screen.
+// budget (accepted in one click), strategy, targets and status in one cell,
+// the month's spend (yesterday's under it) and its projection, and the
+// verdict in words; once the month is closed, its spend against its budget.
+// Seven columns, so the table fits the content column of a 1280 px window.
+// Buyers and admins edit a row in place: Edit opens the row's fields under
+// it; a save made on a stale view is refused by the server with the current
+// values, which "Load the current values" brings into the form. One block per
+// row when the table's box is narrow (budgets.module.css).
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useActionState, useState } from 'react';
@@ -12,17 +15,41 @@ import { ActionForm } from '@/components/ui/ActionForm';
 import { FormMessage } from '@/components/ui/FormMessage';
 import { SubmitButton } from '@/components/ui/SubmitButton';
 import { acceptRecommendedAction, updateBudgetAction } from '@/lib/budgets/actions';
-import { bandText } from '@/lib/budgets/pacing';
+import { bandText, monthName, type MonthCalendar } from '@/lib/budgets/pacing';
 import type { BudgetRowView } from '@/lib/budgets/queries';
 import { STATUS_LABEL, STRATEGY_LABEL } from '@/lib/budgets/schema';
 import { formatCalendarDay, formatMoney, formatNumber, formatPercent, type NumberStyle } from '@/lib/format/number';
 import { BudgetFields } from './BudgetFields';
 import styles from './budgets.module.css';
 
-const COLUMNS = ['Campaign', 'Daily budget', 'Recommended', 'Strategy', 'Status', 'Yesterday', 'Month to date', 'Projected month end', 'Pace'] as const;
+interface Columns {
+  campaign: string;
+  daily: string;
+  recommended: string;
+  strategy: string;
+  spent: string;
+  projected: string;
+  pace: string;
+}
 
-/** The columns of amounts, right-aligned (by index in COLUMNS). */
-const NUMBER_COLUMNS: ReadonlySet<number> = new Set([1, 2, 5, 6, 7]);
+/** The headers (and the labels of a row's values when it is a block): an open month's pace, or a closed month's budget. */
+function columnsOf(cal: MonthCalendar, locale: string): Columns {
+  const common = { campaign: 'Campaign', daily: 'Daily budget', recommended: 'Recommended', strategy: 'Strategy, status' };
+  return cal.closed
+    ? { ...common, spent: `Spent in ${monthName(cal, locale)}`, projected: 'Month budget', pace: 'Verdict' }
+    : { ...common, spent: 'Spent to date', projected: 'Projected month end', pace: 'Pace' };
+}
+
+/** The columns in order, and whether each holds amounts (right-aligned). */
+const ORDER: readonly (readonly [keyof Columns, boolean])[] = [
+  ['campaign', false],
+  ['daily', true],
+  ['recommended', true],
+  ['strategy', false],
+  ['spent', true],
+  ['projected', true],
+  ['pace', false],
+];
 
 const STATUS_TONE: Readonly<Record<string, string>> = { active: styles.good!, paused: styles.neutral!, ended: styles.none! };
 const PACE_TONE: Readonly<Record<string, string | undefined>> = { good: styles.good, warn: styles.warn, bad: styles.bad, none: styles.none };
@@ -30,6 +57,11 @@ const PACE_TONE: Readonly<Record<string, string | undefined>> = { good: styles.g
 /** Whole amounts without decimals, others to the cent (a budget of 120.50 is not rounded away). */
 function money(v: number | null, style: NumberStyle): string {
   return formatMoney(v, style, { decimals: v !== null && !Number.isInteger(v) ? 2 : 0 });
+}
+
+/** Spend and its projection: whole units from 100 on (the cents are in the sentence under "Why"). */
+function spend(v: number | null, style: NumberStyle): string {
+  return formatMoney(v, style);
 }
 
 function signedMoney(v: number, style: NumberStyle): string {
@@ -84,7 +116,21 @@ function AcceptButton({ row, style, tenantId, action, pending }: {
   );
 }
 
-function Row({ row, style, tenantId, canEdit, columns }: { row: BudgetRowView; style: NumberStyle; tenantId: string; canEdit: boolean; columns: number }) {
+function Row({
+  row,
+  style,
+  tenantId,
+  canEdit,
+  closed,
+  labels,
+}: {
+  row: BudgetRowView;
+  style: NumberStyle;
+  tenantId: string;
+  canEdit: boolean;
+  closed: boolean;
+  labels: Columns;
+}) {
   const router = useRouter();
   const [open, setOpen] = useState(false);
   const [last, setLast] = useState<'save' | 'accept' | null>(null);
@@ -113,12 +159,11 @@ function Row({ row, style, tenantId, canEdit, columns }: { row: BudgetRowView; s
       <tr id={`budget-${row.id}`} className={offPace ? styles.offPace : undefined}>
         <td className={styles.campaign}>
           <Link href={row.href}>{row.label}</Link>
-          <span className={styles.sub}>
-            {row.platformLabel} · <code>{row.campaignId}</code>
-          </span>
+          <span className={styles.sub}>{row.platformLabel}</span>
+          <code className={styles.id}>{row.campaignId}</code>
           {row.budgetMovedOn ? <span className={styles.sub}>Daily budget set on {day(row.budgetMovedOn)}</span> : null}
         </td>
-        <td className={styles.num} data-label="Daily budget">
+        <td className={styles.num} data-label={labels.daily}>
           {money(row.dailyBudget, style)}
           <span className={styles.sub}>
             {row.minBudget === null && row.maxBudget === null
@@ -126,7 +171,7 @@ function Row({ row, style, tenantId, canEdit, columns }: { row: BudgetRowView; s
               : `${row.minBudget === null ? 'no min' : `min ${money(row.minBudget, style)}`} · ${row.maxBudget === null ? 'no max' : `max ${money(row.maxBudget, style)}`}`}
           </span>
         </td>
-        <td className={styles.num} data-label="Recommended">
+        <td className={styles.num} data-label={labels.recommended}>
           {row.recommendedBudget === null ? (
             <span className="muted">None</span>
           ) : (
@@ -161,30 +206,37 @@ function Row({ row, style, tenantId, canEdit, columns }: { row: BudgetRowView; s
             </>
           )}
         </td>
-        <td data-label="Strategy">
+        <td data-label={labels.strategy}>
           {STRATEGY_LABEL[row.strategy]}
           <Targets row={row} style={style} />
+          <span className={`${styles.badge} ${styles.statusBadge} ${STATUS_TONE[row.status] ?? styles.none}`}>{STATUS_LABEL[row.status]}</span>
         </td>
-        <td data-label="Status">
-          <span className={`${styles.badge} ${STATUS_TONE[row.status] ?? styles.none}`}>{STATUS_LABEL[row.status]}</span>
-        </td>
-        <td className={styles.num} data-label="Yesterday">
-          {money(p.yesterdaySpend, style)}
-          {p.yesterdayRatio !== null ? <span className={styles.sub}>{formatPercent(p.yesterdayRatio, style, 0)} of daily</span> : null}
-        </td>
-        <td className={styles.num} data-label="Month to date">
-          {money(p.mtdSpend, style)}
-          <span className={styles.sub}>of {money(p.toDateBudget, style)} to date</span>
-        </td>
-        <td className={styles.num} data-label="Projected month end">
-          {p.projected === null ? '—' : money(p.projected, style)}
+        <td className={styles.num} data-label={labels.spent}>
+          {spend(p.mtdSpend, style)}
+          {closed ? null : <span className={styles.sub}>of {spend(p.toDateBudget, style)} to date</span>}
           <span className={styles.sub}>
-            of {money(p.monthBudget, style)}
-            {p.ratio !== null ? ` (${formatPercent(p.ratio, style, 0)})` : ''}
+            Yesterday {spend(p.yesterdaySpend, style)}
+            {p.yesterdayRatio !== null ? ` · ${formatPercent(p.yesterdayRatio, style, 0)} of daily` : ''}
           </span>
+        </td>
+        <td className={styles.num} data-label={labels.projected}>
+          {closed ? (
+            <>
+              {spend(p.monthBudget, style)}
+              <span className={styles.sub}>{p.ratio !== null ? `${formatPercent(p.ratio, style, 0)} spent` : `${p.budgetDays} × ${money(p.dailyBudget, style)}`}</span>
+            </>
+          ) : (
+            <>
+              {p.projected === null ? '—' : spend(p.projected, style)}
+              <span className={styles.sub}>
+                of {spend(p.monthBudget, style)}
+                {p.ratio !== null ? ` (${formatPercent(p.ratio, style, 0)})` : ''}
+              </span>
+            </>
+          )}
           <Meter ratio={p.ratio} />
         </td>
-        <td data-label="Pace">
+        <td className={styles.paceCell} data-label={labels.pace}>
           <div className={styles.pace}>
             <span className={`${styles.badge} ${PACE_TONE[row.paceTone] ?? styles.none}`}>{row.paceLabel}</span>
             {p.state !== 'not_paced' ? <span className={styles.sub}>band {bandText(p.band, style)}</span> : null}
@@ -209,7 +261,7 @@ function Row({ row, style, tenantId, canEdit, columns }: { row: BudgetRowView; s
       </tr>
       {open || showMessage ? (
         <tr className={styles.detailRow}>
-          <td colSpan={columns}>
+          <td colSpan={ORDER.length}>
             {showMessage ? <FormMessage state={message} /> : null}
             {conflict ? (
               <p>
@@ -277,6 +329,7 @@ function Row({ row, style, tenantId, canEdit, columns }: { row: BudgetRowView; s
 export function BudgetTable({
   rows,
   style,
+  calendar,
   tenantId,
   canEdit,
   caption,
@@ -284,37 +337,41 @@ export function BudgetTable({
 }: {
   rows: BudgetRowView[];
   style: NumberStyle;
+  calendar: MonthCalendar;
   tenantId: string;
   canEdit: boolean;
   caption: string;
   emptyText: string;
 }) {
+  const labels = columnsOf(calendar, style.locale);
   return (
-    <div className={`table-wrap ${styles.wrap}`}>
-      <table className={`table ${styles.table} ${styles.stack}`}>
-        <caption className="visually-hidden">{caption}</caption>
-        <thead>
-          <tr>
-            {COLUMNS.map((c, i) => (
-              <th key={c} scope="col" className={NUMBER_COLUMNS.has(i) ? styles.num : undefined}>
-                {c}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((r) => (
-            <Row key={r.id} row={r} style={style} tenantId={tenantId} canEdit={canEdit} columns={COLUMNS.length} />
-          ))}
-          {rows.length === 0 ? (
+    <div className={styles.tableBox}>
+      <div className={`table-wrap ${styles.wrap}`}>
+        <table className={`table ${styles.table} ${styles.stack}`}>
+          <caption className="visually-hidden">{caption}</caption>
+          <thead>
             <tr>
-              <td colSpan={COLUMNS.length} className="muted">
-                {emptyText}
-              </td>
+              {ORDER.map(([key, num]) => (
+                <th key={key} scope="col" className={num ? styles.num : undefined}>
+                  {labels[key]}
+                </th>
+              ))}
             </tr>
-          ) : null}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <Row key={r.id} row={r} style={style} tenantId={tenantId} canEdit={canEdit} closed={calendar.closed} labels={labels} />
+            ))}
+            {rows.length === 0 ? (
+              <tr>
+                <td colSpan={ORDER.length} className="muted">
+                  {emptyText}
+                </td>
+              </tr>
+            ) : null}
+          </tbody>
+        </table>
+      </div>
     </div>
   );
 }

@@ -2,16 +2,20 @@
 // current rate, against what the daily budget allows, inside a tolerance band
 // that narrows as the month runs out. Pure (no I/O): the page and the tests
 // compute every figure with these functions. The model is written out in
-// docs/budgets.md; in short, with d the daily budget, D the days of the
-// month, e the complete days so far (through yesterday) and r = D - e the
-// days left (today included):
+// docs/budgets.md; in short, the month paced is the month of the tenant's
+// last complete day (yesterday): with d the daily budget, D the days of that
+// month, e its complete days (the day of month of yesterday, 1 .. D) and
+// r = D - e the days left (today included; 0 once the month is closed):
 //
 //   month budget   B = d × (days from the campaign's start in the month to its end)   (D for a campaign older than the month)
 //   rate           = spend of the last 7 days / 7 (fewer days for a younger campaign)
-//   projection     P = month-to-date spend + rate × r
-//   band           h = 0.05 + 0.25 × r / D        (±30 % on the 1st, ±5 % on the last day)
+//   projection     P = month-to-date spend + rate × r      (the month's actual spend once it is closed)
+//   band           h = 0.05 + 0.25 × r / D        (about ±29 % on the 2nd, ±5 % for a closed month)
 //   state          over when P > B × (1 + h), under when P < B × (1 - h), on track otherwise
-import { formatCalendarDay, formatMoney, formatPercent, type NumberStyle } from '@/lib/format/number';
+//
+// On the 1st, yesterday is the last day of the previous month: that month is
+// shown closed, its spend against its budget, judged within ±5 %.
+import { formatCalendarDay, formatMoney, formatPercent, knownLocale, type NumberStyle } from '@/lib/format/number';
 
 /** Days behind the spend rate of the projection. */
 export const RATE_DAYS = 7;
@@ -51,21 +55,23 @@ export function roundCents(v: number): number {
   return (Math.sign(v) * Math.round(Math.abs(v) * 100 + 1e-9)) / 100;
 }
 
-/** The tenant's month as of its today (a day in its own time zone). */
+/** The month paced as of the tenant's today (a day in its own time zone): the month of its last complete day. */
 export interface MonthCalendar {
   /** The tenant's today: the first day not complete yet. */
   today: string;
-  /** The last complete day: every spend figure ends here. */
+  /** The last complete day: every spend figure ends here, and the month paced is the one it falls in. */
   yesterday: string;
   monthStart: string;
   monthEnd: string;
   daysInMonth: number;
-  /** Complete days of the month so far (through yesterday): 0 on the 1st, D - 1 on the last day. */
+  /** Complete days of the month (through yesterday): 1 on the 2nd, D once the month is closed (on the 1st of the next). */
   elapsedDays: number;
-  /** Days of the month still to spend, today included: D on the 1st, 1 on the last day. */
+  /** Days of the month still to spend, today included: D - 1 on the 2nd, 1 on the last day, 0 once closed. */
   remainingDays: number;
   /** remainingDays / daysInMonth. */
   remainingShare: number;
+  /** Every day of the month is complete (today is the 1st of the next): its spend is final, judged against its budget. */
+  closed: boolean;
   /** First day of the 7-day rate window (it may fall in the previous month). */
   rateFrom: string;
   /** The band's half-width today, a share of the month budget. */
@@ -77,15 +83,13 @@ export function toleranceBand(remainingShare: number): number {
 }
 
 export function monthCalendar(today: string): MonthCalendar {
-  epochDay(today);
-  const year = Number(today.slice(0, 4));
-  const month = Number(today.slice(5, 7));
-  const dom = Number(today.slice(8, 10));
-  const d = daysInMonth(year, month);
-  const monthStart = `${today.slice(0, 8)}01`;
-  const monthEnd = `${today.slice(0, 8)}${String(d).padStart(2, '0')}`;
   const yesterday = shiftDay(today, -1);
-  const elapsedDays = dom - 1;
+  const year = Number(yesterday.slice(0, 4));
+  const month = Number(yesterday.slice(5, 7));
+  const d = daysInMonth(year, month);
+  const monthStart = `${yesterday.slice(0, 8)}01`;
+  const monthEnd = `${yesterday.slice(0, 8)}${String(d).padStart(2, '0')}`;
+  const elapsedDays = Number(yesterday.slice(8, 10));
   const remainingDays = d - elapsedDays;
   const remainingShare = remainingDays / d;
   return {
@@ -97,6 +101,7 @@ export function monthCalendar(today: string): MonthCalendar {
     elapsedDays,
     remainingDays,
     remainingShare,
+    closed: remainingDays === 0,
     rateFrom: shiftDay(yesterday, -(RATE_DAYS - 1)),
     band: toleranceBand(remainingShare),
   };
@@ -104,7 +109,7 @@ export function monthCalendar(today: string): MonthCalendar {
 
 export type AllocationStatus = 'active' | 'paused' | 'ended';
 export type PaceState = 'on_track' | 'under' | 'over' | 'not_paced';
-export type NotPacedReason = 'paused' | 'ended' | 'no_metrics' | 'first_day';
+export type NotPacedReason = 'paused' | 'ended' | 'no_metrics';
 
 /** One campaign's spend as the page reads it (campaign-level rows of ads.metrics_daily, through yesterday). */
 export interface PacingInput {
@@ -112,7 +117,7 @@ export interface PacingInput {
   status: AllocationStatus;
   /** Spend on the tenant's yesterday. */
   yesterdaySpend: number;
-  /** Spend from the 1st of the month through yesterday (0 on the 1st). */
+  /** Spend from the 1st of the month through yesterday (the whole month once it is closed). */
   mtdSpend: number;
   /** Spend from calendar.rateFrom through yesterday. */
   rateSpend: number;
@@ -140,7 +145,10 @@ export interface Pacing {
   rate: number | null;
   /** Days behind the rate: 7, or fewer for a campaign younger than a week. */
   rateDays: number;
-  /** Month-end spend at the rate; for a paused or ended allocation its spend so far (it is not expected to spend more); null without metrics. */
+  /**
+   * Month-end spend at the rate (the month's spend once it is closed); for a paused or ended allocation its spend so far (it
+   * is not expected to spend more); null without metrics.
+   */
   projected: number | null;
   /** projected / monthBudget; null for a zero budget or no projection. */
   ratio: number | null;
@@ -191,9 +199,8 @@ export function pace(cal: MonthCalendar, x: PacingInput): Pacing {
     return { ...base, state: 'not_paced', reason: x.status, projected: x.mtdSpend, ratio: ratioOf(x.mtdSpend) };
   }
   if (rate === null) return { ...base, state: 'not_paced', reason: 'no_metrics', projected: null, ratio: null };
+  // Once the month is closed no day is left: the projection is the month's spend.
   const projected = roundCents(x.mtdSpend + rate * cal.remainingDays);
-  // Nothing of the month has been seen yet: the projection is last month's rate alone.
-  if (cal.elapsedDays === 0) return { ...base, state: 'not_paced', reason: 'first_day', projected, ratio: ratioOf(projected) };
   return { ...base, state: judge(projected, base.low, base.high), reason: null, projected, ratio: ratioOf(projected) };
 }
 
@@ -255,12 +262,37 @@ export const STATE_LABEL: Readonly<Record<PaceState, string>> = {
   not_paced: 'Not paced',
 };
 
-export const REASON_LABEL: Readonly<Record<NotPacedReason, string>> = {
-  paused: 'Paused: not paced',
-  ended: 'Ended: not paced',
-  no_metrics: 'No delivery yet',
-  first_day: 'First day of the month',
+/** The verdict on a closed month: its spend against its budget, no longer a pace. */
+export const CLOSED_STATE_LABEL: Readonly<Record<PaceState, string>> = {
+  on_track: 'On budget',
+  under: 'Under budget',
+  over: 'Over budget',
+  not_paced: 'Not paced',
 };
+
+export const REASON_LABEL: Readonly<Record<NotPacedReason, string>> = {
+  paused: 'Not paced',
+  ended: 'Not paced',
+  no_metrics: 'No delivery yet',
+};
+
+/** The badge of a row: the reason it is not paced, or its verdict (on the month's pace, or on a closed month's budget). */
+export function paceLabel(p: Pacing, cal: MonthCalendar): string {
+  if (p.reason) return REASON_LABEL[p.reason];
+  return (cal.closed ? CLOSED_STATE_LABEL : STATE_LABEL)[p.state];
+}
+
+/** The month paced in words: "November 2026". */
+export function monthLabel(cal: MonthCalendar, locale: string): string {
+  return new Intl.DateTimeFormat(knownLocale(locale), { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(
+    new Date(`${cal.monthStart}T00:00:00Z`),
+  );
+}
+
+/** The month alone: "November". */
+export function monthName(cal: MonthCalendar, locale: string): string {
+  return new Intl.DateTimeFormat(knownLocale(locale), { month: 'long', timeZone: 'UTC' }).format(new Date(`${cal.monthStart}T00:00:00Z`));
+}
 
 const money = (v: number, style: NumberStyle) => formatMoney(v, style, { decimals: Number.isInteger(v) ? 0 : 2 });
 
@@ -269,25 +301,26 @@ export function bandText(band: number, style: Pick<NumberStyle, 'locale'>): stri
   return `±${formatPercent(band, style, 0)}`;
 }
 
-/** One sentence a buyer can check: what is projected, against what, and the band that decides. */
+/** One sentence a buyer can check: what is projected (or, for a closed month, was spent), against what, and the band that decides. */
 export function paceSentence(p: Pacing, cal: MonthCalendar, style: NumberStyle): string {
   const rateText =
     p.rate === null ? '' : ` at ${money(p.rate, style)} a day (the average of the last ${p.rateDays === 1 ? 'day' : `${p.rateDays} days`})`;
   const from = p.startedOn ? ` from its first delivery on ${formatCalendarDay(p.startedOn, style.locale, { year: false })}` : '';
   const budgetText = `the month budget of ${money(p.monthBudget, style)} (${p.budgetDays} × ${money(p.dailyBudget, style)}${from})`;
+  const inMonth = cal.closed ? `in ${monthName(cal, style.locale)}` : 'this month';
   switch (p.reason) {
     case 'paused':
     case 'ended':
-      return `${p.reason === 'paused' ? 'Paused' : 'Ended'}: not paced. ${money(p.mtdSpend, style)} spent this month.`;
+      return `${p.reason === 'paused' ? 'Paused' : 'Ended'}: not paced. ${money(p.mtdSpend, style)} spent ${inMonth}.`;
     case 'no_metrics':
       return 'No delivery recorded for this campaign yet: nothing to pace.';
-    case 'first_day':
-      return `First day of the month: no month-to-date yet. At the last days' rate the month would end at ${money(p.projected ?? 0, style)}${rateText}, against ${budgetText}.`;
     default:
       break;
   }
   const projected = p.projected ?? 0;
-  const head = `Projected ${money(projected, style)} at month end: ${money(p.mtdSpend, style)} spent through yesterday plus ${cal.remainingDays} ${cal.remainingDays === 1 ? 'day' : 'days'}${rateText}`;
+  const head = cal.closed
+    ? `Spent ${money(projected, style)} ${inMonth} (month closed)`
+    : `Projected ${money(projected, style)} at month end: ${money(p.mtdSpend, style)} spent through yesterday plus ${cal.remainingDays} ${cal.remainingDays === 1 ? 'day' : 'days'}${rateText}`;
   if (p.monthBudget <= 0) {
     return projected > 0
       ? `${head}, with a daily budget of 0: every amount spent is over budget.`
@@ -295,7 +328,8 @@ export function paceSentence(p: Pacing, cal: MonthCalendar, style: NumberStyle):
   }
   const dev = projected / p.monthBudget - 1;
   const devText = `${dev >= 0 ? '+' : '−'}${formatPercent(Math.abs(dev), style, 0)}`;
-  const allowed = `${bandText(p.band, style)} allowed with ${cal.remainingDays} ${cal.remainingDays === 1 ? 'day' : 'days'} left, ${money(p.low, style)} to ${money(p.high, style)}`;
+  const when = cal.closed ? 'at month end' : `with ${cal.remainingDays} ${cal.remainingDays === 1 ? 'day' : 'days'} left`;
+  const allowed = `${bandText(p.band, style)} allowed ${when}, ${money(p.low, style)} to ${money(p.high, style)}`;
   const verdict = p.state === 'over' ? 'over budget, beyond' : p.state === 'under' ? 'under budget, beyond' : 'within';
   return `${head}, against ${budgetText}: ${devText}, ${verdict} the ${allowed}.`;
 }

@@ -1,6 +1,8 @@
 // Reads of the budgets page, in the tenant's transaction: every allocation
 // with its spend of yesterday, of the month to date and of the rate window
-// (campaign-level rows of ads.metrics_daily, through the tenant's yesterday),
+// (campaign-level rows of ads.metrics_daily, through the tenant's yesterday,
+// its last complete day; the month is the one that day falls in, so on the
+// 1st it is the previous month, closed),
 // the day its daily budget last moved this month (from the audit trail), and
 // the campaigns that deliver without an allocation. The pacing figures come
 // from lib/budgets/pacing.ts; the model is in docs/budgets.md.
@@ -14,11 +16,10 @@ import { campaignHref, tenantStyle } from '@/lib/performance/queries';
 import {
   monthCalendar,
   pace,
+  paceLabel,
   paceSentence,
   paceTotals,
-  REASON_LABEL,
   shiftDay,
-  STATE_LABEL,
   type AllocationStatus,
   type MonthCalendar,
   type Pacing,
@@ -39,7 +40,7 @@ export interface BudgetContext {
   calendar: MonthCalendar;
 }
 
-/** The tenant's currency, locale and time zone, and its month as of its today (its yesterday + 1, in its zone). */
+/** The tenant's currency, locale and time zone, and the month paced as of its today (its yesterday + 1, in its zone). */
 export async function budgetContext(trx: Tx, tenantId: string, today?: string): Promise<BudgetContext> {
   const t = await tenantStyle(trx, tenantId);
   return {
@@ -72,7 +73,7 @@ interface AllocationRecord {
   pending_value: number | null;
 }
 
-/** Every allocation of the tenant with its spend figures for the calendar's month. */
+/** Every allocation of the tenant with its spend figures for the calendar's month (through the last complete day). */
 async function readAllocations(trx: Tx, tenantId: string, cal: MonthCalendar): Promise<AllocationRecord[]> {
   const from = cal.monthStart < cal.rateFrom ? cal.monthStart : cal.rateFrom;
   // Each campaign's rows are read by the metrics primary key (tenant, platform, level, platform_id, day).
@@ -116,7 +117,8 @@ async function readAllocations(trx: Tx, tenantId: string, cal: MonthCalendar): P
 }
 
 /**
- * The last day (in the tenant's zone) of this month on which each allocation's daily budget was set or moved: any
+ * The last day (in the tenant's zone) since the paced month began on which each allocation's daily budget was set or
+ * moved (on the 1st, today's changes are after the closed month, and still said): any
  * audit row of the allocation whose before and after name different daily budgets (an edit, an accepted or approved
  * recommendation, the optimiser's auto-apply or its undo, a new allocation).
  */
@@ -231,7 +233,7 @@ export interface BudgetRowView {
   paceLabel: string;
   paceTone: BadgeTone;
   paceSentence: string;
-  /** The day this month the daily budget was last set or moved, or null. */
+  /** The day the daily budget was last set or moved since the paced month began, or null. */
   budgetMovedOn: string | null;
   /** A pending budget recommendation behind the recommended budget, or null. */
   pending: { id: string; type: string; value: number | null } | null;
@@ -253,7 +255,7 @@ export interface BudgetsPage {
   totals: { platforms: TotalsRow[]; overall: TotalsRow };
   /** The off-pace campaigns (every platform, whatever the filter), furthest from their budget first. */
   alerts: BudgetRowView[];
-  /** Allocations judged today (active, with delivery, past the 1st). */
+  /** Allocations judged (active, with delivery): paced while the month runs, against their budget once it is closed. */
   judgedCount: number;
   unallocated: UnallocatedCampaign[];
   unallocatedTotal: number;
@@ -318,7 +320,7 @@ function rowView(r: AllocationRecord, cal: MonthCalendar, style: NumberStyle, mo
     status,
     version: r.version,
     pacing,
-    paceLabel: pacing.reason ? REASON_LABEL[pacing.reason] : STATE_LABEL[pacing.state],
+    paceLabel: paceLabel(pacing, cal),
     paceTone: toneOf(pacing),
     paceSentence: paceSentence(pacing, cal, style),
     budgetMovedOn: moves.get(r.id) ?? null,

@@ -1,7 +1,8 @@
 // The budgets page on the real database, through the app role and the action
 // wrapper (runTenantAction with real accounts and roles): the page's
 // month-to-date and yesterday spend against independent SQL sums in the
-// tenant's own time zone; every validation rule refuses and saves nothing;
+// tenant's own time zone, and on the 1st the previous month closed, its whole
+// spend against its budget; every validation rule refuses and saves nothing;
 // two buyers saving one budget (one after the other, and at once on two
 // connections); accepting the recommended budget; adding an allocation for a
 // campaign that delivers without one, its default checked by an independent
@@ -147,7 +148,7 @@ describe('the page read', () => {
     const t = await team('Budgets read');
     const other = await team('Budgets read, other tenant');
     const id = await allocate(t.tenantId, { campaign: 'alpha', name: 'Alpha', daily: 100 });
-    // 45 days of uneven spend (12.34 + ago): the month to date, whatever today is, falls inside
+    // 45 days of uneven spend (12.34 + ago): the month paced, whatever today is, falls inside
     await deliver(t.tenantId, { campaign: 'alpha', days: 45, spend: (ago) => 12.34 + ago });
     // what must not count: the campaign's ad set, the same id on another platform, the same id in another tenant
     await deliver(t.tenantId, { campaign: 'alpha-as1', level: 'adset', parent: 'alpha', days: 45, spend: () => 1000 });
@@ -158,7 +159,8 @@ describe('the page read', () => {
     const independent = await one<{ mtd: number; yesterday: number; today: string }>(
       t.tenantId,
       `with d as (select (now() at time zone $2)::date as today)
-       select coalesce(sum(m.spend) filter (where m.day >= date_trunc('month', d.today)::date and m.day < d.today), 0)::float8 as mtd,
+       -- the month of the last complete day (on the 1st, the previous month, closed)
+       select coalesce(sum(m.spend) filter (where m.day >= date_trunc('month', d.today - 1)::date and m.day < d.today), 0)::float8 as mtd,
               coalesce(sum(m.spend) filter (where m.day = d.today - 1), 0)::float8 as yesterday,
               to_char(d.today, 'YYYY-MM-DD') as today
        from d left join ads.metrics_daily m
@@ -189,7 +191,7 @@ describe('the page read', () => {
 
   it('counts and lists the campaigns off pace, and keeps them whatever the filter', async () => {
     const t = await team('Budgets alerts');
-    // Spending 10 times its daily budget of 10 for 40 days: over (unless today is the 1st: then nothing is judged).
+    // Spending 10 times its daily budget of 10 for 40 days: over (on the 1st too: the month just closed is over budget).
     await allocate(t.tenantId, { campaign: 'hot', name: 'Hot', daily: 10 });
     await deliver(t.tenantId, { campaign: 'hot', days: 40, spend: () => 100 });
     // On budget every day: on track.
@@ -200,14 +202,51 @@ describe('the page read', () => {
     const p = await page(t.tenantId, { show: 'paused' });
     expect(p.rows.map((r) => r.label)).toEqual(['Rest']);
     expect(p.rows[0]!.pacing).toMatchObject({ state: 'not_paced', reason: 'paused' });
-    if (p.calendar.elapsedDays === 0) {
-      expect(p.alerts).toEqual([]);
-      return;
-    }
     expect(p.alerts.map((a) => [a.label, a.pacing.state])).toEqual([['Hot', 'over']]);
     const all = await page(t.tenantId);
     expect(all.rows.find((r) => r.label === 'Calm')!.pacing.state).toBe('on_track');
+    expect(all.judgedCount).toBe(2);
     expect((await page(t.tenantId, { show: 'off_pace' })).rows.map((r) => r.label)).toEqual(['Hot']);
+  });
+
+  it('on the 1st: the previous month closed, its whole spend against its budget, an independent sum in the tenant’s zone', async () => {
+    const t = await team('Budgets closed month');
+    // 70 days of delivery back from the tenant's yesterday: the previous month is covered whatever today is.
+    await allocate(t.tenantId, { campaign: 'over', name: 'Over', daily: 10 });
+    await deliver(t.tenantId, { campaign: 'over', days: 70, spend: () => 100 });
+    await allocate(t.tenantId, { campaign: 'even', name: 'Even', daily: 100 });
+    await deliver(t.tenantId, { campaign: 'even', days: 70, spend: (ago) => 97 + (ago % 7) });
+    await allocate(t.tenantId, { campaign: 'short', name: 'Short', daily: 100 });
+    await deliver(t.tenantId, { campaign: 'short', days: 70, spend: () => 80 });
+    // Pinned to the 1st of the tenant's current month: the month paced is the previous one, every day of it complete.
+    const first = `${t.yesterday.slice(0, 8)}01`;
+    const p = await rolledBackAsApp(app.db, t.tenantId, (trx) => budgetsPage(trx, t.tenantId, budgetFilterSchema.parse({}), { today: first }));
+    const independent = await one<{ from: string; to: string; days: number; spend: number }>(
+      t.tenantId,
+      `select to_char(date_trunc('month', $2::date - 1), 'YYYY-MM-DD') as from, to_char($2::date - 1, 'YYYY-MM-DD') as to,
+              ($2::date - date_trunc('month', $2::date - 1)::date)::int as days,
+              (select sum(spend)::float8 from ads.metrics_daily
+               where tenant_id = $1 and platform = 'meta' and level = 'campaign' and platform_id = 'even'
+                 and day between date_trunc('month', $2::date - 1)::date and $2::date - 1) as spend`,
+      [t.tenantId, first],
+    );
+    expect(p.calendar).toMatchObject({ today: first, yesterday: independent.to, monthStart: independent.from, monthEnd: independent.to, closed: true, remainingDays: 0, band: 0.05 });
+    expect(p.calendar.daysInMonth).toBe(independent.days);
+    const even = p.rows.find((r) => r.label === 'Even')!;
+    // The month's spend (the days of this month after it not counted), and the projection is that spend.
+    expect(even.pacing.mtdSpend).toBeCloseTo(independent.spend, 6);
+    expect(even.pacing.projected).toBeCloseTo(independent.spend, 2);
+    expect(even.pacing).toMatchObject({ monthBudget: 100 * independent.days, toDateBudget: 100 * independent.days, state: 'on_track' });
+    expect(even.paceLabel).toBe('On budget');
+    expect(even.paceSentence).toMatch(/^Spent €[\d,.]+ in [A-Z][a-z]+ \(month closed\), against the month budget of €[\d,]+ \(\d+ × €100\): /);
+    // 80 a day against 100: 80 %, under; 100 against 10: over. Furthest from the budget first.
+    expect(p.alerts.map((a) => [a.label, a.pacing.state, a.paceLabel])).toEqual([
+      ['Over', 'over', 'Over budget'],
+      ['Short', 'under', 'Under budget'],
+    ]);
+    expect(p.rows.find((r) => r.label === 'Short')!.pacing.ratio).toBeCloseTo(0.8, 6);
+    // The totals: the month's spend of every allocation, the projection the same.
+    expect(p.totals.overall.projected).toBeCloseTo(p.totals.overall.mtdSpend, 2);
   });
 });
 

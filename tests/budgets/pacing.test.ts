@@ -1,15 +1,20 @@
 // The month pacing model (lib/budgets/pacing.ts, docs/budgets.md) against
 // figures worked out by hand in the comments: the calendar (mid-month, the
-// last day, February of 28 and 29 days, the 1st), the 7-day rate and its two
-// edges (a window reaching into the previous month, a campaign younger than a
-// week), the band that narrows through the month, a zero budget, and the
-// allocations that are not paced (paused, ended, no metrics).
+// last day, February of 28 and 29 days, the 1st, when the month paced is the
+// previous one, closed, and the 2nd, the new month's first complete day), the
+// 7-day rate and its two edges (a window reaching into the previous month, a
+// campaign younger than a week), the band that narrows through the month to
+// its final width for a closed month, a zero budget, and the allocations that
+// are not paced (paused, ended, no metrics).
 import { describe, expect, it } from 'vitest';
 import {
+  BAND_BASE,
   daysInMonth,
   judge,
   monthCalendar,
+  monthLabel,
   pace,
+  paceLabel,
   paceSentence,
   paceTotals,
   toleranceBand,
@@ -54,23 +59,46 @@ describe('the calendar', () => {
     expect(cal.band).toBeCloseTo(0.05 + 0.25 * (16 / 30), 12);
   });
 
-  it('the 1st: nothing of the month complete, yesterday and the rate window in the previous month', () => {
-    // 1 May 2026: yesterday 30 April, rate window 24-30 April; 0 complete days, 31 left; band 0.05 + 0.25 = 0.30.
+  it('the 1st: the month paced is the previous one, closed, at the final band', () => {
+    // 1 May 2026: the last complete day is 30 April, so April is paced: all 30 of its days complete, none left.
+    // Band 0.05 + 0.25 × 0/30 = 0.05 (BAND_BASE); the rate window 24-30 April.
     const cal = monthCalendar('2026-05-01');
-    expect(cal).toMatchObject({ yesterday: '2026-04-30', monthStart: '2026-05-01', monthEnd: '2026-05-31', elapsedDays: 0, remainingDays: 31, rateFrom: '2026-04-24' });
-    expect(cal.band).toBeCloseTo(0.3, 12);
+    expect(cal).toMatchObject({
+      today: '2026-05-01',
+      yesterday: '2026-04-30',
+      monthStart: '2026-04-01',
+      monthEnd: '2026-04-30',
+      daysInMonth: 30,
+      elapsedDays: 30,
+      remainingDays: 0,
+      remainingShare: 0,
+      closed: true,
+      rateFrom: '2026-04-24',
+    });
+    expect(cal.band).toBe(BAND_BASE);
+    expect(monthLabel(cal, 'en-GB')).toBe('April 2026');
+    // 1 January 2027: December 2026, 31 days, closed.
+    expect(monthCalendar('2027-01-01')).toMatchObject({ monthStart: '2026-12-01', monthEnd: '2026-12-31', elapsedDays: 31, remainingDays: 0, closed: true });
+  });
+
+  it('the 2nd: the new month with one complete day', () => {
+    // 2 May 2026: yesterday 1 May. May has 31 days: 1 complete, 30 left (2-31, today included).
+    // Band 0.05 + 0.25 × 30/31 = 0.05 + 0.241935… = 0.291935…; the rate window 25 April - 1 May reaches back into April.
+    const cal = monthCalendar('2026-05-02');
+    expect(cal).toMatchObject({ yesterday: '2026-05-01', monthStart: '2026-05-01', monthEnd: '2026-05-31', elapsedDays: 1, remainingDays: 30, closed: false, rateFrom: '2026-04-25' });
+    expect(cal.band).toBeCloseTo(0.05 + 0.25 * (30 / 31), 12);
   });
 
   it('the last day of a month, and of February in a leap year', () => {
     // 31 March: 30 complete days, 1 left; band 0.05 + 0.25/31 = 0.058064….
     const mar = monthCalendar('2026-03-31');
-    expect(mar).toMatchObject({ elapsedDays: 30, remainingDays: 1, daysInMonth: 31 });
+    expect(mar).toMatchObject({ elapsedDays: 30, remainingDays: 1, daysInMonth: 31, closed: false });
     expect(mar.band).toBeCloseTo(0.05 + 0.25 / 31, 12);
     // 29 February 2028: 28 complete days of 29, 1 left; yesterday the 28th.
     const leap = monthCalendar('2028-02-29');
     expect(leap).toMatchObject({ yesterday: '2028-02-28', monthEnd: '2028-02-29', daysInMonth: 29, elapsedDays: 28, remainingDays: 1 });
-    // 1 March 2028: yesterday is 29 February.
-    expect(monthCalendar('2028-03-01').yesterday).toBe('2028-02-29');
+    // 1 March 2028: yesterday is 29 February, and February 2028 (29 days) is the month paced, closed.
+    expect(monthCalendar('2028-03-01')).toMatchObject({ yesterday: '2028-02-29', monthStart: '2028-02-01', daysInMonth: 29, elapsedDays: 29, closed: true });
   });
 
   it('the band narrows through the month: wide on day 2, narrow on the 28th', () => {
@@ -223,19 +251,99 @@ describe('February', () => {
   });
 });
 
+describe('the previous month, closed (1 May 2026: all 30 days of April complete, none left)', () => {
+  const cal = monthCalendar('2026-05-01');
+  // Daily budget 100: month budget 100 × 30 = 3,000, what the budget allowed to date the same 3,000 (30 days).
+  // Band 0.05 (no day left): half-width 3,000 × 0.05 = 150, bounds 2,850 .. 3,150. The projection is April's spend:
+  // the rate (24-30 April, here 700 / 7 = 100 a day) times 0 days left adds nothing.
+
+  it('on budget: April spent 2,940, 98 % of its budget', () => {
+    // 2,940 / 3,000 = 0.98: inside 2,850 .. 3,150. Yesterday (30 April) 95 of the daily 100.
+    const p = pace(cal, active({ mtdSpend: 2940, rateSpend: 700, yesterdaySpend: 95 }));
+    expect(p).toMatchObject({
+      state: 'on_track',
+      reason: null,
+      budgetDays: 30,
+      monthBudget: 3000,
+      toDateBudget: 3000,
+      rate: 100,
+      rateDays: 7,
+      projected: 2940,
+      band: 0.05,
+      low: 2850,
+      high: 3150,
+    });
+    expect(p.ratio).toBeCloseTo(0.98, 12);
+    expect(paceLabel(p, cal)).toBe('On budget');
+    // 2,940 / 3,000 - 1 = -0.02: "−2%".
+    expect(paceSentence(p, cal, style)).toBe(
+      'Spent €2,940 in April (month closed), against the month budget of €3,000 (30 × €100): −2%, within the ±5% allowed at month end, €2,850 to €3,150.',
+    );
+  });
+
+  it('under and over: 90 % and 107 % of the budget', () => {
+    // 2,700 < 2,850: under. The last week's rate (900 / 7, 128.57 a day) no longer counts: no day is left to spend it.
+    const under = pace(cal, active({ mtdSpend: 2700, rateSpend: 900 }));
+    expect(under).toMatchObject({ state: 'under', projected: 2700 });
+    expect(paceLabel(under, cal)).toBe('Under budget');
+    // 3,210 > 3,150: over, +7 % (3,210 / 3,000 - 1 = 0.07).
+    const over = pace(cal, active({ mtdSpend: 3210, rateSpend: 750 }));
+    expect(over).toMatchObject({ state: 'over', projected: 3210 });
+    expect(paceLabel(over, cal)).toBe('Over budget');
+    expect(paceSentence(over, cal, style)).toBe(
+      'Spent €3,210 in April (month closed), against the month budget of €3,000 (30 × €100): +7%, over budget, beyond the ±5% allowed at month end, €2,850 to €3,150.',
+    );
+    // The bounds themselves are on budget; a cent beyond is not.
+    expect(pace(cal, active({ mtdSpend: 2850 })).state).toBe('on_track');
+    expect(pace(cal, active({ mtdSpend: 3150 })).state).toBe('on_track');
+    expect(pace(cal, active({ mtdSpend: 3150.01 })).state).toBe('over');
+  });
+
+  it('the same April judged on its last day, with one day left, and closed the day after', () => {
+    // 30 April 2026: 29 days complete, 1 left; band 0.05 + 0.25/30 = 0.058333…, half-width 175: 2,825 .. 3,175.
+    // Through the 29th 2,830; the last week's rate 700 / 7 = 100: projection 2,830 + 100 × 1 = 2,930, on track.
+    const last = pace(monthCalendar('2026-04-30'), active({ mtdSpend: 2830, rateSpend: 700 }));
+    expect(last).toMatchObject({ state: 'on_track', projected: 2930, low: 2825, high: 3175 });
+    // The 30th spent 110: April closes at 2,940, on budget (2,850 .. 3,150).
+    expect(pace(cal, active({ mtdSpend: 2940, rateSpend: 710 }))).toMatchObject({ state: 'on_track', projected: 2940 });
+  });
+
+  it('a campaign that started during the month is judged from its first day', () => {
+    // First delivery 21 April: budget days 21-30 = 10, month budget 1,000. Half-width 50: 950 .. 1,050.
+    // Spent 1,020 (102 %): on budget. The rate window (24-30) lies inside its days: 7 days.
+    const p = pace(cal, active({ firstDay: '2026-04-21', mtdSpend: 1020, rateSpend: 714 }));
+    expect(p).toMatchObject({ state: 'on_track', startedOn: '2026-04-21', budgetDays: 10, monthBudget: 1000, toDateBudget: 1000, rateDays: 7, projected: 1020, low: 950, high: 1050 });
+  });
+
+  it('paused, no delivery, zero budget', () => {
+    const paused = pace(cal, active({ status: 'paused', mtdSpend: 400 }));
+    expect(paused).toMatchObject({ state: 'not_paced', reason: 'paused', projected: 400 });
+    expect(paceSentence(paused, cal, style)).toBe('Paused: not paced. €400 spent in April.');
+    expect(pace(cal, active({ firstDay: null }))).toMatchObject({ state: 'not_paced', reason: 'no_metrics' });
+    // Daily 0, 300 spent: over, whatever the band.
+    const zero = pace(cal, active({ dailyBudget: 0, mtdSpend: 300 }));
+    expect(zero).toMatchObject({ state: 'over', monthBudget: 0, projected: 300, ratio: null });
+    expect(paceSentence(zero, cal, style)).toBe('Spent €300 in April (month closed), with a daily budget of 0: every amount spent is over budget.');
+  });
+
+  it('a closed 28-day February, spent as Google may spend it: over budget', () => {
+    // 1 March 2026: February 2026 (28 days) closed. Daily 200: 5,600, half-width 280: 5,320 .. 5,880.
+    // Google may bill up to 30.4 × the average daily budget in a month: 6,080, +8.6 % on 28 days. Over: 6,080 > 5,880.
+    const feb = monthCalendar('2026-03-01');
+    expect(feb).toMatchObject({ monthStart: '2026-02-01', daysInMonth: 28, closed: true });
+    const p = pace(feb, active({ dailyBudget: 200, mtdSpend: 6080, rateSpend: 1520 }));
+    expect(p).toMatchObject({ state: 'over', monthBudget: 5600, projected: 6080, low: 5320, high: 5880 });
+    expect(p.ratio).toBeCloseTo(6080 / 5600, 12);
+  });
+});
+
 describe('what is not paced, and a zero budget', () => {
   const cal = monthCalendar('2026-04-15');
 
-  it('the first day of the month: a projection from last month’s rate, no verdict', () => {
-    // 1 May 2026: MTD 0; the rate (24-30 April) 840 / 7 = 120. Projection 0 + 120 × 31 = 3,720 against 31 × 100 = 3,100: not judged.
-    const first = monthCalendar('2026-05-01');
-    const p = pace(first, active({ mtdSpend: 0, rateSpend: 840, yesterdaySpend: 130 }));
-    expect(p).toMatchObject({ state: 'not_paced', reason: 'first_day', monthBudget: 3100, toDateBudget: 0, projected: 3720, rate: 120, yesterdaySpend: 130 });
-    expect(paceSentence(p, first, style)).toMatch(/^First day of the month: no month-to-date yet\./);
-  });
-
   it('paused and ended: not paced; the projection is the spend so far', () => {
-    expect(pace(cal, active({ status: 'paused', mtdSpend: 400, rateSpend: 100 }))).toMatchObject({ state: 'not_paced', reason: 'paused', projected: 400 });
+    const paused = pace(cal, active({ status: 'paused', mtdSpend: 400, rateSpend: 100 }));
+    expect(paused).toMatchObject({ state: 'not_paced', reason: 'paused', projected: 400 });
+    expect(paceSentence(paused, cal, style)).toBe('Paused: not paced. €400 spent this month.');
     expect(pace(cal, active({ status: 'ended', mtdSpend: 0 }))).toMatchObject({ state: 'not_paced', reason: 'ended', projected: 0 });
   });
 
@@ -270,5 +378,20 @@ describe('totals', () => {
     const t = paceTotals(rows);
     expect(t).toMatchObject({ allocations: 4, active: 3, dailyBudget: 300, monthBudget: 9000, yesterdaySpend: 255, mtdSpend: 2920, projected: 6920, offPace: 1 });
     expect(t.ratio).toBeCloseTo(6920 / 9000, 12);
+  });
+
+  it('a closed month: every projection is the month’s spend', () => {
+    const cal = monthCalendar('2026-05-01');
+    const rows = [
+      // on budget: daily 100, month 3,000, spent 2,940 (yesterday 95)
+      { status: 'active' as const, pacing: pace(cal, active({ mtdSpend: 2940, rateSpend: 700, yesterdaySpend: 95 })) },
+      // under: daily 100, month 3,000, spent 2,700 (yesterday 80)
+      { status: 'active' as const, pacing: pace(cal, active({ mtdSpend: 2700, rateSpend: 560, yesterdaySpend: 80 })) },
+      // paused: budget left out, its 400 counts
+      { status: 'paused' as const, pacing: pace(cal, active({ status: 'paused', mtdSpend: 400 })) },
+    ];
+    // Daily 200, month 6,000; yesterday 175; spent 2,940 + 2,700 + 400 = 6,040, projected the same.
+    const t = paceTotals(rows);
+    expect(t).toMatchObject({ allocations: 3, active: 2, dailyBudget: 200, monthBudget: 6000, yesterdaySpend: 175, mtdSpend: 6040, projected: 6040, offPace: 1 });
   });
 });

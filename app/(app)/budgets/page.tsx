@@ -6,10 +6,10 @@ import { TotalsTable } from '@/components/budgets/TotalsTable';
 import { UnallocatedCampaigns } from '@/components/budgets/UnallocatedCampaigns';
 import styles from '@/components/budgets/budgets.module.css';
 import { PageHeader } from '@/components/ui/PageHeader';
-import { BAND_BASE, BAND_SLOPE, bandText, RATE_DAYS } from '@/lib/budgets/pacing';
+import { BAND_BASE, BAND_SLOPE, bandText, monthCalendar, monthLabel, monthName, RATE_DAYS, shiftDay } from '@/lib/budgets/pacing';
 import { budgetsPage, UNALLOCATED_DAYS } from '@/lib/budgets/queries';
 import { budgetFilterSchema, budgetsHref, SHOW, SHOW_LABEL } from '@/lib/budgets/schema';
-import { formatCalendarDay, knownLocale } from '@/lib/format/number';
+import { formatCalendarDay } from '@/lib/format/number';
 import { platformLabel } from '@/lib/performance/metrics';
 import { tenantRead } from '@/lib/request/read';
 import { hasRole } from '@/lib/tenancy/roles';
@@ -29,7 +29,7 @@ export default async function Page({ searchParams }: { searchParams: SearchParam
   if (data.allocationCount === 0 && data.unallocated.length === 0) {
     return (
       <>
-        <PageHeader title="Budgets" />
+        <PageHeader title="Budgets">{canEdit ? <Link href="/budgets/launch">Launch a campaign</Link> : null}</PageHeader>
         <div className="empty-state">
           <p>
             <strong>No budgets yet.</strong> Once campaigns deliver, each one that spent in the last {UNALLOCATED_DAYS} days is listed here to
@@ -43,39 +43,59 @@ export default async function Page({ searchParams }: { searchParams: SearchParam
     );
   }
 
-  const month = new Intl.DateTimeFormat(knownLocale(style.locale), { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(
-    new Date(`${cal.monthStart}T00:00:00Z`),
-  );
-  const dom = cal.elapsedDays + 1;
+  const month = monthLabel(cal, style.locale);
+  const monthOnly = monthName(cal, style.locale);
   const filtered = Boolean(filter.platform) || filter.show !== 'all';
-  const wide = bandText(BAND_BASE + BAND_SLOPE, style);
-  const narrow = bandText(BAND_BASE + BAND_SLOPE / cal.daysInMonth, style);
+  const wide = bandText(BAND_BASE + BAND_SLOPE * ((cal.daysInMonth - 1) / cal.daysInMonth), style);
+  const final = bandText(BAND_BASE, style);
+  const through = `Spend through ${formatCalendarDay(cal.yesterday, style.locale)}, the last complete day in ${data.timeZone}; figures in ${style.currency}.`;
 
   return (
     <>
       <PageHeader
         title="Budgets"
-        description="Each campaign's daily budget, the engine's recommended budget, and where the month is heading at the current rate of spend."
-      />
-      <p className={styles.period}>
-        {month}: day {dom} of {cal.daysInMonth}. Spend through {formatCalendarDay(cal.yesterday, style.locale)}, the last complete day in{' '}
-        {data.timeZone}; figures in {style.currency}.
-      </p>
+        description="Each campaign's daily budget, the engine's recommended budget, and where the month is heading at the current rate of spend; on the 1st, how the month just closed against its budget."
+      >
+        {canEdit ? <Link href="/budgets/launch">Launch a campaign</Link> : null}
+      </PageHeader>
+      {cal.closed ? (
+        <p className={styles.period}>
+          <strong className={styles.periodHead}>{month}, closed: spend against budget.</strong> {through} Every day of {monthOnly} is complete, so
+          each campaign is judged on what it spent in the month; pacing of {monthLabel(monthCalendar(shiftDay(cal.today, 1)), style.locale)} starts
+          tomorrow, with its first complete day.
+        </p>
+      ) : (
+        <p className={styles.period}>
+          <strong className={styles.periodHead}>
+            {month}: day {cal.elapsedDays + 1} of {cal.daysInMonth}.
+          </strong>{' '}
+          {through}
+        </p>
+      )}
 
-      {data.allocationCount > 0 ? <PaceAlerts alerts={data.alerts} calendar={cal} judged={data.judgedCount} /> : null}
+      {data.allocationCount > 0 ? <PaceAlerts alerts={data.alerts} calendar={cal} judged={data.judgedCount} locale={style.locale} /> : null}
 
       {data.allocationCount > 0 ? (
         <section className={styles.section} aria-labelledby="totals-title">
-          <h2 id="totals-title">This month</h2>
-          <TotalsTable platforms={data.totals.platforms} overall={data.totals.overall} style={style} />
-          <p className={styles.note}>
-            Month budget: the daily budget times the days of the month (from its first day for a campaign that started delivering this
-            month). A budget changed during the month is paced as if the current daily budget applied from the 1st. Projection: the spend
-            so far plus the average daily spend of the last {RATE_DAYS} days times the {cal.remainingDays}{' '}
-            {cal.remainingDays === 1 ? 'day' : 'days'} left, today included. A campaign is on pace while its projection is within{' '}
-            {bandText(cal.band, style)} of its month budget today (the band narrows from {wide} on the 1st to {narrow} on the last day).
-            Paused and ended allocations are not paced: their budgets are left out, their spend so far counts.
-          </p>
+          <h2 id="totals-title">{cal.closed ? `${month}, closed` : 'This month'}</h2>
+          <TotalsTable platforms={data.totals.platforms} overall={data.totals.overall} style={style} calendar={cal} month={monthOnly} />
+          {cal.closed ? (
+            <p className={styles.note}>
+              Month budget: the daily budget times the days of the month (from its first day for a campaign that started delivering in{' '}
+              {monthOnly}). The month is closed: a campaign is on budget while its spend in the month is within {final} of its month budget,
+              the band&apos;s final width. A budget changed during the month, or since it closed, is judged as if the current daily budget
+              applied from the 1st. Paused and ended allocations are not judged: their budgets are left out, their spend counts.
+            </p>
+          ) : (
+            <p className={styles.note}>
+              Month budget: the daily budget times the days of the month (from its first day for a campaign that started delivering this
+              month). A budget changed during the month is paced as if the current daily budget applied from the 1st. Projection: the spend
+              so far plus the average daily spend of the last {RATE_DAYS} days times the {cal.remainingDays}{' '}
+              {cal.remainingDays === 1 ? 'day' : 'days'} left, today included. A campaign is on pace while its projection is within{' '}
+              {bandText(cal.band, style)} of its month budget today (the band narrows from {wide} on the 2nd to {final} once the month is
+              closed). Paused and ended allocations are not paced: their budgets are left out, their spend so far counts.
+            </p>
+          )}
         </section>
       ) : null}
 
@@ -115,6 +135,7 @@ export default async function Page({ searchParams }: { searchParams: SearchParam
           <BudgetTable
             rows={data.rows}
             style={style}
+            calendar={cal}
             tenantId={tenant.tenantId}
             canEdit={canEdit}
             caption={`Campaign budgets${filtered ? ' (filtered)' : ''}: ${data.rows.length} of ${data.allocationCount}`}
@@ -122,7 +143,8 @@ export default async function Page({ searchParams }: { searchParams: SearchParam
           />
           {filtered ? (
             <p className={styles.note}>
-              Showing {data.rows.length} of {data.allocationCount} allocations; the totals and the count off pace cover them all.
+              Showing {data.rows.length} of {data.allocationCount} allocations; the totals and the count {cal.closed ? 'off budget' : 'off pace'}{' '}
+              cover them all.
             </p>
           ) : null}
         </section>
