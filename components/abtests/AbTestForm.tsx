@@ -549,13 +549,14 @@ export function AbTestForm({ data, tenantId }: { data: AbTestFormData; tenantId:
                 name="startDate"
                 type="date"
                 min={data.minStart}
+                max={data.maxStart}
                 value={startDate}
                 onChange={(e) => setStartDate(e.currentTarget.value)}
                 aria-invalid={invalid('startDate')}
                 aria-describedby={describedBy('startDate', true)}
               />
               <p id="ab-startDate-hint" className="muted field-hint">
-                Blank: the day it is started. Not before {data.minStart}.
+                Blank: the day it is started. From {data.minStart} to {data.maxStart}.
               </p>
               {err('startDate')}
             </div>
@@ -566,7 +567,7 @@ export function AbTestForm({ data, tenantId }: { data: AbTestFormData; tenantId:
               id="ab-endDate"
               name="endDate"
               type="date"
-              min={started ? [test.startDate ?? '', data.yesterday].sort().at(-1) : startDate || data.today}
+              min={started ? [test.startDate ?? '', data.yesterday].sort().at(-1) : [startDate || data.today, data.today].sort().at(-1)}
               max={addDays((started ? test.startDate : startDate) || data.today, MAX_TEST_DAYS)}
               value={endDate}
               onChange={(e) => setEndDate(e.currentTarget.value)}

@@ -16,8 +16,8 @@
 -- with the defaults (half the traffic to B, a 10 % minimum detectable effect) from its entered totals.
 --
 -- Freezing: the always-valid guarantee holds for the design fixed before the data is seen. Once frozen_at is
--- set (the test started) the planned split and the MDE cannot change, and the variants' ids neither: triggers
--- refuse it, whoever writes. Idempotent: objects are created when missing, triggers replaced.
+-- set (the test started) the planned split and the MDE cannot change, nor the variants' ids, nor the test's
+-- primary metric, platform and start date: triggers refuse it, whoever writes. Idempotent: objects are created when missing, triggers replaced.
 
 BEGIN;
 
@@ -186,5 +186,36 @@ COMMENT ON FUNCTION ads_engine.ab_test_variants_guard() IS
 DROP TRIGGER IF EXISTS ab_test_variants_guard ON ads_engine.ab_test_variants;
 CREATE TRIGGER ab_test_variants_guard BEFORE INSERT OR UPDATE OR DELETE ON ads_engine.ab_test_variants
   FOR EACH ROW EXECUTE FUNCTION ads_engine.ab_test_variants_guard();
+
+-- The design's columns on the test itself: once its design is frozen, the primary metric, the platform
+-- (where the variants' ids are read) and the start date (the first day counted) cannot change either,
+-- whoever writes. The loop's and the guide's updates (totals, significance, winner, status) do not name
+-- these columns and never fire it.
+CREATE OR REPLACE FUNCTION ads_engine.ab_test_frozen_columns_guard()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  v_frozen timestamptz;
+BEGIN
+  IF (NEW.primary_metric, NEW.platform, NEW.start_date) IS NOT DISTINCT FROM (OLD.primary_metric, OLD.platform, OLD.start_date) THEN
+    RETURN NEW;
+  END IF;
+  SELECT d.frozen_at INTO v_frozen FROM ads_engine.ab_test_designs d
+   WHERE d.tenant_id = OLD.tenant_id AND d.test_id = OLD.id AND d.frozen_at IS NOT NULL;
+  IF FOUND THEN
+    RAISE EXCEPTION 'A/B test % is frozen since it started (%): its primary metric, platform and start date cannot change', OLD.id, v_frozen
+      USING ERRCODE = '55000';
+  END IF;
+  RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION ads_engine.ab_test_frozen_columns_guard() IS
+  'Trigger of ads.ab_tests: once the test''s design is frozen (ads_engine.ab_test_designs.frozen_at), primary_metric, platform and start_date cannot change.';
+
+DROP TRIGGER IF EXISTS ab_tests_frozen_guard ON ads.ab_tests;
+CREATE TRIGGER ab_tests_frozen_guard BEFORE UPDATE OF primary_metric, platform, start_date ON ads.ab_tests
+  FOR EACH ROW EXECUTE FUNCTION ads_engine.ab_test_frozen_columns_guard();
 
 COMMIT;

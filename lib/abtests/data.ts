@@ -3,6 +3,7 @@
 // ads.metrics_daily (loadArmDaily), and the reading of a test now (readTestNow / readTest). The loop
 // (lib/abtests/evaluate.ts) writes what readTest computes, so the page and the database agree.
 // Not server-only: the scripts import it through the loop. Every function takes the tenant transaction.
+import { sql } from 'kysely';
 import { isUuid, type Tx } from '../db/pool';
 import {
   DB_TO_METRIC,
@@ -249,63 +250,74 @@ export interface ArmDaily {
   b: DailyTotals[];
 }
 
-/** The last day a reading on `asOf` covers: asOf, or the end date when the test ended before it. */
-export function readingDay(test: Pick<AbTestRecord, 'endDate'>, asOf: string): string {
-  return test.endDate !== null && test.endDate < asOf ? test.endDate : asOf;
+/**
+ * A test closed for good: completed with its winner written (A, B or 'none'), or cancelled. It is
+ * shown as it stood when it was closed: read to that day, with no winner found after it.
+ */
+export function isSettled(test: Pick<AbTestRecord, 'status' | 'winner'>): boolean {
+  return test.status === 'cancelled' || (test.status === 'completed' && test.winner !== null);
+}
+
+/**
+ * The last day a reading on `asOf` covers: asOf, or the end date when the test ended before it, or,
+ * for a settled test, the last day it was read before it was closed (its state's as_of, written by the
+ * daily loop or by the move that closed it).
+ */
+export function readingDay(test: Pick<AbTestRecord, 'endDate' | 'status' | 'winner' | 'state'>, asOf: string): string {
+  let day = test.endDate !== null && test.endDate < asOf ? test.endDate : asOf;
+  if (isSettled(test) && test.state && test.state.asOf < day) day = test.state.asOf;
+  return day;
+}
+
+/** Whether the test's first day is after `day`: nothing is read before it starts. */
+export function notStartedBy(test: Pick<AbTestRecord, 'startDate'>, day: string): boolean {
+  return test.startDate !== null && test.startDate > day;
 }
 
 /**
  * Per test, per arm, per day: the sum over the arm's platform ids of their ads.metrics_daily rows
- * (the test's platform, the id's level), from the test's start date to min(end date, to), sorted by
- * day. One query for all the tests. A test without a start date or platform, and an arm without
+ * (the test's platform, the id's level), from the test's start date to its reading day on `to`
+ * (readingDay: `to`, or its end date, or the day a settled test was closed), sorted by day. One query for all the tests. A test without a start date or platform, and an arm without
  * ids, get no days.
+ *
+ * The query starts from the variants' ids, given as arrays, and reads each id's days through the
+ * (tenant, platform_id, day) index (a lateral lookup per id). Joined the plain way, the planner chose
+ * its order from the statistics of the tables, and with statistics a little stale (a tenant whose
+ * rows had grown since the last analyze) it read all of the tenant's rows once per test: 15 s
+ * instead of 30 ms for 50 tests of 180 days.
  */
 export async function loadArmDailyMany(trx: Tx, tenantId: string, tests: readonly AbTestRecord[], to: string): Promise<Map<string, ArmDaily>> {
   const out = new Map<string, ArmDaily>(tests.map((t) => [t.id, { a: [], b: [] }]));
   const wanted = tests.filter((t) => t.startDate !== null && t.platform !== null && t.variants.length > 0 && t.startDate <= readingDay(t, to));
   if (wanted.length === 0) return out;
-  const rows = await trx
-    .selectFrom('ads_engine.ab_test_variants as v')
-    .innerJoin('ads.ab_tests as t', (j) => j.onRef('t.tenant_id', '=', 'v.tenant_id').onRef('t.id', '=', 'v.test_id'))
-    .innerJoin('ads.metrics_daily as m', (j) =>
-      j
-        .onRef('m.tenant_id', '=', 'v.tenant_id')
-        .onRef('m.platform', '=', 't.platform')
-        .onRef('m.level', '=', 'v.level')
-        .onRef('m.platform_id', '=', 'v.platform_id'),
-    )
-    .where('v.tenant_id', '=', tenantId)
-    .where(
-      'v.test_id',
-      'in',
-      wanted.map((t) => t.id),
-    )
-    .whereRef('m.day', '>=', 't.start_date')
-    .where('m.day', '<=', to)
-    .where((eb) => eb.or([eb('t.end_date', 'is', null), eb('m.day', '<=', eb.ref('t.end_date'))]))
-    .select(['v.test_id', 'v.arm', 'm.day'])
-    .select((eb) => [
-      eb.fn.sum('m.impressions').as('impressions'),
-      eb.fn.sum('m.clicks').as('clicks'),
-      eb.fn.sum('m.conversions').as('conversions'),
-      eb.fn.sum('m.spend').as('spend'),
-      eb.fn.sum('m.conversion_value').as('conversion_value'),
-    ])
-    .groupBy(['v.test_id', 'v.arm', 'm.day'])
-    .orderBy('v.test_id')
-    .orderBy('v.arm')
-    .orderBy('m.day')
-    .execute();
-  for (const r of rows) {
-    const arms = out.get(r.test_id);
+  const keys = wanted.flatMap((t) =>
+    t.variants.map((v) => ({ test: t.id, arm: v.arm, level: v.level, id: v.platformId, platform: t.platform!, from: t.startDate!, to: readingDay(t, to) })),
+  );
+  const r = await sql<{ test_id: string; arm: string; day: unknown; impressions: unknown; clicks: unknown; conversions: unknown; spend: unknown; conversion_value: unknown }>`
+    select x.test_id, x.arm, m.day,
+           sum(m.impressions) as impressions, sum(m.clicks) as clicks, sum(m.conversions) as conversions,
+           sum(m.spend) as spend, sum(m.conversion_value) as conversion_value
+    from unnest(${keys.map((k) => k.test)}::uuid[], ${keys.map((k) => k.arm)}::text[], ${keys.map((k) => k.level)}::text[], ${keys.map((k) => k.id)}::text[],
+                ${keys.map((k) => k.platform)}::text[], ${keys.map((k) => k.from)}::date[], ${keys.map((k) => k.to)}::date[])
+         as x(test_id, arm, level, platform_id, platform, from_day, to_day)
+    cross join lateral (
+      select d.day, d.impressions, d.clicks, d.conversions, d.spend, d.conversion_value
+      from ads.metrics_daily d
+      where d.tenant_id = ${tenantId}::uuid and d.platform_id = x.platform_id and d.day between x.from_day and x.to_day
+        and d.platform = x.platform::ads.platform and d.level = x.level::ads.entity_level
+    ) m
+    group by x.test_id, x.arm, m.day
+    order by x.test_id, x.arm, m.day`.execute(trx);
+  for (const row of r.rows) {
+    const arms = out.get(row.test_id);
     if (!arms) continue;
-    (r.arm === 'A' ? arms.a : arms.b).push({
-      day: dayOf(r.day),
-      impressions: num(r.impressions),
-      clicks: num(r.clicks),
-      conversions: num(r.conversions),
-      spend: num(r.spend),
-      conversionValue: num(r.conversion_value),
+    (row.arm === 'A' ? arms.a : arms.b).push({
+      day: dayOf(row.day),
+      impressions: num(row.impressions),
+      clicks: num(row.clicks),
+      conversions: num(row.conversions),
+      spend: num(row.spend),
+      conversionValue: num(row.conversion_value),
     });
   }
   return out;
@@ -371,66 +383,106 @@ function unreadable(test: AbTestRecord, message: string): AbTestAnalysis {
   };
 }
 
+/** The analysis of a test whose start date is still ahead: nothing read, the day it starts named. */
+function notStarted(test: AbTestRecord): AbTestAnalysis {
+  const zero = zeroTotals();
+  const none = analyzeAbTest(DB_TO_METRIC[test.metric], { totals: zero, daily: [] }, { totals: zero, daily: [] }, analysisOptions(test));
+  return { ...none, decision: { status: 'not_enough_data', message: `Not started yet: the test starts on ${test.startDate}, and its data are read from that day.` } };
+}
+
 const sum = (days: readonly DailyTotals[]): VariantTotals => days.reduce<VariantTotals>((s, d) => addTotals(s, d), zeroTotals());
+
+interface Current {
+  day: string;
+  source: ReadSource;
+  totalsA: VariantTotals;
+  totalsB: VariantTotals;
+  dailyA: DailyTotals[];
+  dailyB: DailyTotals[];
+  analysis: AbTestAnalysis;
+  invalid: string | null;
+  /** The test had not started by `day`. */
+  pending: boolean;
+}
+
+/** The test's figures and analysis on its reading day (what the list shows; readTest adds the looks). */
+function current(test: AbTestRecord, arms: ArmDaily, asOf: string): Current {
+  const metric = DB_TO_METRIC[test.metric];
+  const options = analysisOptions(test);
+  const src = armSource(test);
+  const day = readingDay(test, asOf);
+  const source: ReadSource = src.a === 'platform_ids' && src.b === 'platform_ids' ? 'platform_ids' : src.a === 'entered' && src.b === 'entered' ? 'entered' : 'mixed';
+  // A settled test's days stop on the day it was settled (a caller may pass days beyond it).
+  const upTo = (days: readonly DailyTotals[]) => (days.length > 0 && days[days.length - 1]!.day > day ? days.filter((d) => d.day <= day) : [...days]);
+  const dailyA = src.a === 'platform_ids' ? upTo(arms.a) : [];
+  const dailyB = src.b === 'platform_ids' ? upTo(arms.b) : [];
+  if (notStartedBy(test, day)) {
+    const zero = zeroTotals();
+    return { day, source, totalsA: zero, totalsB: zeroTotals(), dailyA: [], dailyB: [], analysis: notStarted(test), invalid: null, pending: true };
+  }
+  if (source === 'platform_ids') {
+    const totalsA = sum(dailyA);
+    const totalsB = sum(dailyB);
+    const analysis = analyzeAbTest(metric, { totals: totalsA, daily: dailyA }, { totals: totalsB, daily: dailyB }, options);
+    return { day, source, totalsA, totalsB, dailyA, dailyB, analysis, invalid: null, pending: false };
+  }
+  const pa = src.a === 'entered' ? parsePerformance(test.performanceA, 'performance_a') : { ok: true as const, totals: sum(dailyA), empty: dailyA.length === 0 };
+  const pb = src.b === 'entered' ? parsePerformance(test.performanceB, 'performance_b') : { ok: true as const, totals: sum(dailyB), empty: dailyB.length === 0 };
+  if (!pa.ok || !pb.ok) {
+    const message = !pa.ok ? pa.message : !pb.ok ? pb.message : '';
+    const totalsA = pa.ok ? pa.totals : zeroTotals();
+    const totalsB = pb.ok ? pb.totals : zeroTotals();
+    return { day, source, totalsA, totalsB, dailyA, dailyB, analysis: unreadable(test, message), invalid: message, pending: false };
+  }
+  const analysis = analyzeAbTest(metric, { totals: pa.totals }, { totals: pb.totals }, options);
+  return { day, source, totalsA: pa.totals, totalsB: pb.totals, dailyA, dailyB, analysis, invalid: null, pending: false };
+}
+
+/** The analysis of a test on `asOf`, as readTest computes it, without the looks (the list's leader column). */
+export function readTestAnalysis(test: AbTestRecord, arms: ArmDaily, asOf: string): AbTestAnalysis {
+  return current(test, arms, asOf).analysis;
+}
 
 /**
  * The reading of a test on `asOf` from its data, pure: the page shows it and the loop writes it.
  *
  * - Both arms on platform ids: totals and days from the metrics, the looks recomputed day by day
- *   (lookSeries) and folded from the start; a winner already written on the test is never unlatched.
+ *   (lookSeries) and folded from the start; a winner already written on the test is never unlatched,
+ *   and keeps the significance it was latched with (the running minimum of the p-value carries the
+ *   loop's earlier readings, so data restated downwards later do not leave a winner without one).
  * - An arm with entered totals: the test is read from totals only, with no days (a mixed test cannot
  *   pair days across an arm it has no days for): the id arm's totals are its metrics summed, the
  *   entered arm's are parsed (invalid ones give a not-computable analysis naming the field). The
  *   reading of `day` is one more look on top of the loop's history (`history`, ads_engine.ab_test_looks),
  *   folded with what the loop had latched (ads_engine.ab_test_state and the test's winner).
+ * - A settled test (completed with its winner written, or cancelled) is read to the day it was settled
+ *   and finds no new winner: a test completed without one stays without one.
+ * - A test whose start date is after the reading day has no data and no look yet.
  */
 export function readTest(test: AbTestRecord, arms: ArmDaily, history: readonly Look[], asOf: string): TestReading {
   const metric = DB_TO_METRIC[test.metric];
   const options = analysisOptions(test);
-  const src = armSource(test);
-  const day = readingDay(test, asOf);
+  const now = current(test, arms, asOf);
+  const { day, source, totalsA, totalsB, dailyA, dailyB, analysis, invalid } = now;
   const latched = isArm(test.winner) ? test.winner : null;
-
-  if (src.a === 'platform_ids' && src.b === 'platform_ids') {
-    const totalsA = sum(arms.a);
-    const totalsB = sum(arms.b);
-    const analysis = analyzeAbTest(metric, { totals: totalsA, daily: arms.a }, { totals: totalsB, daily: arms.b }, options);
-    const looks = lookSeries(metric, arms.a, arms.b, options, { to: day });
-    const reading = readLooks(looks, latched ? { winner: latched, winnerDay: test.state?.winnerDay ?? null } : {});
-    return { totalsA, totalsB, dailyA: arms.a, dailyB: arms.b, analysis, looks, reading, source: 'platform_ids', day, invalid: null };
-  }
-
-  const source: ReadSource = src.a === 'entered' && src.b === 'entered' ? 'entered' : 'mixed';
+  const settled = isSettled(test);
   const prior: Partial<Reading> = {
     winner: latched,
     winnerDay: latched ? (test.state?.winnerDay ?? null) : null,
-    minPSeq: test.state?.minPSeq ?? null,
+    minPSeq: source === 'platform_ids' && !latched ? null : (test.state?.minPSeq ?? null),
   };
-  const past = history.filter((l) => l.day < day);
-  const dailyA = src.a === 'platform_ids' ? arms.a : [];
-  const dailyB = src.b === 'platform_ids' ? arms.b : [];
-  const pa = src.a === 'entered' ? parsePerformance(test.performanceA, 'performance_a') : { ok: true as const, totals: sum(arms.a), empty: arms.a.length === 0 };
-  const pb = src.b === 'entered' ? parsePerformance(test.performanceB, 'performance_b') : { ok: true as const, totals: sum(arms.b), empty: arms.b.length === 0 };
-  if (!pa.ok || !pb.ok) {
-    const message = !pa.ok ? pa.message : !pb.ok ? pb.message : '';
-    const totalsA = pa.ok ? pa.totals : zeroTotals();
-    const totalsB = pb.ok ? pb.totals : zeroTotals();
-    return { totalsA, totalsB, dailyA, dailyB, analysis: unreadable(test, message), looks: past, reading: readLooks([], prior), source, day, invalid: message };
+  const close = (r: Reading): Reading => (settled ? { ...r, winner: latched, winnerDay: latched ? r.winnerDay : null } : r);
+  const base = { totalsA, totalsB, dailyA, dailyB, analysis, source, day, invalid };
+
+  if (now.pending) return { ...base, looks: [], reading: close(readLooks([], prior)) };
+  if (source === 'platform_ids') {
+    const looks = lookSeries(metric, dailyA, dailyB, options, { to: day });
+    return { ...base, looks, reading: close(readLooks(looks, prior)) };
   }
-  const analysis = analyzeAbTest(metric, { totals: pa.totals }, { totals: pb.totals }, options);
+  const past = history.filter((l) => l.day < day);
+  if (invalid !== null) return { ...base, looks: past, reading: close(readLooks([], prior)) };
   const look = lookOf(day, analysis);
-  return {
-    totalsA: pa.totals,
-    totalsB: pb.totals,
-    dailyA,
-    dailyB,
-    analysis,
-    looks: [...past, look],
-    reading: readLooks([look], prior),
-    source,
-    day,
-    invalid: null,
-  };
+  return { ...base, looks: [...past, look], reading: close(readLooks([look], prior)) };
 }
 
 /**

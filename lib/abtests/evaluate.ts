@@ -133,13 +133,16 @@ export async function evaluateAbTests(trx: Tx, tenantId: string, asOf: string): 
       .execute();
 
     // Entered totals leave no days behind: the reading of the day is kept as a look (the chart's history).
-    const looks = writes.filter(({ r }) => r.source !== 'platform_ids');
+    // A test not started by the day (its start date ahead) has no look for it.
+    const looks = writes.flatMap(({ test, r }) => {
+      const look = r.looks[r.looks.length - 1];
+      return r.source !== 'platform_ids' && look !== undefined && look.day === r.day ? [{ test, r, look }] : [];
+    });
     if (looks.length > 0) {
       await trx
         .insertInto('ads_engine.ab_test_looks')
         .values(
-          looks.map(({ test, r }) => {
-            const look = r.looks[r.looks.length - 1]!;
+          looks.map(({ test, r, look }) => {
             return {
               tenant_id: tenantId,
               test_id: test.id,

@@ -16,6 +16,7 @@ import {
   entityKey,
   ENTITY_LEVELS,
   parseEntityKey,
+  START_AHEAD_DAYS,
   START_BACK_DAYS,
   type AllocationUnit,
   type Arm,
@@ -356,6 +357,8 @@ export interface AbTestFormData {
   yesterday: string;
   /** The earliest start date the form accepts. */
   minStart: string;
+  /** The latest start date the form accepts. */
+  maxStart: string;
   /** Whether the tenant has any data in the window (without, only totals entered by hand can measure a test). */
   hasMetrics: boolean;
   /** The platforms with data first; every platform when there is none (a test measured elsewhere). */
@@ -422,6 +425,7 @@ export async function abTestFormData(trx: Tx, tenantId: string, scope: FormScope
     today: days.today,
     yesterday: days.yesterday,
     minStart: addDays(days.today, -START_BACK_DAYS),
+    maxStart: addDays(days.today, START_AHEAD_DAYS),
     hasMetrics,
     platforms,
     campaigns,

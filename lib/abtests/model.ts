@@ -3,7 +3,18 @@
 // and the readings of a test day after day (the looks), with the latched winner. Pure and
 // client-safe: the daily loop (lib/abtests/evaluate.ts) and the pages use the same functions, so the
 // winner written by the loop is the one the page would compute.
-import { analyzeAbTest, type AbMetric, type AbOptions, type AbTestAnalysis, type DailyTotals, type DecisionStatus, type VariantTotals } from './stats';
+import {
+  analyzeAbTest,
+  analyzePrepared,
+  METRICS,
+  type AbMetric,
+  type AbOptions,
+  type AbTestAnalysis,
+  type DailyTotals,
+  type DecisionStatus,
+  type NotComputable,
+  type VariantTotals,
+} from './stats';
 
 export const AB_TEST_STATUSES = ['draft', 'running', 'paused', 'completed', 'cancelled'] as const;
 export type AbTestStatus = (typeof AB_TEST_STATUSES)[number];
@@ -83,7 +94,9 @@ export function parsePerformance(value: unknown, label = 'performance'): ParsedP
       continue;
     }
     const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : Number.NaN;
-    if (!Number.isFinite(n)) return { ok: false, message: `${label}.${key} must be a number (got ${JSON.stringify(raw).slice(0, 40)})` };
+    // A JSON number beyond a double (psql stores {"clicks": 1e400}) arrives as Infinity.
+    if (typeof raw === 'number' && !Number.isNaN(raw) && !Number.isFinite(raw)) return { ok: false, message: `${label}.${key} is too large (beyond what a number can hold)` };
+    if (!Number.isFinite(n)) return { ok: false, message: `${label}.${key} must be a number (got ${describe(raw)})` };
     if (n < 0) return { ok: false, message: `${label}.${key} cannot be negative (got ${n})` };
     if (n >= MAX_TOTAL) return { ok: false, message: `${label}.${key} is too large (${n})` };
     if ((key === 'impressions' || key === 'clicks') && !Number.isInteger(n)) return { ok: false, message: `${label}.${key} must be a whole number (got ${n})` };
@@ -97,6 +110,15 @@ export function parsePerformance(value: unknown, label = 'performance'): ParsedP
     empty,
     totals: { impressions: out.impressions, clicks: out.clicks, conversions: out.conversions, spend: out.spend, conversionValue: out.conversion_value },
   };
+}
+
+/** A value as a message quotes it: its JSON, cut at 40 characters (and never a throw, however deep it nests). */
+function describe(raw: unknown): string {
+  try {
+    return String(JSON.stringify(raw)).slice(0, 40);
+  } catch {
+    return 'a value that cannot be shown';
+  }
 }
 
 export function zeroTotals(): VariantTotals {
@@ -176,9 +198,91 @@ function sumDays(days: readonly DailyTotals[]): VariantTotals {
 /**
  * The test read at the end of every day that has data, from its first day on: each look analyses
  * the days up to it (cumulative totals, per-day variance once there are enough days). daily* must
- * be sorted by day; days outside [from, to] are ignored. O(n^2) in days, a few ms for a year.
+ * be sorted by day; days outside [from, to] are ignored.
+ *
+ * The definition is lookSeriesByDefinition: analyzeAbTest on the days up to each look. This
+ * computes exactly the same numbers (the same sums in the same order, the same per-day variance
+ * term by term) from running sums, without copying and re-adding the days at each look (about a
+ * fifth of the time: 50 to 150 ms for 50 tests of 180 days). Days that are not strictly increasing
+ * within an arm (not what the database gives) are read by the definition.
  */
 export function lookSeries(
+  metric: AbMetric,
+  dailyA: readonly DailyTotals[],
+  dailyB: readonly DailyTotals[],
+  options: AbOptions = {},
+  range: { from?: string; to?: string } = {},
+): Look[] {
+  const inRange = (d: DailyTotals) => (!range.from || d.day >= range.from) && (!range.to || d.day <= range.to);
+  const a = dailyA.filter(inRange);
+  const b = dailyB.filter(inRange);
+  if (!increasing(a) || !increasing(b)) return lookSeriesByDefinition(metric, a, b, options);
+  const spec = METRICS[metric];
+  const zero = zeroTotals();
+  // The per-day variance pairs the days as perDayLogLiftVariance does: A's days in order (with B's row
+  // of the same day, or none), then the days only B has, in order.
+  const bByDay = new Map(b.map((d) => [d.day, d]));
+  const aDays = new Set(a.map((d) => d.day));
+  const pairsA = a.map((d) => ({ a: d as VariantTotals, b: (bByDay.get(d.day) ?? zero) as VariantTotals }));
+  const onlyB = b.filter((d) => !aDays.has(d.day));
+  const pairsB = onlyB.map((d) => ({ a: zero, b: d as VariantTotals }));
+  const days = [...new Set([...a.map((d) => d.day), ...b.map((d) => d.day)])].sort();
+  const sumA = zeroTotals();
+  const sumB = zeroTotals();
+  let badA: NotComputable | null = null;
+  let badB: NotComputable | null = null;
+  const looks: Look[] = [];
+  let ia = 0;
+  let ib = 0;
+  let kb = 0;
+  for (const day of days) {
+    while (ia < a.length && a[ia]!.day <= day) {
+      const d = a[ia++]!;
+      addInto(sumA, d);
+      if (!badA && !validDay(d)) badA = { computable: false, reason: 'invalid_input', message: 'Variant A has a day with a negative or missing figure.' };
+    }
+    while (ib < b.length && b[ib]!.day <= day) {
+      const d = b[ib++]!;
+      addInto(sumB, d);
+      if (!badB && !validDay(d)) badB = { computable: false, reason: 'invalid_input', message: 'Variant B has a day with a negative or missing figure.' };
+    }
+    while (kb < onlyB.length && onlyB[kb]!.day <= day) kb++;
+    const totalsA = { ...sumA };
+    const totalsB = { ...sumB };
+    const na = ia;
+    const nb = kb;
+    const perDay = () => {
+      // perDayLogLiftVariance, term by term
+      const xA = spec.num(totalsA);
+      const yA = spec.den(totalsA);
+      const xB = spec.num(totalsB);
+      const yB = spec.den(totalsB);
+      const n = na + nb;
+      if (n < 2) return { variance: Number.NaN, days: n };
+      let ss = 0;
+      for (let i = 0; i < na; i++) {
+        const p = pairsA[i]!;
+        const uA = spec.num(p.a) / xA - spec.den(p.a) / yA;
+        const uB = spec.num(p.b) / xB - spec.den(p.b) / yB;
+        ss += (uB - uA) ** 2;
+      }
+      for (let i = 0; i < nb; i++) {
+        const p = pairsB[i]!;
+        const uA = spec.num(p.a) / xA - spec.den(p.a) / yA;
+        const uB = spec.num(p.b) / xB - spec.den(p.b) / yB;
+        ss += (uB - uA) ** 2;
+      }
+      return { variance: (n / (n - 1)) * ss, days: n };
+    };
+    // The running sums are the days' sums in the same order, so they add up to the totals by construction.
+    const analysis = analyzePrepared(metric, { totalsA, totalsB, daysA: ia, daysB: ib, dailyProblem: (ia > 0 ? badA : null) ?? (ib > 0 ? badB : null), perDay }, options);
+    looks.push(lookOf(day, analysis));
+  }
+  return looks;
+}
+
+/** The look series by its definition: analyzeAbTest on the days up to each look. O(n^2) in days. */
+export function lookSeriesByDefinition(
   metric: AbMetric,
   dailyA: readonly DailyTotals[],
   dailyB: readonly DailyTotals[],
@@ -201,6 +305,18 @@ export function lookSeries(
     looks.push(lookOf(day, analysis));
   }
   return looks;
+}
+
+const increasing = (days: readonly DailyTotals[]) => days.every((d, i) => i === 0 || days[i - 1]!.day < d.day);
+
+const validDay = (t: VariantTotals) => [t.impressions, t.clicks, t.conversions, t.spend, t.conversionValue].every((v) => Number.isFinite(v) && v >= 0);
+
+function addInto(s: VariantTotals, d: VariantTotals): void {
+  s.impressions = s.impressions + d.impressions;
+  s.clicks = s.clicks + d.clicks;
+  s.conversions = s.conversions + d.conversions;
+  s.spend = s.spend + d.spend;
+  s.conversionValue = s.conversionValue + d.conversionValue;
 }
 
 export interface Reading {

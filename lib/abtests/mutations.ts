@@ -18,7 +18,7 @@ import { platformLabel } from '@/lib/performance/metrics';
 import { ActionError, type ActionHandler } from '@/lib/request/action-core';
 import type { FieldErrors } from '@/lib/request/result';
 import { canMove, DEFAULT_DESIGN, METRIC_LABEL, parsePerformance, toPerformanceJson, type AbTestStatus, type DbMetric, type PerformanceJson } from './model';
-import { loadAbTests, readTestNow } from './data';
+import { armSource, loadAbTests, readTestNow, type AbTestRecord, type TestReading } from './data';
 import { readTest, readVariants, sourceOf, tenantDays, type TestRow, type VariantRow } from './form-data';
 import {
   addDays,
@@ -30,6 +30,7 @@ import {
   MAX_TEST_DAYS,
   MOVE_FROM,
   MOVE_TO,
+  START_AHEAD_DAYS,
   START_BACK_DAYS,
   STATUS_LABEL,
   VARIANT_FIELD,
@@ -68,6 +69,18 @@ export interface MoveResult {
 // ---------------------------------------------------------------------------------------------
 // The test as it stands
 
+/** Entered totals as the audit log keeps them: as stored, unless they cannot be written out (nested past any reading) or are huge. */
+function auditedTotals(v: unknown): unknown {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(v);
+  } catch {
+    return { unreadable: 'nested too deep to record' };
+  }
+  return text !== undefined && text.length > AUDITED_TOTALS_MAX ? { unreadable: `${text.length} characters, not recorded` } : v;
+}
+const AUDITED_TOTALS_MAX = 10_000;
+
 /** The test as the audit log keeps it: the row, its design and the ids of each variant. */
 function snapshot(t: TestRow, variants: readonly VariantRow[]) {
   const ids = (arm: Arm) => variants.filter((v) => v.arm === arm).map((v) => entityKey(v.level, v.platform_id));
@@ -81,8 +94,8 @@ function snapshot(t: TestRow, variants: readonly VariantRow[]) {
     primary_metric: t.primary_metric,
     variant_a: t.variant_a,
     variant_b: t.variant_b,
-    performance_a: t.performance_a,
-    performance_b: t.performance_b,
+    performance_a: auditedTotals(t.performance_a),
+    performance_b: auditedTotals(t.performance_b),
     winner: t.winner,
     start_date: t.start_date,
     end_date: t.end_date,
@@ -155,13 +168,67 @@ async function staleMessage(trx: Tx, tenantId: string, t: TestRow, nothing: stri
  * confirmation.
  */
 export async function latchedWinner(trx: Tx, tenantId: string, t: TestRow): Promise<{ arm: Arm | null; day: string | null }> {
+  const { arm, day } = await readingNow(trx, tenantId, t);
+  return { arm, day };
+}
+
+interface Read {
+  arm: Arm | null;
+  day: string | null;
+  record: AbTestRecord | null;
+  now: TestReading | null;
+}
+
+/** The test read now as the page reads it, with its latched winner and the day it was latched. */
+async function readingNow(trx: Tx, tenantId: string, t: TestRow): Promise<Read> {
   const [record] = await loadAbTests(trx, tenantId, { ids: [t.id] });
-  if (!record) return { arm: null, day: null };
+  if (!record) return { arm: null, day: null, record: null, now: null };
   const { yesterday } = await tenantDays(trx, tenantId);
   const now = await readTestNow(trx, tenantId, record, yesterday);
   const arm = now.reading.winner;
-  return { arm, day: arm ? (now.reading.winnerDay ?? record.state?.winnerDay ?? null) : null };
+  return { arm, day: arm ? (now.reading.winnerDay ?? record.state?.winnerDay ?? null) : null, record, now };
 }
+
+/**
+ * What a move that closes the test (complete, declare, cancel) read, written as the daily loop writes
+ * its readings: the significance on the test and its state (the day read to, the decision, the running
+ * minimum of the p-value, the day the rule latched the winner, null when the winner was declared
+ * without it). The pages then show the test as it stood when it was closed, and the daily loop, which
+ * no longer reads it, leaves no stale significance beside the winner.
+ */
+async function recordClosingReading(trx: Tx, tenantId: string, read: Read, winnerDay: string | null): Promise<void> {
+  if (!read.now || !read.record) return;
+  const { now, record } = read;
+  const id = record.id;
+  // The arms carried by ids get their totals as read (as the loop writes them); entered totals stay as entered.
+  const src = armSource(record);
+  const ids = (arm: 'A' | 'B') => (arm === 'A' ? src.a : src.b) === 'platform_ids';
+  await trx
+    .updateTable('ads.ab_tests')
+    .set({
+      statistical_significance: now.reading.significance,
+      ...(ids('A') ? { performance_a: toPerformanceJson(now.totalsA) } : {}),
+      ...(ids('B') ? { performance_b: toPerformanceJson(now.totalsB) } : {}),
+    })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .execute();
+  const state = {
+    as_of: now.day,
+    decision: now.analysis.decision.status,
+    message: now.analysis.decision.message.slice(0, STATE_MESSAGE_MAX),
+    min_p_seq: now.reading.minPSeq,
+    winner_day: winnerDay,
+  };
+  await trx
+    .insertInto('ads_engine.ab_test_state')
+    .values({ tenant_id: tenantId, test_id: id, ...state })
+    .onConflict((oc) => oc.columns(['tenant_id', 'test_id']).doUpdateSet({ ...state, evaluated_at: sql<Date>`now()` }))
+    .execute();
+}
+
+/** ads_engine.ab_test_state.message is bounded. */
+const STATE_MESSAGE_MAX = 1000;
 
 const quoted = (s: string) => `“${s}”`;
 const variantLabel = (t: Pick<TestRow, 'variant_a' | 'variant_b'>, arm: Arm) => `variant ${arm} (${quoted(arm === 'A' ? t.variant_a : t.variant_b)})`;
@@ -209,8 +276,15 @@ const push = (errors: FieldErrors, field: string, message: string) => {
 async function dataProblems(trx: Tx, tenantId: string, fields: AbTestFields, today: string): Promise<FieldErrors> {
   const errors: FieldErrors = {};
   const minStart = addDays(today, -START_BACK_DAYS);
+  const maxStart = addDays(today, START_AHEAD_DAYS);
   if (fields.startDate && fields.startDate < minStart) {
     push(errors, 'startDate', `Start date: not before ${minStart} (${START_BACK_DAYS} days ago).`);
+  } else if (fields.startDate && fields.startDate > maxStart) {
+    push(errors, 'startDate', `Start date: at most ${START_AHEAD_DAYS} days ahead (${maxStart} at the latest).`);
+  }
+  if (fields.startDate && fields.endDate < today) {
+    // The daily loop completes a running test after its end date: one that has passed would be read at once, over days it did not run.
+    push(errors, 'endDate', `End date: today (${today}) or later: a test whose end date has passed would be completed as soon as it starts.`);
   }
   if (!fields.startDate) {
     // Without a start date the test starts on the day it is started: today at the earliest.
@@ -409,7 +483,8 @@ export async function updateAbTest(trx: Tx, tenantId: string, userId: string, in
   if (!sameVersion(input.expectedUpdatedAt, t.version)) throw new ActionError(await staleMessage(trx, tenantId, t, 'Nothing was saved'));
   const variants = await readVariants(trx, tenantId, t.id);
   const changed = changedFields(t, variants, input);
-  const started = t.status !== 'draft';
+  // A draft whose design is frozen was started once (set back to draft from psql): its design stays fixed.
+  const started = t.status !== 'draft' || t.frozen_at !== null;
 
   if (started) {
     const errors: FieldErrors = {};
@@ -547,6 +622,12 @@ export async function moveAbTest(trx: Tx, tenantId: string, userId: string, inpu
           endDate: [`End date: on or after the start date (${start}).`],
         });
       }
+      if (t.end_date && t.end_date < today) {
+        throw new ActionError(
+          `Not started: its end date (${t.end_date}) has passed, so the daily loop would complete it at once over days it did not run. Edit the end date, then start the test.`,
+          { endDate: [`End date: today (${today}) or later.`] },
+        );
+      }
       if (t.end_date && daysBetween(start, t.end_date) > MAX_TEST_DAYS) {
         throw new ActionError(`Not started: the end date (${t.end_date}) is more than ${MAX_TEST_DAYS} days after the start (${start}). Edit it, then start the test.`, {
           endDate: [`End date: within ${MAX_TEST_DAYS} days of the start date (${addDays(start, MAX_TEST_DAYS)} at the latest).`],
@@ -585,15 +666,20 @@ export async function moveAbTest(trx: Tx, tenantId: string, userId: string, inpu
       after = { ...before, status: 'running' };
       message = `Resumed: ${name} is running again.`;
       break;
-    case 'cancel':
+    case 'cancel': {
+      // A started test is shown as it stood when cancelled; a draft has nothing to read.
+      const read = t.status === 'draft' ? null : await readingNow(trx, tenantId, t);
       await update({ status: 'cancelled' });
+      if (read) await recordClosingReading(trx, tenantId, read, read.day);
       after = { ...before, status: 'cancelled' };
       message = `Cancelled: ${name}.`;
       break;
+    }
     case 'complete': {
-      const latched = await latchedWinner(trx, tenantId, t);
+      const latched = await readingNow(trx, tenantId, t);
       winner = latched.arm ?? 'none';
       await update({ status: 'completed', winner });
+      await recordClosingReading(trx, tenantId, latched, latched.day);
       after = { ...before, status: 'completed', winner, latched_winner: latched.arm, winner_day: latched.day };
       message = latched.arm
         ? `Completed: ${name}, won by ${variantLabel(t, latched.arm)}: the decision rule was met on ${latched.day}.`
@@ -602,7 +688,7 @@ export async function moveAbTest(trx: Tx, tenantId: string, userId: string, inpu
     }
     case 'declare_winner': {
       const arm = input.winner!;
-      const latched = await latchedWinner(trx, tenantId, t);
+      const latched = await readingNow(trx, tenantId, t);
       const met = latched.arm === arm;
       if (!met && !input.confirmNoSignificance) {
         const why = latched.arm ? `the decision rule found ${variantLabel(t, latched.arm)} the winner` : 'the decision rule has not found a winner';
@@ -612,6 +698,8 @@ export async function moveAbTest(trx: Tx, tenantId: string, userId: string, inpu
       }
       winner = arm;
       await update({ status: 'completed', winner: arm });
+      // Declared against the rule: no day on which the rule found this winner.
+      await recordClosingReading(trx, tenantId, latched, met ? latched.day : null);
       after = {
         ...before,
         status: 'completed',

@@ -27,7 +27,9 @@ export async function abTestListPage(trx: Tx, tenantId: string, filter: { status
   const list = await listAbTests(trx, tenantId, filter, lastDay);
   // Grouped by status (running first), newest first within each: a stable sort of the newest-first list.
   const rows = list.items
-    .map(({ test, campaignName, reading }) => listRow({ ...test, campaignName }, reading?.analysis ?? null, locale))
+    .map(({ test, campaignName, analysis }) =>
+      listRow({ ...test, campaignName, declared: test.status === 'completed' && (test.winner === 'A' || test.winner === 'B') && test.state !== null && !test.state.winnerDay }, analysis, locale),
+    )
     .sort((a, b) => a.statusRank - b.statusRank);
   const total = Object.values(list.counts).reduce((s, n) => s + n, 0);
   return { style: { currency, locale }, timeZone: timezone, asOf: lastDay, rows, counts: list.counts, total };

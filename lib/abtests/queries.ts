@@ -1,21 +1,22 @@
 // The A/B test list's reads, in the tenant's transaction: the tests (of one status, or all) with
-// their campaigns' names, the count of each status, and each live test's reading now. A bounded set
+// their campaigns' names, the count of each status, and each live test's analysis now. A bounded set
 // of queries whatever the number of tests: the tests and their variants (lib/abtests/data.ts), every
-// daily row of their platform ids at once, the stored looks of those measured from entered totals,
-// the campaign names, the counts; the readings are then the pure readTest of each test, the same
-// function the results page and the daily loop use.
+// daily row of their platform ids at once, the campaign names, the counts; the analyses are then the
+// pure readTestAnalysis of each test, the analysis readTest gives the results page and the daily loop
+// (without the look series, which the list does not show).
 import 'server-only';
 import { sql } from 'kysely';
 import type { Tx } from '@/lib/db';
-import { armSource, loadAbTests, loadArmDailyMany, loadLooks, readTest, type AbTestRecord, type TestReading } from './data';
-import { AB_TEST_STATUSES, type AbTestStatus, type Look } from './model';
+import { armSource, loadAbTests, loadArmDailyMany, readTestAnalysis, type AbTestRecord } from './data';
+import { AB_TEST_STATUSES, type AbTestStatus } from './model';
+import type { AbTestAnalysis } from './stats';
 
 export interface AbTestListItem {
   test: AbTestRecord;
   /** The campaign's name on its latest metrics row, or null (no campaign, or never imported). */
   campaignName: string | null;
-  /** The reading now of a running or paused test; null for the others (nothing current to lead). */
-  reading: TestReading | null;
+  /** The analysis now of a running or paused test; null for the others (nothing current to lead). */
+  analysis: AbTestAnalysis | null;
 }
 
 export interface AbTestList {
@@ -72,25 +73,21 @@ export function campaignNameOf(names: Map<string, string>, test: Pick<AbTestReco
 }
 
 /**
- * The readings on `asOf` of the given tests, batched: every daily row of their platform ids in one
- * query, the loop's stored looks of those with entered totals in another, then readTest on each.
+ * The analyses on `asOf` of the given tests, batched: every daily row of their platform ids in one
+ * query, then each test's current analysis (readTestAnalysis: the analysis readTest gives, without
+ * recomputing the look series, which the list does not show).
  */
-export async function readTestsNow(trx: Tx, tenantId: string, tests: readonly AbTestRecord[], asOf: string): Promise<Map<string, TestReading>> {
+export async function analysesNow(trx: Tx, tenantId: string, tests: readonly AbTestRecord[], asOf: string): Promise<Map<string, AbTestAnalysis>> {
   if (tests.length === 0) return new Map();
   const withIds = tests.filter((t) => {
-    const s = armSource(t);
-    return s.a === 'platform_ids' || s.b === 'platform_ids';
+    const src = armSource(t);
+    return src.a === 'platform_ids' || src.b === 'platform_ids';
   });
-  const withEntered = tests.filter((t) => {
-    const s = armSource(t);
-    return s.a === 'entered' || s.b === 'entered';
-  });
-  const [daily, looks] = [await loadArmDailyMany(trx, tenantId, withIds, asOf), await loadLooks(trx, tenantId, withEntered)];
-  const none: Look[] = [];
-  return new Map(tests.map((t) => [t.id, readTest(t, daily.get(t.id) ?? { a: [], b: [] }, looks.get(t.id) ?? none, asOf)]));
+  const daily = await loadArmDailyMany(trx, tenantId, withIds, asOf);
+  return new Map(tests.map((t) => [t.id, readTestAnalysis(t, daily.get(t.id) ?? { a: [], b: [] }, asOf)]));
 }
 
-/** The list: the tests of `status` (all when null), newest first, each with its campaign name and, when live, its reading now. */
+/** The tests of one status (or all), newest first, with their campaign names, the status counts and the live tests' analyses now. */
 export async function listAbTests(trx: Tx, tenantId: string, filter: { status: AbTestStatus | null }, asOf: string): Promise<AbTestList> {
   const counts = await statusCounts(trx, tenantId);
   const tests = await loadAbTests(trx, tenantId, filter.status ? { statuses: [filter.status] } : {});
@@ -99,10 +96,10 @@ export async function listAbTests(trx: Tx, tenantId: string, filter: { status: A
     tenantId,
     tests.filter((t) => t.platform && t.campaignId).map((t) => ({ platform: t.platform!, campaignId: t.campaignId! })),
   );
-  const readings = await readTestsNow(trx, tenantId, tests.filter((t) => LIVE_STATUSES.includes(t.status)), asOf);
+  const analyses = await analysesNow(trx, tenantId, tests.filter((t) => LIVE_STATUSES.includes(t.status)), asOf);
   return {
     counts,
-    items: tests.map((test) => ({ test, campaignName: campaignNameOf(names, test), reading: readings.get(test.id) ?? null })),
+    items: tests.map((test) => ({ test, campaignName: campaignNameOf(names, test), analysis: analyses.get(test.id) ?? null })),
   };
 }
 

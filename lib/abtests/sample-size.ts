@@ -118,6 +118,11 @@ export function sampleSize(input: SampleSizeInput): SampleSizeResult | { computa
   const c = unitVarA + unitVarB;
   const perVariant = (z * z * c) / (theta * theta);
   const daysForPower = perVariant / unitsPerDay;
+  // An effect so small (or a variance so large) that the sample overflows has no plan; the search
+  // below would never end on it.
+  if (!(Number.isFinite(perVariant) && perVariant > 0 && Number.isFinite(daysForPower))) {
+    return { computable: false, message: 'The minimum detectable effect is too small for any sample to detect it.' };
+  }
 
   // Sequential: smallest n with theta - z_power * sqrt(V) >= half-width of the confidence sequence at V = c / n,
   // V widened as the analysis widens a variance estimated from that many days (smallSampleFactor), so
@@ -131,7 +136,10 @@ export function sampleSize(input: SampleSizeInput): SampleSizeResult | { computa
   };
   let lo = perVariant;
   let hi = perVariant * 2;
-  while (!ok(hi)) hi *= 2;
+  while (!ok(hi)) {
+    hi *= 2;
+    if (!Number.isFinite(hi)) return { computable: false, message: 'The minimum detectable effect is too small for any sample to detect it.' };
+  }
   for (let i = 0; i < 60; i++) {
     const mid = (lo + hi) / 2;
     if (ok(mid)) hi = mid;

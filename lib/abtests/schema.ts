@@ -15,6 +15,8 @@ export const IDS_PER_VARIANT_MAX = 50;
 export const MAX_TEST_DAYS = 180;
 /** The earliest start date: this many days before the tenant's today (a test already running on the platform). */
 export const START_BACK_DAYS = 90;
+/** The latest start date: this many days after the tenant's today. */
+export const START_AHEAD_DAYS = 365;
 /** The planned share of B, in percent, and the default. */
 export const SHARE_MIN = 5;
 export const SHARE_MAX = 95;
@@ -174,7 +176,13 @@ function day(field: string, missing?: string) {
   const schema = z
     .string({ error: (iss) => (iss.input === undefined && missing ? missing : `${field}: a date (YYYY-MM-DD).`) })
     .trim()
-    .refine(isCalendarDay, { error: `${field}: a date (YYYY-MM-DD).` });
+    .refine(isCalendarDay, {
+      // a well-formed day outside the years a test can run in (2126-01-01) is named as such
+      error: (iss) => {
+        const m = typeof iss.input === 'string' ? DAY_RE.exec(iss.input) : null;
+        return m && (Number(m[1]) < 2000 || Number(m[1]) > 2099) ? `${field}: a date from 2000 to 2099.` : `${field}: a date (YYYY-MM-DD).`;
+      },
+    });
   return z.preprocess(blankToUndefined, missing ? schema : schema.optional());
 }
 
@@ -276,6 +284,8 @@ function checkTotals(arm: Arm, raw: RawFields, ctx: z.RefinementCtx): Performanc
     const rule = whole ? 'a whole number, 0 or more' : 'a number, 0 or more, with at most 2 decimals';
     let message: string | null = null;
     if (!Number.isFinite(n)) message = `${label}: ${rule} (without thousands separators).`;
+    // a number sent as a number (not typed) can be negative
+    else if (n < 0) message = `${label}: ${rule}.`;
     else if (n >= MAX_TOTAL) message = `${label}: too large (below ${MAX_TOTAL.toExponential()}).`;
     else if (whole && !Number.isInteger(n)) message = `${label}: ${rule}.`;
     else if (!whole && decimals(n) > 2) message = `${label}: ${rule}.`;

@@ -317,50 +317,86 @@ export function perDayLogLiftVariance(metric: AbMetric, dailyA: readonly DailyTo
   return { variance: (n / (n - 1)) * ss, days: n };
 }
 
+/**
+ * What the estimate and the decision need of the two variants, however they were summed: the totals,
+ * how many daily rows each variant has (null: none given), the first problem with those rows (a day
+ * with a negative or missing figure, rows that do not add up to the totals), and the per-day
+ * variance, computed only when it is needed (null unless both variants have daily rows).
+ * estimateLift and analyzeAbTest make it from the rows (prepareVariants); the look series of
+ * lib/abtests/model.ts makes it from running sums, so every look is this one function's result.
+ */
+export interface PreparedVariants {
+  totalsA: VariantTotals;
+  totalsB: VariantTotals;
+  daysA: number | null;
+  daysB: number | null;
+  dailyProblem: NotComputable | null;
+  perDay: (() => { variance: number; days: number }) | null;
+}
+
+const TOTAL_KEYS = ['impressions', 'clicks', 'conversions', 'spend', 'conversionValue'] as const;
+
+/** The variants' data as the estimate reads it (see PreparedVariants). */
+export function prepareVariants(metric: AbMetric, a: VariantData, b: VariantData): PreparedVariants {
+  let dailyProblem: NotComputable | null = null;
+  for (const [name, v] of [['A', a], ['B', b]] as const) {
+    if (dailyProblem || !v.daily || v.daily.length === 0) continue;
+    if (!v.daily.every(validTotals)) dailyProblem = notComputable('invalid_input', `Variant ${name} has a day with a negative or missing figure.`);
+    else {
+      const s = sumDaily(v.daily);
+      if (!TOTAL_KEYS.every((k) => close(s[k], v.totals[k]))) dailyProblem = notComputable('daily_totals_mismatch', `Variant ${name}'s daily rows do not add up to its totals.`);
+    }
+  }
+  return {
+    totalsA: a.totals,
+    totalsB: b.totals,
+    daysA: a.daily ? a.daily.length : null,
+    daysB: b.daily ? b.daily.length : null,
+    dailyProblem,
+    perDay: a.daily && b.daily ? () => perDayLogLiftVariance(metric, a.daily!, b.daily!) : null,
+  };
+}
+
 /** Log lift of B over A and its variance, or why it cannot be computed. */
 export function estimateLift(metric: AbMetric, a: VariantData, b: VariantData, options: AbOptions = {}): LiftEstimate | NotComputable {
+  return estimatePrepared(metric, prepareVariants(metric, a, b), options);
+}
+
+/** estimateLift on prepared variants. */
+export function estimatePrepared(metric: AbMetric, p: PreparedVariants, options: AbOptions = {}): LiftEstimate | NotComputable {
   const spec = METRICS[metric];
   const dispersion = options.dispersion ?? 1;
   const valueCv = options.valueCv ?? 1;
   const minDays = options.minDaysForPerDay ?? 7;
-  if (!validTotals(a.totals) || !validTotals(b.totals)) return notComputable('invalid_input', 'Totals must be finite, non-negative numbers.');
-  for (const [name, v] of [['A', a], ['B', b]] as const) {
-    if (v.daily && v.daily.length > 0) {
-      if (!v.daily.every(validTotals)) return notComputable('invalid_input', `Variant ${name} has a day with a negative or missing figure.`);
-      const s = sumDaily(v.daily);
-      const keys = ['impressions', 'clicks', 'conversions', 'spend', 'conversionValue'] as const;
-      if (!keys.every((k) => close(s[k], v.totals[k]))) return notComputable('daily_totals_mismatch', `Variant ${name}'s daily rows do not add up to its totals.`);
-    }
-  }
-  for (const [name, v] of [['A', a], ['B', b]] as const) {
-    const y = spec.den(v.totals);
-    const x = spec.num(v.totals);
+  const ta = p.totalsA;
+  const tb = p.totalsB;
+  if (!validTotals(ta) || !validTotals(tb)) return notComputable('invalid_input', 'Totals must be finite, non-negative numbers.');
+  if (p.dailyProblem) return p.dailyProblem;
+  for (const [name, t] of [['A', ta], ['B', tb]] as const) {
+    const y = spec.den(t);
+    const x = spec.num(t);
     if (y <= 0) return notComputable('zero_denominator', `Variant ${name} has no ${spec.denName} yet, so its ${spec.label} is not defined.`);
     if (x <= 0) return notComputable('zero_numerator', `Variant ${name} has no ${spec.numName} yet, so the relative lift of its ${spec.label} is not defined.`);
     // A ratio metric also needs the count under it (ROAS: conversions, for the value's variance).
-    if (metric === 'roas' && v.totals.conversions <= 0) return notComputable('zero_numerator', `Variant ${name} has no conversions yet.`);
+    if (metric === 'roas' && t.conversions <= 0) return notComputable('zero_numerator', `Variant ${name} has no conversions yet.`);
     if ((metric === 'ctr' || metric === 'cvr') && x >= y) return notComputable('no_variance', `Variant ${name}'s ${spec.label} is 100 %, which has no sampling variance.`);
   }
-  const valueA = spec.num(a.totals) / spec.den(a.totals);
-  const valueB = spec.num(b.totals) / spec.den(b.totals);
+  const valueA = spec.num(ta) / spec.den(ta);
+  const valueB = spec.num(tb) / spec.den(tb);
   const logLift = Math.log(valueB / valueA);
-  const floor = samplingFloor(metric, a.totals) + samplingFloor(metric, b.totals);
+  const floor = samplingFloor(metric, ta) + samplingFloor(metric, tb);
 
   let variance: number;
   let model: 'per_day' | 'totals' = 'totals';
   let days = 0;
-  if (a.daily && b.daily) {
-    const pd = perDayLogLiftVariance(metric, a.daily, b.daily);
-    if (pd.days >= minDays && Number.isFinite(pd.variance)) {
-      // A week of days estimates a variance poorly: widen by the t factor, and never go below pure sampling noise.
-      variance = Math.max(pd.variance * smallSampleFactor(pd.days - 1, options.alpha ?? 0.05), floor);
-      model = 'per_day';
-      days = pd.days;
-    } else {
-      variance = totalsModelVariance(metric, a.totals, dispersion, valueCv) + totalsModelVariance(metric, b.totals, dispersion, valueCv);
-    }
+  const pd = p.perDay ? p.perDay() : null;
+  if (pd && pd.days >= minDays && Number.isFinite(pd.variance)) {
+    // A week of days estimates a variance poorly: widen by the t factor, and never go below pure sampling noise.
+    variance = Math.max(pd.variance * smallSampleFactor(pd.days - 1, options.alpha ?? 0.05), floor);
+    model = 'per_day';
+    days = pd.days;
   } else {
-    variance = totalsModelVariance(metric, a.totals, dispersion, valueCv) + totalsModelVariance(metric, b.totals, dispersion, valueCv);
+    variance = totalsModelVariance(metric, ta, dispersion, valueCv) + totalsModelVariance(metric, tb, dispersion, valueCv);
   }
   if (!(variance > 0) || !Number.isFinite(variance) || !Number.isFinite(logLift)) {
     return notComputable('no_variance', 'The data have no measurable variance, so no interval can be given.');
@@ -536,11 +572,22 @@ export interface AbTestAnalysis {
 
 /** Whether both variants have the minimum sample (count of the metric's unit, and days). */
 export function minimumSampleReached(metric: AbMetric, a: VariantData, b: VariantData, minSample: Readonly<MinSample> = MIN_SAMPLE): { reached: boolean; message: string } {
+  return minimumSamplePrepared(metric, a.totals, b.totals, a.daily ? a.daily.length : null, b.daily ? b.daily.length : null, minSample);
+}
+
+function minimumSamplePrepared(
+  metric: AbMetric,
+  ta: VariantTotals,
+  tb: VariantTotals,
+  daysA: number | null,
+  daysB: number | null,
+  minSample: Readonly<MinSample>,
+): { reached: boolean; message: string } {
   const unit = METRICS[metric].sampleUnit;
   const need = minSample[unit];
-  const have = Math.min(a.totals[unit], b.totals[unit]);
-  const days = Math.min(a.daily?.length ?? 0, b.daily?.length ?? 0);
-  const enoughDays = a.daily && b.daily ? days >= minSample.days : true;
+  const have = Math.min(ta[unit], tb[unit]);
+  const days = Math.min(daysA ?? 0, daysB ?? 0);
+  const enoughDays = daysA !== null && daysB !== null ? days >= minSample.days : true;
   if (have < need) return { reached: false, message: `Not enough data yet: ${have.toLocaleString('en')} ${unit} on the smaller variant, ${need.toLocaleString('en')} needed per variant.` };
   if (!enoughDays) return { reached: false, message: `Not enough data yet: ${days} days, ${minSample.days} needed so every weekday is in.` };
   return { reached: true, message: '' };
@@ -551,11 +598,16 @@ export function minimumSampleReached(metric: AbMetric, a: VariantData, b: Varian
  * split is healthy; the daily loop latches the first winner (the guarantee is on the first crossing).
  */
 export function analyzeAbTest(metric: AbMetric, a: VariantData, b: VariantData, options: AbOptions = {}): AbTestAnalysis {
+  return analyzePrepared(metric, prepareVariants(metric, a, b), options);
+}
+
+/** analyzeAbTest on prepared variants (the look series feeds it running sums). */
+export function analyzePrepared(metric: AbMetric, p: PreparedVariants, options: AbOptions = {}): AbTestAnalysis {
   const alpha = options.alpha ?? 0.05;
   const spec = METRICS[metric];
-  const split = checkSplit(a.totals, b.totals, options.plannedShareB ?? 0.5, options.allocationUnit ?? 'impressions');
-  const estimate = estimateLift(metric, a, b, options);
-  const min = minimumSampleReached(metric, a, b, options.minSample ?? MIN_SAMPLE);
+  const split = checkSplit(p.totalsA, p.totalsB, options.plannedShareB ?? 0.5, options.allocationUnit ?? 'impressions');
+  const estimate = estimatePrepared(metric, p, options);
+  const min = minimumSamplePrepared(metric, p.totalsA, p.totalsB, p.daysA, p.daysB, options.minSample ?? MIN_SAMPLE);
   if (!estimate.computable) {
     return { metric, estimate, fixed: null, bayes: null, sequential: null, split, minSampleReached: min.reached, decision: { status: 'not_computable', message: estimate.message } };
   }

@@ -390,6 +390,8 @@ export interface ResultNowInput {
   source: 'platform_ids' | 'entered' | 'mixed';
   /** Why the entered totals cannot be read (the field named), or null. */
   invalid?: string | null;
+  /** The last day the reading covers. */
+  day?: string;
 }
 
 export interface DecisionView {
@@ -538,17 +540,26 @@ function decisionView(test: ResultTestInput, now: ResultNowInput, names: Variant
       };
   const latchedArm = now.reading.winner ?? (test.state?.winnerDay && (test.winner === 'A' || test.winner === 'B') ? test.winner : null);
   const latchedDay = now.reading.winnerDay ?? test.state?.winnerDay ?? null;
+  // A draft reads no winner: its design is not frozen yet.
   const latched =
-    latchedArm && latchedDay
+    latchedArm && latchedDay && test.status !== 'draft'
       ? {
           arm: latchedArm,
-          text: `The daily loop latched ${armName(latchedArm, names)} as the winner on ${formatCalendarDay(latchedDay, style.locale)}: the first day its always-valid interval no longer included zero (no difference). The guarantee is on that first crossing, so the winner stands whatever later days say.`,
+          text: `The decision rule latched ${armName(latchedArm, names)} as the winner on ${formatCalendarDay(latchedDay, style.locale)}: the first day its always-valid interval no longer included zero (no difference). The guarantee is on that first crossing, so the winner stands whatever later days say.`,
         }
       : null;
+  // Read by the loop or closed by a move (a state) without the rule's day: the winner was declared by hand.
+  // A test recorded whole from psql (no state) is shown as recorded.
+  const declared = test.status === 'completed' && (test.winner === 'A' || test.winner === 'B') && test.state !== null && !latched;
   let outcome: string | null = null;
   if (test.status === 'completed') {
     const w = winnerOf(test.winner, test.significance, names, style.locale);
-    outcome = test.winner === 'A' || test.winner === 'B' ? `Completed with ${w.text} as the winner${w.note ? ` (${w.note})` : ''}.` : 'Completed without a winner.';
+    outcome =
+      test.winner === 'A' || test.winner === 'B'
+        ? declared
+          ? `Completed with ${w.text} declared the winner by hand${w.note ? ` (${w.note})` : ''}: the decision rule did not latch it.`
+          : `Completed with ${w.text} as the winner${w.note ? ` (${w.note})` : ''}.`
+        : 'Completed without a winner.';
   } else if (test.status === 'cancelled') outcome = 'Cancelled: the figures are shown as they stood.';
 
   const status = a.decision.status;
@@ -556,6 +567,16 @@ function decisionView(test: ResultTestInput, now: ResultNowInput, names: Variant
   const base = { status, message: a.decision.message, missing, latched, splitWarning, outcome };
   if (test.status === 'draft' && !now.invalid && noData(now)) {
     return { ...base, status, tone: 'info', headline: 'Not started yet', message: 'A draft has no data: its figures are read once the test starts, and its design is frozen then.', missing: [] };
+  }
+  if (test.status !== 'draft' && test.startDate !== null && now.day !== undefined && test.startDate > now.day) {
+    return {
+      ...base,
+      tone: 'info',
+      headline: 'Not started yet',
+      message: `The test starts on ${formatCalendarDay(test.startDate, style.locale)}: its data are read from that day.`,
+      missing: [],
+      splitWarning: null,
+    };
   }
   if (test.status !== 'draft' && !now.invalid && noData(now)) {
     return {
@@ -572,6 +593,23 @@ function decisionView(test: ResultTestInput, now: ResultNowInput, names: Variant
   if (now.invalid) {
     return { ...base, tone: 'error', headline: 'The entered totals cannot be read', message: `${now.invalid}. Correct them on the edit page; until then no result is computed.` };
   }
+  if (test.status === 'draft') {
+    return {
+      ...base,
+      tone: 'info',
+      headline: 'Not started yet',
+      message:
+        'A draft: the figures since its start date are shown for information only. No winner is read until the test starts and its design is frozen, so that the design is not chosen after seeing them.',
+      missing: [],
+    };
+  }
+  if (test.status === 'completed' && (test.winner === 'A' || test.winner === 'B')) {
+    return declared
+      ? { ...base, tone: 'win', headline: `${armName(test.winner, names)} declared the winner` }
+      : { ...base, tone: 'win', headline: `${armName(test.winner, names)} wins` };
+  }
+  if (test.status === 'completed' && test.winner === 'none') return { ...base, tone: 'info', headline: 'Completed without a winner' };
+  if (test.status === 'cancelled') return { ...base, tone: 'info', headline: 'Cancelled' };
   if (latched) return { ...base, tone: 'win', headline: `${armName(latched.arm, names)} wins` };
   switch (status) {
     case 'winner_a':
@@ -683,8 +721,9 @@ export function chartData(test: ResultTestInput, now: ResultNowInput, locale: st
     metricLabel: METRICS[metricOf(test.metric)].label,
     mde: test.design.mde,
     points,
-    winnerDay: now.reading.winnerDay ?? test.state?.winnerDay ?? null,
-    winnerArm: now.reading.winner ?? null,
+    // a draft reads no winner (its design is not frozen yet)
+    winnerDay: test.status === 'draft' ? null : (now.reading.winnerDay ?? test.state?.winnerDay ?? null),
+    winnerArm: test.status === 'draft' ? null : (now.reading.winner ?? null),
     emptyText: chartEmptyText(test, now),
     locale,
   };
@@ -753,6 +792,8 @@ export interface ListTestInput {
   endDate: string | null;
   winner: string | null;
   significance: number | null;
+  /** The winner of a completed test was declared by hand, not latched by the decision rule. */
+  declared?: boolean;
 }
 
 /** The list's row (DataTable fields: strings, numbers, null). */
@@ -785,7 +826,8 @@ export function listRow(t: ListTestInput, analysis: AbTestAnalysis | null, local
   // A draft or a closed test has no current leader to act on; a completed one shows its winner instead.
   const live = t.status === 'running' || t.status === 'paused';
   const leader = live ? leaderOf(analysis, names, locale) : { text: DASH, note: null, chance: null };
-  const winner = t.status === 'completed' ? winnerOf(t.winner, t.significance, names, locale) : { text: DASH, note: null };
+  const recorded = t.status === 'completed' ? winnerOf(t.winner, t.significance, names, locale) : { text: DASH, note: null };
+  const winner = t.declared && (t.winner === 'A' || t.winner === 'B') ? { ...recorded, note: ['declared by hand', recorded.note].filter(Boolean).join(', ') } : recorded;
   return {
     id: t.id,
     name: t.name,
