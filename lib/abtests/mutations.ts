@@ -273,7 +273,7 @@ const push = (errors: FieldErrors, field: string, message: string) => {
 };
 
 /** What the data refuse in a test being created or a draft being changed; empty when nothing. */
-async function dataProblems(trx: Tx, tenantId: string, fields: AbTestFields, today: string): Promise<FieldErrors> {
+async function dataProblems(trx: Tx, tenantId: string, fields: AbTestFields, today: string, launching = false): Promise<FieldErrors> {
   const errors: FieldErrors = {};
   const minStart = addDays(today, -START_BACK_DAYS);
   const maxStart = addDays(today, START_AHEAD_DAYS);
@@ -293,6 +293,8 @@ async function dataProblems(trx: Tx, tenantId: string, fields: AbTestFields, tod
       push(errors, 'endDate', `End date: within ${MAX_TEST_DAYS} days of the start (${addDays(today, MAX_TEST_DAYS)} at the latest if it starts today).`);
     }
   }
+  // A campaign being launched has no data yet, nor have the ids that will carry its variants.
+  if (launching) return errors;
   const platform = platformLabel(fields.platform);
   if (fields.campaignId && !(await campaignExists(trx, tenantId, fields.platform, fields.campaignId))) {
     push(errors, 'campaign', `Campaign: ${fields.campaignId} is not a campaign of this tenant on ${platform}.`);
@@ -433,10 +435,13 @@ async function version(trx: Tx, tenantId: string, id: string): Promise<string> {
   return (await readTest(trx, tenantId, id))!.version;
 }
 
-/** A new test: a draft, or started at once (startNow). */
-export async function createAbTest(trx: Tx, tenantId: string, userId: string, input: CreateAbTestInput): Promise<SaveResult> {
+/**
+ * A new test: a draft, or started at once (startNow). `launching`: the test of a campaign being launched
+ * (the launch flow), whose campaign and ids have no data yet; the date rules still apply.
+ */
+export async function createAbTest(trx: Tx, tenantId: string, userId: string, input: CreateAbTestInput, launching = false): Promise<SaveResult> {
   const { today } = await tenantDays(trx, tenantId);
-  const errors = await dataProblems(trx, tenantId, input, today);
+  const errors = await dataProblems(trx, tenantId, input, today, launching);
   if (Object.keys(errors).length) throw new ActionError(NOTHING_SAVED, errors);
 
   const inserted = await trx

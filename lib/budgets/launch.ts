@@ -13,19 +13,19 @@
 // All or nothing. Every problem the fields or the data show is gathered first,
 // before anything is written, and returned at once, keyed `step.field`. Then
 // the steps are written in order through the features' own code (createBudget,
-// savePlatformConfigHandler, moveAbTest); any refusal on the way (a conflict
+// savePlatformConfigHandler, createAbTest); any refusal on the way (a conflict
 // with a colleague's save, a database check) throws, and the transaction rolls
 // every step back. Each created thing writes its own audit row, with the same
 // actions as its own page (budget.create, platform_config.create / .update,
 // ab_test.create / .start), and a campaign.launch row ties them together.
 import 'server-only';
 import { recordAudit } from '@/lib/audit/mutations';
-import { readTest, readVariants, tenantDays, type TestRow, type VariantRow } from '@/lib/abtests/form-data';
-import { toPerformanceJson, type AbTestStatus, type PerformanceJson } from '@/lib/abtests/model';
-import { moveAbTest } from '@/lib/abtests/mutations';
-import { addDays, ARMS, daysBetween, entityKey, MAX_TEST_DAYS, type Arm, type CreateAbTestInput } from '@/lib/abtests/schema';
+import { tenantDays } from '@/lib/abtests/form-data';
+import type { AbTestStatus } from '@/lib/abtests/model';
+import { createAbTest } from '@/lib/abtests/mutations';
+import { addDays, daysBetween, MAX_TEST_DAYS, type CreateAbTestInput } from '@/lib/abtests/schema';
 import type { Tx } from '@/lib/db';
-import { formatMoney, type NumberStyle } from '@/lib/format/number';
+import type { NumberStyle } from '@/lib/format/number';
 import { PLATFORMS, platformLabel, type Platform } from '@/lib/performance/metrics';
 import { ActionError, type ActionContext, type ActionHandler } from '@/lib/request/action-core';
 import type { FieldErrors } from '@/lib/request/result';
@@ -46,7 +46,7 @@ import { createBudget } from './mutations';
 import type { MonthCalendar } from './pacing';
 import { budgetContext, readUnallocated, type UnallocatedCampaign } from './queries';
 import { errorKey, nothingLaunched, stepName, type LaunchInput, type launchSchema, type LaunchStep } from './launch-schema';
-import { STATUS_LABEL, STRATEGY_LABEL, type CreateBudgetInput } from './schema';
+import type { CreateBudgetInput } from './schema';
 
 // ---------------------------------------------------------------------------
 // The page
@@ -183,69 +183,23 @@ async function inStep<T>(step: LaunchStep, run: () => Promise<T>): Promise<T> {
   }
 }
 
-const money = (v: number, style: NumberStyle) => formatMoney(v, style, { decimals: Number.isInteger(v) ? 0 : 2 });
-
-/** The allocation's columns from the budgets' own input. */
-function budgetColumns(b: CreateBudgetInput) {
-  return {
-    daily_budget: b.dailyBudget,
-    min_budget: b.minBudget,
-    max_budget: b.maxBudget,
-    allocation_strategy: b.strategy,
-    target_roas: b.targetRoas,
-    target_cpa: b.targetCpa,
-    status: b.status,
-  };
-}
-
 const alreadyAllocated = (label: string, platform: Platform) =>
   `Campaign id: ${label} on ${platformLabel(platform)} already has a budget allocation: change it on the budgets page, or launch another campaign.`;
 
 /**
- * Step 1. A campaign that delivered in the last 30 days goes through createBudget, as on the budgets page
- * (its name from the platform data). A campaign with no delivery yet, the usual launch, is one createBudget
- * refuses by design (it allocates to campaigns that deliver): the launch writes that allocation itself, with
- * the same audit row.
+ * Step 1, by the budgets' own createBudget: a campaign that delivered in the last 30 days keeps its name
+ * from the platform data; one with no delivery yet, the usual launch, is allocated under the name typed.
  */
 async function writeBudget(
   trx: Tx,
   tenantId: string,
   userId: string,
-  x: { platform: Platform; campaignId: string; campaignName: string | null; budget: CreateBudgetInput; calendar: MonthCalendar; style: NumberStyle },
+  x: { platform: Platform; campaignId: string; campaignName: string | null; budget: CreateBudgetInput; calendar: MonthCalendar },
 ): Promise<{ id: string; name: string | null; label: string; message: string }> {
   const delivered = (await readUnallocated(trx, tenantId, x.calendar, { platform: x.platform, campaignId: x.campaignId })).campaigns[0];
-  if (delivered) {
-    const r = await createBudget(trx, tenantId, userId, x.budget);
-    const name = delivered.campaignName?.trim() || null;
-    return { id: r.change.id, name, label: name ?? x.campaignId, message: r.message };
-  }
-  const values = budgetColumns(x.budget);
-  const label = x.campaignName ?? x.campaignId;
-  const row = await trx
-    .insertInto('ads.budget_allocation')
-    .values({ tenant_id: tenantId, platform: x.platform, campaign_id: x.campaignId, campaign_name: x.campaignName, ...values })
-    .onConflict((oc) => oc.columns(['tenant_id', 'platform', 'campaign_id']).doNothing())
-    .returning(['id'])
-    .executeTakeFirst();
-  // Added by a colleague since the checks: theirs stays.
-  if (!row) throw new ActionError(alreadyAllocated(label, x.platform), { campaignId: [alreadyAllocated(label, x.platform)] });
-  await recordAudit(trx, {
-    action: 'budget.create',
-    entityType: 'budget_allocation',
-    entityId: row.id,
-    before: null,
-    after: { campaign_id: x.campaignId, platform: x.platform, campaign_name: x.campaignName, recommended_budget: null, ...values, suggested_daily_budget: null },
-    actor: { id: userId },
-  });
-  const b = x.budget;
-  return {
-    id: row.id,
-    name: x.campaignName,
-    label,
-    message:
-      `Added ${label} on ${platformLabel(x.platform)}: daily budget ${money(b.dailyBudget, x.style)}, ` +
-      `strategy ${STRATEGY_LABEL[b.strategy]}, ${STATUS_LABEL[b.status].toLowerCase()}.`,
-  };
+  const name = delivered ? delivered.campaignName?.trim() || null : x.campaignName;
+  const r = await createBudget(trx, tenantId, userId, x.budget, { campaignName: name });
+  return { id: r.change.id, name, label: name ?? x.campaignId, message: r.message };
 }
 
 const SWITCHES: readonly SwitchField[] = ['recommendations_enabled', 'anomaly_detection_enabled', 'auto_apply_recommendations'];
@@ -267,80 +221,10 @@ function newSettingsForm(platform: Platform, input: LaunchInput, unit: MoneyUnit
   return form;
 }
 
-// The A/B test as its own mutations write one (lib/abtests/mutations.ts createAbTest), without the checks
-// that its campaign and ids already have data: a campaign being launched has none yet.
-
-const enteredTotals = (t: CreateAbTestInput, arm: Arm): PerformanceJson | Record<string, never> => {
-  const v = t.variants[arm];
-  return v.source === 'entered'
-    ? toPerformanceJson({ impressions: v.totals.impressions, clicks: v.totals.clicks, conversions: v.totals.conversions, spend: v.totals.spend, conversionValue: v.totals.conversion_value })
-    : {};
-};
-
-/** The test as the audit log keeps it (the shape of the A/B tests' own audit rows). */
-function testSnapshot(t: TestRow, variants: readonly VariantRow[]) {
-  const ids = (arm: Arm) => variants.filter((v) => v.arm === arm).map((v) => entityKey(v.level, v.platform_id));
-  return {
-    status: t.status,
-    test_name: t.test_name,
-    platform: t.platform,
-    campaign_id: t.campaign_id,
-    test_type: t.test_type,
-    hypothesis: t.hypothesis,
-    primary_metric: t.primary_metric,
-    variant_a: t.variant_a,
-    variant_b: t.variant_b,
-    performance_a: t.performance_a,
-    performance_b: t.performance_b,
-    winner: t.winner,
-    start_date: t.start_date,
-    end_date: t.end_date,
-    planned_share_b: t.planned_share_b,
-    mde: t.mde,
-    allocation_unit: t.allocation_unit,
-    frozen_at: t.frozen_at ? t.frozen_at.toISOString() : null,
-    ids_a: ids('A'),
-    ids_b: ids('B'),
-  };
-}
-
-/** Step 3: the test as a draft (audited ab_test.create), then started by the A/B tests' own move when asked (ab_test.start). */
+/** Step 3, by the A/B tests' own createAbTest, without the checks that its campaign and ids already have data. */
 async function writeAbTest(trx: Tx, tenantId: string, userId: string, t: CreateAbTestInput): Promise<NonNullable<LaunchSummary['abTest']>> {
-  const { id } = await trx
-    .insertInto('ads.ab_tests')
-    .values({
-      tenant_id: tenantId,
-      test_name: t.name,
-      platform: t.platform,
-      campaign_id: t.campaignId,
-      test_type: t.type,
-      hypothesis: t.hypothesis,
-      primary_metric: t.metric,
-      variant_a: t.variants.A.name,
-      variant_b: t.variants.B.name,
-      performance_a: enteredTotals(t, 'A'),
-      performance_b: enteredTotals(t, 'B'),
-      status: 'draft',
-      start_date: t.startDate,
-      end_date: t.endDate,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  await trx
-    .insertInto('ads_engine.ab_test_designs')
-    .values({ tenant_id: tenantId, test_id: id, planned_share_b: t.shareB, mde: t.mde, allocation_unit: t.allocationUnit, created_by: userId })
-    .execute();
-  const rows = ARMS.flatMap((arm) => {
-    const v = t.variants[arm];
-    return v.source === 'ids' ? v.entities.map((e) => ({ tenant_id: tenantId, test_id: id, arm, level: e.level, platform_id: e.platformId })) : [];
-  });
-  if (rows.length) await trx.insertInto('ads_engine.ab_test_variants').values(rows).execute();
-  const stored = await readTest(trx, tenantId, id);
-  if (!stored) throw new Error('the new A/B test is not visible in its own transaction');
-  await recordAudit(trx, { action: 'ab_test.create', entityType: 'ab_test', entityId: id, before: null, after: testSnapshot(stored, await readVariants(trx, tenantId, id)) });
-  if (!t.startNow) return { id, name: t.name, status: 'draft', message: `Saved as a draft: “${t.name}”. Start it on its page when the variants are live.` };
-  const started = await moveAbTest(trx, tenantId, userId, { id, move: 'start', confirmNoSignificance: false, winner: undefined, expectedUpdatedAt: undefined });
-  return { id, name: t.name, status: started.status, message: started.message };
+  const r = await createAbTest(trx, tenantId, userId, t, true);
+  return { id: r.id, name: t.name, status: r.status, message: r.message };
 }
 
 const ANOMALY_MESSAGE: Readonly<Record<AnomalyOutcome, (platform: string) => string>> = {
@@ -364,7 +248,7 @@ export async function launchCampaign(trx: Tx, input: LaunchInput, ctx: ActionCon
   };
 
   // Everything the data can refuse, read before anything is written.
-  const { style, calendar } = await budgetContext(trx, tenantId);
+  const { calendar } = await budgetContext(trx, tenantId);
   const settings = await platformSettings(trx, tenantId);
   const { platform, campaignId } = input;
   const config = platform ? configOf(settings, platform) : null;
@@ -403,7 +287,7 @@ export async function launchCampaign(trx: Tx, input: LaunchInput, ctx: ActionCon
 
   // 1. The budget allocation.
   const budget = await inStep('campaign', () =>
-    writeBudget(trx, tenantId, userId, { platform, campaignId, campaignName: input.campaignName, budget: budgetInput, calendar, style }),
+    writeBudget(trx, tenantId, userId, { platform, campaignId, campaignName: input.campaignName, budget: budgetInput, calendar }),
   );
 
   // 2. The platform's settings, created when there are none (existing ones are left as they are).

@@ -308,8 +308,17 @@ export async function acceptRecommended(trx: Tx, tenantId: string, userId: strin
   };
 }
 
-/** Add an allocation for a campaign that delivered in the last 30 days and has none. */
-export async function createBudget(trx: Tx, tenantId: string, userId: string, input: CreateBudgetInput): Promise<{ message: string; change: BudgetChange }> {
+/**
+ * Add an allocation for a campaign that delivered in the last 30 days and has none. A campaign being
+ * launched has no delivery yet: `launching` names it (the launch flow), and the delivery check is skipped.
+ */
+export async function createBudget(
+  trx: Tx,
+  tenantId: string,
+  userId: string,
+  input: CreateBudgetInput,
+  launching?: { campaignName: string | null },
+): Promise<{ message: string; change: BudgetChange }> {
   const c = await context(trx, tenantId, userId);
   const label = platformLabel(input.platform);
   const existing = await trx
@@ -322,7 +331,8 @@ export async function createBudget(trx: Tx, tenantId: string, userId: string, in
   if (existing) {
     throw new ActionError(`${existing.campaign_name?.trim() || input.campaignId} on ${label} already has a budget allocation: edit it in the table.`);
   }
-  const found = (await readUnallocated(trx, tenantId, c.calendar, { platform: input.platform, campaignId: input.campaignId })).campaigns[0];
+  const delivered = (await readUnallocated(trx, tenantId, c.calendar, { platform: input.platform, campaignId: input.campaignId })).campaigns[0];
+  const found = delivered ?? (launching ? { campaignName: launching.campaignName, suggested: null } : undefined);
   if (!found) {
     throw new ActionError(`Campaign ${input.campaignId} on ${label} has no campaign-level delivery in the last 30 days: nothing to allocate a budget to.`, {
       campaignId: [`Campaign: ${input.campaignId} has no delivery on ${label} in the last 30 days.`],
