@@ -405,6 +405,79 @@ export interface AdsEngineExaminedDays {
   anomalies_found: Generated<number>;
 }
 
+export interface AdsEngineImportMappings {
+  tenant_id: string;
+  platform: string;
+  mapping: Json;
+  updated_at: Generated<Date>;
+  updated_by: string | null;
+}
+
+export interface AdsEngineImportRuns {
+  tenant_id: string;
+  id: string;
+  started_at: Date;
+  finished_at: Generated<Date>;
+  source: string;
+  user_id: string | null;
+  api_key_id: string | null;
+  actor_label: string | null;
+  file_name: string | null;
+  bytes: number | null;
+  platform: string | null;
+  format: string | null;
+  level: string | null;
+  rows_read: Generated<number>;
+  rows_inserted: Generated<number>;
+  rows_updated: Generated<number>;
+  rows_unchanged: Generated<number>;
+  rows_rejected: Generated<number>;
+  rows_skipped: Generated<number>;
+  changed_from: string | null;
+  changed_to: string | null;
+  status: string;
+  refusal_code: string | null;
+  message: string | null;
+  problem_count: Generated<number>;
+  problems: Generated<Json>;
+}
+
+export interface AdsEngineImportStaging {
+  tenant_id: string;
+  run_id: string;
+  row_no: number;
+  platform: string;
+  level: string;
+  platform_id: string;
+  day: string;
+  entity_name: string | null;
+  campaign_id: string;
+  campaign_name: string | null;
+  spend: number;
+  impressions: number;
+  clicks: number;
+  conversions: number;
+  conversion_value: number;
+}
+
+export interface AdsEngineImportStagingLoad {
+  tenant_id: string;
+  run_id: string;
+  row_no: number;
+  platform: string;
+  level: string;
+  platform_id: string;
+  day: string;
+  entity_name: string | null;
+  campaign_id: string;
+  campaign_name: string | null;
+  spend: number;
+  impressions: number;
+  clicks: number;
+  conversions: number;
+  conversion_value: number;
+}
+
 export interface AdsEngineMetricsEntityWeekly {
   tenant_id: string;
   level: string;
@@ -497,6 +570,13 @@ export interface PublicSchemaMigrations {
   name: string;
   checksum: string;
   applied_at: Generated<Date>;
+}
+
+export interface SaasApiKeyRequests {
+  tenant_id: string;
+  key_id: string;
+  id: GeneratedAlways<number>;
+  requested_at: Generated<Date>;
 }
 
 export interface SaasApiKeys {
@@ -637,12 +717,17 @@ export interface Database {
   'ads_engine.auto_apply_policies': AdsEngineAutoApplyPolicies;
   'ads_engine.conversion_lag': AdsEngineConversionLag;
   'ads_engine.examined_days': AdsEngineExaminedDays;
+  'ads_engine.import_mappings': AdsEngineImportMappings;
+  'ads_engine.import_runs': AdsEngineImportRuns;
+  'ads_engine.import_staging': AdsEngineImportStaging;
+  'ads_engine.import_staging_load': AdsEngineImportStagingLoad;
   'ads_engine.metrics_entity_weekly': AdsEngineMetricsEntityWeekly;
   'ads_engine.metrics_platform_daily': AdsEngineMetricsPlatformDaily;
   'ads_engine.optimizer_runs': AdsEngineOptimizerRuns;
   'ads_engine.recommendation_outcomes': AdsEngineRecommendationOutcomes;
   'public.deployment_log': PublicDeploymentLog;
   'public.schema_migrations': PublicSchemaMigrations;
+  'saas.api_key_requests': SaasApiKeyRequests;
   'saas.api_keys': SaasApiKeys;
   'saas.audit_log': SaasAuditLog;
   'saas.invitations': SaasInvitations;

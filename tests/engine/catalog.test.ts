@@ -39,6 +39,7 @@ describe('engine functions in the catalogue', () => {
     'ads_engine.alert_set_secret',
     'ads_engine.alert_signing_secret',
     'ads_engine.alert_tenants',
+    'ads_engine.api_key_authenticate',
     'ads_engine.record_anomaly_moves',
     'ads_engine.record_auto_application',
     'ads_engine.set_auto_apply_policy',

@@ -71,6 +71,13 @@ export default async function Page() {
           <Link href="/settings/alerts">alert channels</Link>.
         </p>
       </section>
+      <section className="card" id="api-keys" aria-labelledby="api-keys-title">
+        <h2 id="api-keys-title">API keys</h2>
+        <p className="muted">
+          Let your own systems send daily metrics to the ingest API (<code>POST /api/v1/metrics</code>):{' '}
+          <Link href="/settings/api-keys">API keys</Link> (admins create and revoke them).
+        </p>
+      </section>
     </>
   );
 }
