@@ -15,7 +15,6 @@ test('sign in shows the tenant, currency, user and role; sign out ends the sessi
   }
   await nav.getByRole('link', { name: 'Imports' }).click();
   await expect(page.getByRole('heading', { name: 'Imports' })).toBeVisible();
-  await expect(page.getByText(/^Coming soon:/)).toBeVisible();
 
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page).toHaveURL(/\/signin/);
