@@ -435,6 +435,24 @@ async function version(trx: Tx, tenantId: string, id: string): Promise<string> {
   return (await readTest(trx, tenantId, id))!.version;
 }
 
+/** The test's own columns as a create or a draft's edit writes them. */
+function testColumns(input: AbTestFields) {
+  return {
+    test_name: input.name,
+    platform: input.platform,
+    campaign_id: input.campaignId,
+    test_type: input.type,
+    hypothesis: input.hypothesis,
+    primary_metric: input.metric,
+    variant_a: input.variants.A.name,
+    variant_b: input.variants.B.name,
+    performance_a: performanceOf(input, 'A'),
+    performance_b: performanceOf(input, 'B'),
+    start_date: input.startDate,
+    end_date: input.endDate,
+  };
+}
+
 /**
  * A new test: a draft, or started at once (startNow). `launching`: the test of a campaign being launched
  * (the launch flow), whose campaign and ids have no data yet; the date rules still apply.
@@ -446,22 +464,7 @@ export async function createAbTest(trx: Tx, tenantId: string, userId: string, in
 
   const inserted = await trx
     .insertInto('ads.ab_tests')
-    .values({
-      tenant_id: tenantId,
-      test_name: input.name,
-      platform: input.platform,
-      campaign_id: input.campaignId,
-      test_type: input.type,
-      hypothesis: input.hypothesis,
-      primary_metric: input.metric,
-      variant_a: input.variants.A.name,
-      variant_b: input.variants.B.name,
-      performance_a: performanceOf(input, 'A'),
-      performance_b: performanceOf(input, 'B'),
-      status: 'draft',
-      start_date: input.startDate,
-      end_date: input.endDate,
-    })
+    .values({ tenant_id: tenantId, ...testColumns(input), status: 'draft' })
     .returning('id')
     .executeTakeFirstOrThrow();
   const id = inserted.id;
@@ -537,21 +540,7 @@ export async function updateAbTest(trx: Tx, tenantId: string, userId: string, in
   } else {
     await trx
       .updateTable('ads.ab_tests')
-      .set({
-        test_name: input.name,
-        platform: input.platform,
-        campaign_id: input.campaignId,
-        test_type: input.type,
-        hypothesis: input.hypothesis,
-        primary_metric: input.metric,
-        variant_a: input.variants.A.name,
-        variant_b: input.variants.B.name,
-        performance_a: performanceOf(input, 'A'),
-        performance_b: performanceOf(input, 'B'),
-        start_date: input.startDate,
-        end_date: input.endDate,
-        updated_at: sql<Date>`now()`,
-      })
+      .set({ ...testColumns(input), updated_at: sql<Date>`now()` })
       .where('tenant_id', '=', tenantId)
       .where('id', '=', t.id)
       .execute();
