@@ -26,7 +26,7 @@ export default async function Page() {
       </p>
       <div id="auto-apply">
         {data.platforms.length === 0 ? (
-          <div className="empty-state">
+          <div className="empty-state" style={{ marginBottom: "1.25rem" }}>
             No platform yet: a platform’s settings appear here once its metrics are loaded (<Link href="/imports">Imports</Link>).
           </div>
         ) : (
