@@ -46,10 +46,18 @@ BEGIN
     EXECUTE format('GRANT aegis_owner TO %I', current_user);
   END IF;
   EXECUTE format('GRANT CONNECT ON DATABASE %I TO aegis_app', current_database());
+  -- TEMP comes to every role through PUBLIC: revoked from the app role alone it stays. Nothing of the
+  -- product creates temporary tables (imports stage in ads_engine.import_staging), and a temp table or a
+  -- pg_temp function of the app role's could capture a careless superuser's call.
+  EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC', current_database());
   EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM aegis_app', current_database());
   EXECUTE format('GRANT CREATE, CONNECT ON DATABASE %I TO aegis_owner', current_database());
 END
 $roles$;
+
+-- Nobody but the owners creates in public (PostgreSQL 15 made this the default; a database upgraded
+-- from 14 or older keeps the old grant to PUBLIC).
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 
 INSERT INTO public.deployment_log (phase, status, message)
 VALUES ('CORE_ROLES', 'success', 'roles aegis_owner (schema owner) and aegis_app (application) present');

@@ -245,6 +245,24 @@ describe('saas.users', () => {
   });
 });
 
+describe('the app role creates nothing', () => {
+  it('no temporary table or function, nothing in public, whatever PUBLIC had', async () => {
+    await rollback(appPool(), async (c) => {
+      const privileges = (
+        await c.query(
+          `select has_database_privilege(current_user, current_database(), 'TEMP') as temp,
+                  has_database_privilege('public', current_database(), 'TEMP') as public_temp,
+                  has_schema_privilege(current_user, 'public', 'CREATE') as create_public`,
+        )
+      ).rows[0];
+      expect(privileges).toEqual({ temp: false, public_temp: false, create_public: false });
+      expect(await errorOf(c, 'create temp table t (x int)')).toMatch(/permission denied/);
+      expect(await errorOf(c, 'create function pg_temp.f() returns int language sql as $$ select 1 $$')).toMatch(/permission denied/);
+      expect(await errorOf(c, 'create table public.t (x int)')).toMatch(/permission denied/);
+    });
+  });
+});
+
 describe('pooled connections', () => {
   it('a tenant set in one transaction is not visible to the next user of the same connection', async () => {
     const { Pool } = await import('pg');
