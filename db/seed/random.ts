@@ -122,6 +122,11 @@ export class Rng {
     return Math.max(0, Math.round(lambda + Math.sqrt(lambda) * this.normal()));
   }
 
+  /** Negative binomial with mean mu and size k (variance mu + mu^2/k), drawn as a gamma-Poisson mixture. */
+  negBin(mu: number, size: number): number {
+    return mu > 0 ? this.poisson((this.gamma(size) * mu) / size) : 0;
+  }
+
   pick<T>(items: readonly T[]): T {
     const item = items[Math.floor(this.next() * items.length)];
     if (item === undefined) throw new Error('Rng.pick: empty list');

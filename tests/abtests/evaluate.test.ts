@@ -16,6 +16,7 @@ import { evaluateAbTests } from '@/lib/abtests/evaluate';
 import { lookSeries, readLooks, toPerformanceJson } from '@/lib/abtests/model';
 import type { AbOptions, DailyTotals } from '@/lib/abtests/stats';
 import { runDailyLoop, type LoopSummary } from '@/lib/engine/loop';
+import { Rng } from '@/db/seed/random';
 import { appKysely, rolledBackAsApp } from '../helpers/app-db';
 import { appPool, createTenant, inTenant, ownerPool } from '../helpers/db';
 import { addDays, insertMetrics, isoDow, type MetricRow } from '../engine/fixtures';
@@ -26,57 +27,6 @@ const app = appPool();
 
 // ---------------------------------------------------------------------------------------------
 // Simulated delivery
-
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let x = s;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-class Rng {
-  private readonly next: () => number;
-  constructor(seed: number) {
-    this.next = mulberry32(seed);
-  }
-  uniform(): number {
-    let u = this.next();
-    while (u === 0) u = this.next();
-    return u;
-  }
-  normal(): number {
-    return Math.sqrt(-2 * Math.log(this.uniform())) * Math.cos(2 * Math.PI * this.uniform());
-  }
-  /** Marsaglia-Tsang (shape >= 1). */
-  gamma(shape: number, scale: number): number {
-    const d = shape - 1 / 3;
-    const c = 1 / Math.sqrt(9 * d);
-    for (;;) {
-      let x: number;
-      let v: number;
-      do {
-        x = this.normal();
-        v = 1 + c * x;
-      } while (v <= 0);
-      v = v * v * v;
-      if (Math.log(this.uniform()) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v * scale;
-    }
-  }
-  /** Poisson by counting unit-rate arrivals before lambda (fine for the few thousand a day here). */
-  poisson(lambda: number): number {
-    let n = 0;
-    let t = -Math.log(this.uniform());
-    while (t < lambda) {
-      n++;
-      t -= Math.log(this.uniform());
-    }
-    return n;
-  }
-}
 
 const WEEK = [1.0, 1.04, 1.06, 1.02, 0.96, 0.82, 0.88]; // Monday .. Sunday
 const round2 = (x: number) => Math.round(x * 100) / 100;
@@ -102,9 +52,9 @@ function simulate(seed: number, from: string, to: string, arms: ArmPlan[], spend
     for (const arm of arms) {
       const spend = round2(spendPerDay * week * Math.exp(0.03 * r.normal()));
       const clicks = r.poisson(spend / cpc);
-      const conversions = r.poisson(clicks * arm.cvr * market * r.gamma(50, 1 / 50));
+      const conversions = r.poisson(clicks * arm.cvr * market * r.gamma(50) / 50);
       const impressions = Math.round(clicks / (0.012 * Math.exp(0.08 * r.normal())));
-      const value = conversions > 0 ? round2(r.gamma(2 * conversions, 30)) : 0;
+      const value = conversions > 0 ? round2(r.gamma(2 * conversions) * 30) : 0;
       rows.push({ platform: 'meta', level: 'adset', id: arm.id, day, spend, impressions, clicks, conversions, value, name: `Ad set ${arm.id}` });
     }
   }

@@ -6,104 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { analyzeAbTest, fixedHorizon, type AbMetric, type DailyTotals, type VariantData, type VariantTotals } from '@/lib/abtests/stats';
 import { sampleSize } from '@/lib/abtests/sample-size';
+import { Rng } from '@/db/seed/random';
 
-// --- Random numbers -------------------------------------------------------------------------
-
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-class Rng {
-  private readonly u: () => number;
-  private spare: number | null = null;
-  constructor(seed: number) {
-    this.u = mulberry32(seed);
-  }
-  uniform(): number {
-    let x = this.u();
-    while (x === 0) x = this.u();
-    return x;
-  }
-  normal(): number {
-    if (this.spare !== null) {
-      const s = this.spare;
-      this.spare = null;
-      return s;
-    }
-    const r = Math.sqrt(-2 * Math.log(this.uniform()));
-    const t = 2 * Math.PI * this.uniform();
-    this.spare = r * Math.sin(t);
-    return r * Math.cos(t);
-  }
-  /** Marsaglia-Tsang; shape < 1 by the u^(1/shape) boost. */
-  gamma(shape: number, scale: number): number {
-    if (shape < 1) return this.gamma(shape + 1, scale) * Math.pow(this.uniform(), 1 / shape);
-    const d = shape - 1 / 3;
-    const c = 1 / Math.sqrt(9 * d);
-    for (;;) {
-      let x: number;
-      let v: number;
-      do {
-        x = this.normal();
-        v = 1 + c * x;
-      } while (v <= 0);
-      v = v * v * v;
-      const u = this.uniform();
-      if (Math.log(u) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v * scale;
-    }
-  }
-  /** Knuth below 30, Hörmann's PTRS transformed rejection above. */
-  poisson(lambda: number): number {
-    if (lambda <= 0) return 0;
-    if (lambda < 30) {
-      const l = Math.exp(-lambda);
-      let k = 0;
-      let p = this.uniform();
-      while (p > l) {
-        k++;
-        p *= this.uniform();
-      }
-      return k;
-    }
-    const slam = Math.sqrt(lambda);
-    const loglam = Math.log(lambda);
-    const b = 0.931 + 2.53 * slam;
-    const a = -0.059 + 0.02483 * b;
-    const invalpha = 1.1239 + 1.1328 / (b - 3.4);
-    const vr = 0.9277 - 3.6224 / (b - 2);
-    for (;;) {
-      const u = this.uniform() - 0.5;
-      const v = this.uniform();
-      const us = 0.5 - Math.abs(u);
-      const k = Math.floor(((2 * a) / us + b) * u + lambda + 0.43);
-      if (us >= 0.07 && v <= vr) return k;
-      if (k < 0 || (us < 0.013 && v > us)) continue;
-      if (Math.log(v) + Math.log(invalpha) - Math.log(a / (us * us) + b) <= -lambda + k * loglam - logGamma(k + 1)) return k;
-    }
-  }
-  /** Negative binomial with mean mu and size k (variance mu + mu^2/k), as gamma-Poisson. */
-  negBin(mu: number, size: number): number {
-    return mu <= 0 ? 0 : this.poisson(this.gamma(size, mu / size));
-  }
-}
-
-// Lanczos (g = 7, n = 9).
-const LANCZOS = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
-function logGamma(z: number): number {
-  if (z < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * z)) - logGamma(1 - z);
-  const x = z - 1;
-  let s = LANCZOS[0]!;
-  for (let i = 1; i < 9; i++) s += LANCZOS[i]! / (x + i);
-  const t = x + 7.5;
-  return 0.5 * Math.log(2 * Math.PI) + (x + 0.5) * Math.log(t) - t + Math.log(s);
-}
 
 // --- The simulated test ---------------------------------------------------------------------
 
@@ -126,7 +30,7 @@ interface World {
 function simulate(rng: Rng, w: World, days = DAYS): { a: DailyTotals[]; b: DailyTotals[] } {
   const a: DailyTotals[] = [];
   const b: DailyTotals[] = [];
-  const start = Math.floor(rng.uniform() * 7);
+  const start = rng.int(0, 6);
   for (let d = 0; d < days; d++) {
     const day = new Date(Date.UTC(2025, 5, 1 + d)).toISOString().slice(0, 10);
     const traffic = w.clicksPerDay * WEEKDAY[(start + d) % 7]! * Math.exp(0.15 * rng.normal());
@@ -138,7 +42,7 @@ function simulate(rng: Rng, w: World, days = DAYS): { a: DailyTotals[]; b: Daily
       const rate = marketCvr * lift * Math.exp(0.08 * rng.normal() - 0.0032);
       const conversions = Math.min(clicks, rng.negBin(clicks * rate, 50));
       const spend = Math.round(clicks * marketCpc * Math.exp(0.03 * rng.normal()) * 100) / 100;
-      const conversionValue = conversions > 0 ? rng.gamma(conversions, 60) : 0;
+      const conversionValue = conversions > 0 ? rng.gamma(conversions) * 60 : 0;
       out.push({ day, impressions, clicks, conversions, spend, conversionValue });
     }
   }
