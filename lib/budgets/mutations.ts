@@ -21,7 +21,7 @@ import { formatInZone } from '@/lib/format/time';
 import { platformLabel } from '@/lib/performance/metrics';
 import { ActionError, type ActionHandler } from '@/lib/request/action-core';
 import type { MonthCalendar } from './pacing';
-import { budgetContext, readUnallocated } from './queries';
+import { budgetContext, readUnallocated, type AllocationFields } from './queries';
 import {
   STATUS_LABEL,
   STRATEGY_LABEL,
@@ -48,20 +48,7 @@ export interface BudgetChange {
   version: string;
 }
 
-interface LockedBudget {
-  id: string;
-  platform: string;
-  campaign_id: string;
-  campaign_name: string | null;
-  daily_budget: number;
-  recommended_budget: number | null;
-  min_budget: number | null;
-  max_budget: number | null;
-  allocation_strategy: string;
-  target_roas: number | null;
-  target_cpa: number | null;
-  status: string;
-  version: string;
+interface LockedBudget extends AllocationFields {
   updated_at: Date;
 }
 

@@ -50,7 +50,8 @@ export async function budgetContext(trx: Tx, tenantId: string, today?: string): 
   };
 }
 
-interface AllocationRecord {
+/** An allocation's own columns as the page and the edits read them (version: updated_at to the microsecond, in UTC). */
+export interface AllocationFields {
   id: string;
   platform: string;
   campaign_id: string;
@@ -64,6 +65,9 @@ interface AllocationRecord {
   target_cpa: number | null;
   status: string;
   version: string;
+}
+
+interface AllocationRecord extends AllocationFields {
   yesterday_spend: number;
   mtd_spend: number;
   rate_spend: number;
