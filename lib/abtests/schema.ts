@@ -73,8 +73,9 @@ export interface EntityRef {
   platformId: string;
 }
 
-// A platform id as ads_engine.ab_test_variants accepts it: 1 to 200 characters, no space or control character.
-const PLATFORM_ID_RE = /^[^\s\p{Cc}]{1,200}$/u;
+// A platform id as ads_engine.ab_test_variants accepts it: 1 to 200 characters, no space or control character,
+// and no half of an emoji (it would be stored as another character, an id no platform has).
+const PLATFORM_ID_RE = /^[^\s\p{Cc}\p{Cs}]{1,200}$/u;
 
 export function parseEntityKey(key: string): EntityRef | null {
   const i = key.indexOf(':');

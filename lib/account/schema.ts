@@ -59,9 +59,11 @@ export const acceptInvitationSchema = z
   .object({
     token,
     name: z
-      .string()
+      .string({ error: 'Enter your name as text.' })
       .trim()
       .max(200, { error: 'Keep the name under 200 characters.' })
+      .refine((v) => !CONTROL_CHARS.test(v), { error: 'A name cannot contain control characters.' })
+      .refine((v) => v.isWellFormed(), { error: 'The name contains a broken character (half of an emoji): type it again.' })
       .optional()
       .transform((v) => (v ? v : null)),
     newPassword,

@@ -128,7 +128,10 @@ function readLaunch(raw: Record<string, unknown>): LaunchInput {
   };
 
   // Step 1: the campaign and its allocation, by the budgets' own schema.
-  const campaignId = textOf(raw.campaignId)?.trim() || null;
+  const campaignText = textOf(raw.campaignId)?.trim() || null;
+  // An id with a control character or half of an emoji is no platform's (and PostgreSQL refuses a NUL): refused, never queried.
+  const unusable = campaignText !== null && (CONTROL_RE.test(campaignText) || !campaignText.isWellFormed());
+  const campaignId = unusable ? null : campaignText;
   const platformText = textOf(raw.platform)?.trim().toLowerCase();
   const platform = isPlatform(platformText) ? platformText : null;
   const budgetRaw = {
@@ -145,10 +148,12 @@ function readLaunch(raw: Record<string, unknown>): LaunchInput {
   };
   const budget = createBudgetSchema.safeParse(budgetRaw);
   if (!budget.success) for (const i of budget.error.issues) add(errorKey('campaign', String(i.path[0] ?? '') || undefined), i.message);
-  if (!campaignId) add(errorKey('campaign', 'campaignId'), 'Campaign id: choose a campaign, or type the id of the new one as the platform shows it.');
+  if (unusable) add(errorKey('campaign', 'campaignId'), 'Campaign id: remove the control character or broken character (half of an emoji) it contains.');
+  else if (!campaignId) add(errorKey('campaign', 'campaignId'), 'Campaign id: choose a campaign, or type the id of the new one as the platform shows it.');
 
   const nameText = textOf(raw.campaignName)?.trim() ?? '';
   if (CONTROL_RE.test(nameText)) add(errorKey('campaign', 'campaignName'), 'Campaign name: remove the control character (a tab or an invisible code) it contains.');
+  else if (!nameText.isWellFormed()) add(errorKey('campaign', 'campaignName'), 'Campaign name: it contains a broken character (half of an emoji?): type it again.');
   else if (nameText.length > CAMPAIGN_NAME_MAX) add(errorKey('campaign', 'campaignName'), `Campaign name: at most ${CAMPAIGN_NAME_MAX} characters.`);
   const campaignName = nameText === '' ? null : nameText;
 

@@ -178,7 +178,7 @@ export const updateBudgetSchema = z
 export type UpdateBudgetInput = z.output<typeof updateBudgetSchema>;
 
 export const acceptRecommendedSchema = z
-  .object({ id: budgetId, version, recommended: z.unknown() })
+  .object({ id: budgetId, version, recommended: z.unknown().optional() })
   .transform((v, ctx) => {
     const r = parseDecimal(v.recommended, { ...MONEY, positive: false });
     if ('problem' in r || r.value === undefined) {
@@ -198,7 +198,9 @@ export const createBudgetSchema = z
       .string({ error: 'Campaign: choose a campaign from the list.' })
       .trim()
       .min(1, { error: 'Campaign: choose a campaign from the list.' })
-      .max(CAMPAIGN_ID_MAX, { error: `Campaign: at most ${CAMPAIGN_ID_MAX} characters.` }),
+      .max(CAMPAIGN_ID_MAX, { error: `Campaign: at most ${CAMPAIGN_ID_MAX} characters.` })
+      // No campaign id holds a control character or half of an emoji; PostgreSQL would refuse the NUL outright.
+      .refine((v) => !/[\u0000-\u001f\u007f]/.test(v) && v.isWellFormed(), { error: 'Campaign: choose a campaign from the list.' }),
     ...rawFields,
   })
   .transform((v, ctx) => {

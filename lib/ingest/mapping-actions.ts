@@ -11,10 +11,12 @@ import { CONTROL_CHARACTERS } from './values';
 import { IMPORT_PLATFORMS, TARGET_FIELDS, type ColumnMapping, type ImportPlatform, type TargetField } from './types';
 
 const column = z
-  .string()
+  .string({ error: 'A column name is the text of one header.' })
   .trim()
   .max(MAX_HEADER_LENGTH, { error: `A column name has at most ${MAX_HEADER_LENGTH} characters.` })
   .refine((v) => !CONTROL_CHARACTERS.test(v), { error: 'A column name cannot hold control characters.' })
+  // Stored in jsonb, which refuses a lone half of an emoji.
+  .refine((v) => v.isWellFormed(), { error: 'A column name cannot hold a broken character (half of an emoji).' })
   .optional()
   .transform((v) => (v ? v : undefined));
 

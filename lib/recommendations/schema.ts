@@ -1,6 +1,7 @@
 // Input of the recommendation queue: one decision, a set of decisions, and the
 // queue's filters (from the URL). Shared by the forms and the server actions.
 import { z } from 'zod';
+import { typedText } from '@/lib/anomalies/schema';
 import { PLATFORMS } from '@/lib/performance/metrics';
 
 export const RECOMMENDATION_TYPES = ['budget_increase', 'budget_decrease', 'pause', 'bid_adjustment', 'audience', 'creative', 'timing'] as const;
@@ -38,14 +39,8 @@ const id = z.preprocess(lowerTrim, z.uuid({ error: 'Recommendation: not a recomm
 const decisionFields = {
   decision: z.enum(DECISIONS, { error: 'Decision: choose Approve or Dismiss.' }),
   reason: z.preprocess(blank, z.enum(DISMISS_REASONS, { error: 'Reason: choose one of the listed reasons.' }).optional()),
-  details: z.preprocess(
-    blank,
-    z
-      .string({ error: 'Details: write the reason as text.' })
-      .trim()
-      .max(DETAILS_MAX, { error: `Details: at most ${DETAILS_MAX} characters.` })
-      .optional(),
-  ),
+  // Stored as text and in the audit log's JSON, which refuse a NUL and half of an emoji: typedText names them.
+  details: z.preprocess(blank, typedText('Details', DETAILS_MAX).optional()),
 };
 
 type DecisionFields = { decision: Decision; reason?: DismissReason; details?: string };

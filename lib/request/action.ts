@@ -2,12 +2,14 @@
 //   session -> membership (database) -> role -> zod safeParse -> withTenant(handler).
 // Usage, in a 'use server' module:
 //   export const removeMember = tenantAction(removeMemberSchema, 'admin', async (trx, input, ctx) => { ... });
-// The returned function has the (previousState, formData) shape useActionState expects.
+// The returned function has the (previousState, formData) shape useActionState expects;
+// its spec is recorded (registry.ts) so that tests can list and drive every action.
 import 'server-only';
 import { revalidatePath } from 'next/cache';
 import type { z } from 'zod';
 import type { ActionResult } from './result';
 import { runTenantAction, type ActionHandler } from './action-core';
+import { registerTenantAction } from './registry';
 import type { Role } from '@/lib/tenancy/roles';
 import { getPreferredTenantId, getSessionUserId } from '@/lib/tenancy/session';
 
@@ -28,7 +30,7 @@ export function tenantAction<S extends z.ZodType, T = undefined>(
   handler: ActionHandler<S, T>,
   options: TenantActionOptions = {},
 ) {
-  return async function action(_previous: ActionResult<T> | null, input: FormData): Promise<ActionResult<T>> {
+  const action = async function action(_previous: ActionResult<T> | null, input: FormData): Promise<ActionResult<T>> {
     const result = await runTenantAction({
       schema,
       minRole,
@@ -41,4 +43,6 @@ export function tenantAction<S extends z.ZodType, T = undefined>(
     if (result.ok && options.revalidate !== false) revalidatePath('/', 'layout');
     return result;
   };
+  registerTenantAction(action, { schema, minRole, handler: handler as ActionHandler<z.ZodType, unknown> });
+  return action;
 }

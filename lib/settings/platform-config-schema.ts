@@ -405,6 +405,9 @@ export type PlatformConfigInput = z.output<ReturnType<typeof platformConfigSchem
  */
 export const platformConfigFormSchema = z.looseObject({
   platform: z.enum(PLATFORMS, { error: 'Platform: not a platform.' }),
-  expected: z.string().max(200).optional(),
+  expected: z
+    .string({ error: 'Version: reload the page and try again; nothing was saved.' })
+    .max(200, { error: 'Version: reload the page and try again; nothing was saved.' })
+    .optional(),
 });
 export type PlatformConfigForm = z.output<typeof platformConfigFormSchema> & { platform: Platform };
