@@ -3,6 +3,7 @@
 // accept). Open signed out; the link itself is checked by the database.
 import type { Metadata } from 'next';
 import Link from 'next/link';
+import { notFound } from 'next/navigation';
 import { ChoosePasswordForm } from '@/components/auth/ChoosePasswordForm';
 import { SignOutButton } from '@/components/auth/SignOutButton';
 import { AnswerInvitationForm } from '@/components/invitations/AnswerInvitationForm';
@@ -24,12 +25,14 @@ const CLOSED: Record<string, string> = {
 export default async function InvitationPage({ params }: { params: Promise<{ token: string }> }) {
   const { token } = await params;
   const invitation = await lookupInvitation(decodeURIComponent(token));
-  if (!invitation || invitation.status !== 'open') {
+  // An unknown link answers 404 (./not-found.tsx); a known one that is closed says why.
+  if (!invitation) notFound();
+  if (invitation.status !== 'open') {
     return (
       <main className="signin">
         <h1>Invitation</h1>
         <p className="notice notice-error" role="alert">
-          {invitation ? CLOSED[invitation.status] : 'This invitation link is not valid. Check that you opened the whole link from the mail.'}
+          {CLOSED[invitation.status]}
         </p>
         <p>
           <Link href="/signin">Sign in</Link>

@@ -1,0 +1,8 @@
+export default function Loading() {
+  return (
+    <div className="loading" role="status" aria-live="polite">
+      <span className="spinner" aria-hidden="true" />
+      Loading the benchmarks…
+    </div>
+  );
+}
