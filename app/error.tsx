@@ -1,10 +1,12 @@
 'use client';
 import { ErrorPanel } from '@/components/shell/ErrorPanel';
 
-export default function RootError({ error, reset }: { error: Error & { digest?: string }; reset: () => void }) {
+// Next passes retry (refetch the server's part, then re-render) besides reset (re-render only): after a server
+// error only retry can bring the page back.
+export default function RootError({ error, reset, retry }: { error: Error & { digest?: string }; reset: () => void; retry?: () => void }) {
   return (
     <main className="landing">
-      <ErrorPanel error={error} reset={reset} />
+      <ErrorPanel error={error} reset={retry ?? reset} />
     </main>
   );
 }

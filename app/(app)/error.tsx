@@ -1,6 +1,7 @@
 'use client';
 import { ErrorPanel } from '@/components/shell/ErrorPanel';
 
-export default function SectionError({ error, reset }: { error: Error & { digest?: string }; reset: () => void }) {
-  return <ErrorPanel error={error} reset={reset} />;
+// retry refetches the segment from the server (reset alone would re-render the same server error).
+export default function SectionError({ error, reset, retry }: { error: Error & { digest?: string }; reset: () => void; retry?: () => void }) {
+  return <ErrorPanel error={error} reset={retry ?? reset} />;
 }

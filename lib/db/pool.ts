@@ -6,6 +6,7 @@ import { CompiledQuery, Kysely, PostgresDialect, sql, type Transaction } from 'k
 import pg from 'pg';
 import { appDatabaseUrl } from './config';
 import type { Database } from './schema.generated';
+import { markDatabaseUnavailable } from './unavailable';
 
 export type { Database };
 export type Tx = Transaction<Database>;
@@ -40,9 +41,18 @@ export function createDb(connectionString: string, opts: { max?: number; onError
   // 'error' on the pool; without a listener Node would crash the process.
   // The pool drops that client and opens a fresh one on the next query.
   pool.on('error', opts.onError ?? ((err) => console.error(`[db] idle connection lost: ${err.message}`)));
+  // A client checked out (inside a transaction) has no pool listener: when
+  // its connection is cut mid-query, the query rejects and the client then
+  // emits 'error' too, which would crash the process. This listener keeps
+  // the process up and stays silent: the caller already has the query's
+  // error, the transaction's rollback fails, and the client is discarded
+  // instead of going back to the pool.
+  pool.on('connect', (client) => client.on('error', ignoreCheckedOutError));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { pool, db };
 }
+
+function ignoreCheckedOutError(): void {}
 
 let shared: DbHandle | undefined;
 
@@ -69,19 +79,30 @@ export async function withTenant<T>(
 ): Promise<T> {
   if (!isUuid(tenantId)) throw new Error('withTenant: tenantId must be a uuid');
   if (ctx.userId != null && !isUuid(ctx.userId)) throw new Error('withTenant: userId must be a uuid');
-  return db.transaction().execute(async (trx) => {
-    await sql`select set_config('saas.tenant_id', ${tenantId}, true), set_config('saas.user_id', ${ctx.userId ?? ''}, true)`.execute(trx);
-    return fn(trx);
-  });
+  return db
+    .transaction()
+    .execute(async (trx) => {
+      await sql`select set_config('saas.tenant_id', ${tenantId}, true), set_config('saas.user_id', ${ctx.userId ?? ''}, true)`.execute(trx);
+      return fn(trx);
+    })
+    .catch(rethrowMarked);
+}
+
+/** A database that is away reaches the pages' error boundaries with a digest of its own (lib/db/unavailable.ts). */
+function rethrowMarked(err: unknown): never {
+  throw markDatabaseUnavailable(err);
 }
 
 /** A transaction for the signed-in user alone (no tenant): their own account and memberships. */
 export async function withUser<T>(userId: string, fn: (trx: Tx) => Promise<T>, db: Db = appDb().db): Promise<T> {
   if (!isUuid(userId)) throw new Error('withUser: userId must be a uuid');
-  return db.transaction().execute(async (trx) => {
-    await sql`select set_config('saas.user_id', ${userId}, true)`.execute(trx);
-    return fn(trx);
-  });
+  return db
+    .transaction()
+    .execute(async (trx) => {
+      await sql`select set_config('saas.user_id', ${userId}, true)`.execute(trx);
+      return fn(trx);
+    })
+    .catch(rethrowMarked);
 }
 
 export interface RoleSafety {
