@@ -180,12 +180,11 @@ async function perQuery(pool: pg.Pool, ownerUrl: string, tenant: string, capture
         console.log(`  (no plans of nested statements: ${err.message})`);
         return false;
       });
-    if (nestedPlans) {
-      await owner.query(
-        "set auto_explain.log_min_duration = 0; set auto_explain.log_analyze = on; set auto_explain.log_buffers = on; set auto_explain.log_timing = on; " +
-          "set auto_explain.log_nested_statements = on; set auto_explain.log_format = 'json'; set auto_explain.log_level = 'notice'; set client_min_messages = 'notice'",
-      );
-    }
+    // Transaction-local, like every setting of the project: set again in each rolled-back run below.
+    const autoExplain =
+      "set local auto_explain.log_min_duration = 0; set local auto_explain.log_analyze = on; set local auto_explain.log_buffers = on; " +
+      "set local auto_explain.log_timing = on; set local auto_explain.log_nested_statements = on; set local auto_explain.log_format = 'json'; " +
+      "set local auto_explain.log_level = 'notice'; set local client_min_messages = 'notice'";
     for (const q of captured) {
       const name = queryName(q.sql);
       const params = [...q.parameters];
@@ -203,6 +202,7 @@ async function perQuery(pool: pg.Pool, ownerUrl: string, tenant: string, capture
       notices = [];
       if (nestedPlans) {
         await owner.query('begin');
+        await owner.query(autoExplain);
         await owner.query('set local role aegis_app');
         await owner.query(SET_TENANT, [tenant]);
         await owner.query(q.sql, params);

@@ -81,12 +81,14 @@ GRANT USAGE ON SCHEMA saas TO aegis_app;
 -- ---------------------------------------------------------------------------
 CREATE OR REPLACE FUNCTION saas.current_tenant_id() RETURNS uuid
 LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$ SELECT nullif(current_setting('saas.tenant_id', true), '')::uuid $$;
 COMMENT ON FUNCTION saas.current_tenant_id() IS
   'The tenant of the current transaction (setting saas.tenant_id), or NULL when none is set.';
 
 CREATE OR REPLACE FUNCTION saas.current_user_id() RETURNS uuid
 LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$ SELECT nullif(current_setting('saas.user_id', true), '')::uuid $$;
 COMMENT ON FUNCTION saas.current_user_id() IS
   'The signed-in user of the current transaction (setting saas.user_id), or NULL.';
@@ -95,6 +97,7 @@ COMMENT ON FUNCTION saas.current_user_id() IS
 -- Used by every function that takes a tenant_id.
 CREATE OR REPLACE FUNCTION saas.assert_tenant(p_tenant_id uuid) RETURNS uuid
 LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   v_current uuid := saas.current_tenant_id();
@@ -258,7 +261,9 @@ CALL aegis_deploy.isolate_by_tenant('saas.api_keys');
 GRANT SELECT, INSERT, UPDATE ON saas.tenants TO aegis_app;
 REVOKE DELETE, TRUNCATE ON saas.tenants FROM aegis_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON saas.memberships, saas.api_keys TO aegis_app;
-GRANT SELECT, INSERT, UPDATE ON saas.users TO aegis_app;
+-- Accounts: column privileges only, never password_hash (the full lists, with
+-- the columns later files add, are in db/functions/accounts.sql).
+GRANT SELECT (id, email, name, disabled_at), INSERT (id, email, name) ON saas.users TO aegis_app;
 GRANT SELECT, INSERT ON saas.audit_log TO aegis_app;
 GRANT EXECUTE ON FUNCTION saas.current_tenant_id(), saas.current_user_id(), saas.assert_tenant(uuid) TO aegis_app;
 

@@ -6,8 +6,8 @@
 --
 -- saas.users, saas.memberships and saas.tenants are under forced row-level
 -- security keyed on the tenant setting, so these reads go through SECURITY
--- DEFINER functions owned by aegis_owner. Each sets an empty search_path,
--- names every object in full, checks identity itself where there is one to
+-- DEFINER functions owned by aegis_owner. Each sets search_path to
+-- pg_catalog, pg_temp (temporary objects searched last), names every object in full, checks identity itself where there is one to
 -- check, and is executable by aegis_app only (EXECUTE is revoked from PUBLIC).
 --
 -- Re-applied on every deploy, after the numbered migrations (it needs the
@@ -34,7 +34,7 @@ SET LOCAL ROLE aegis_owner;
 CREATE OR REPLACE FUNCTION saas.auth_lookup(p_email text)
 RETURNS TABLE (id uuid, password_hash text, disabled boolean, name text, password_temporary boolean, password_expired boolean)
 LANGUAGE sql STABLE SECURITY DEFINER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
   SELECT u.id, u.password_hash, u.disabled_at IS NOT NULL, u.name, u.password_must_change,
          u.password_expires_at IS NOT NULL AND u.password_expires_at <= pg_catalog.now()
@@ -49,7 +49,7 @@ COMMENT ON FUNCTION saas.auth_lookup(text) IS
 CREATE OR REPLACE FUNCTION saas.user_memberships(p_user_id uuid)
 RETURNS TABLE (tenant_id uuid, tenant_name text, currency text, role saas.member_role)
 LANGUAGE plpgsql STABLE SECURITY DEFINER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
   -- A caller may list only the memberships of the user its transaction acts for.
@@ -84,7 +84,7 @@ DROP FUNCTION IF EXISTS saas.reset_member_password(uuid, text);
 CREATE OR REPLACE FUNCTION saas.sso_lookup(p_issuer text, p_subject text, p_email text)
 RETURNS TABLE (matched_by text, id uuid, disabled boolean, linked boolean, pending boolean)
 LANGUAGE sql STABLE SECURITY DEFINER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
   SELECT 'subject', u.id, u.disabled_at IS NOT NULL, true, u.password_must_change
   FROM saas.users u
@@ -101,7 +101,7 @@ COMMENT ON FUNCTION saas.sso_lookup(text, text, text) IS
 CREATE OR REPLACE FUNCTION saas.sso_link(p_user_id uuid, p_email text, p_issuer text, p_subject text)
 RETURNS boolean
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
   -- Links only an enabled, unlinked account whose email is the one the identity
@@ -156,7 +156,7 @@ CREATE OR REPLACE FUNCTION saas.login_attempt_begin(
 )
 RETURNS TABLE (allowed boolean, retry_after_seconds integer, scope text, attempt_id bigint)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   v_account text := pg_catalog.lower(pg_catalog.btrim(p_account));
@@ -274,7 +274,7 @@ COMMENT ON FUNCTION saas.login_attempt_begin(text, text, bytea, interval, intege
 CREATE OR REPLACE FUNCTION saas.login_forgive(p_account text)
 RETURNS void
 LANGUAGE sql VOLATILE SECURITY DEFINER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
   -- The failures of the account and of its known devices; not those of any
   -- address, so signing in to one account cannot reset a guessing address.
@@ -291,7 +291,7 @@ COMMENT ON FUNCTION saas.login_forgive(text) IS
 CREATE OR REPLACE FUNCTION saas.login_attempt_succeeded(p_account text, p_attempt bigint, p_device bytea DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   v_user uuid;
@@ -337,7 +337,7 @@ GRANT EXECUTE ON FUNCTION saas.login_attempt_begin(text, text, bytea, interval, 
 CREATE OR REPLACE FUNCTION saas.tg_memberships_keep_an_admin()
 RETURNS trigger
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
   IF OLD.role <> 'admin' OR (TG_OP = 'UPDATE' AND NEW.role = 'admin' AND NEW.tenant_id = OLD.tenant_id) THEN
@@ -376,7 +376,7 @@ CREATE TRIGGER memberships_keep_an_admin
 CREATE OR REPLACE FUNCTION saas.tg_memberships_forget_pending()
 RETURNS trigger
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
   DELETE FROM saas.users u

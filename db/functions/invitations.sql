@@ -1,7 +1,7 @@
 -- AEGIS invitations and password resets: what happens through an emailed
 -- link, before the person is a member of the tenant (or signed in at all).
--- Every function is SECURITY DEFINER, owned by aegis_owner, with an empty
--- search_path and every object named in full, executable by aegis_app only.
+-- Every function is SECURITY DEFINER, owned by aegis_owner, with search_path
+-- pg_catalog, pg_temp and every object named in full, executable by aegis_app only.
 -- A link is <id>.<secret>; the web tier passes the id and the SHA-256 of the
 -- secret, and a function does nothing unless both match one row.
 --
@@ -33,7 +33,7 @@ CREATE OR REPLACE FUNCTION saas.invitation_lookup(p_id uuid, p_token_hash bytea)
 RETURNS TABLE (tenant_id uuid, tenant_name text, email text, role saas.member_role, status text,
                expires_at timestamptz, account text, invited_by_name text)
 LANGUAGE sql STABLE SECURITY DEFINER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
   SELECT i.tenant_id, t.name, i.email, i.role,
          CASE WHEN i.accepted_at IS NOT NULL THEN 'accepted'
@@ -62,7 +62,7 @@ COMMENT ON FUNCTION saas.invitation_lookup(uuid, bytea) IS
 CREATE OR REPLACE FUNCTION saas.invitation_open(p_id uuid, p_token_hash bytea)
 RETURNS saas.invitations
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   v saas.invitations;
@@ -85,7 +85,7 @@ COMMENT ON FUNCTION saas.invitation_open(uuid, bytea) IS
 CREATE OR REPLACE FUNCTION saas.invitation_join(p_inv saas.invitations, p_user_id uuid, p_new_account boolean)
 RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   v_tenant text := pg_catalog.current_setting('saas.tenant_id', true);
@@ -115,7 +115,7 @@ COMMENT ON FUNCTION saas.invitation_join(saas.invitations, uuid, boolean) IS
 CREATE OR REPLACE FUNCTION saas.invitation_accept_new(p_id uuid, p_token_hash bytea, p_password_hash text, p_name text)
 RETURNS TABLE (user_id uuid, tenant_id uuid, email text)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   v_inv saas.invitations;
@@ -185,7 +185,7 @@ COMMENT ON FUNCTION saas.invitation_accept_new(uuid, bytea, text, text) IS
 CREATE OR REPLACE FUNCTION saas.invitation_accept_existing(p_id uuid, p_token_hash bytea)
 RETURNS uuid
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   v_inv saas.invitations;
@@ -208,7 +208,7 @@ COMMENT ON FUNCTION saas.invitation_accept_existing(uuid, bytea) IS
 CREATE OR REPLACE FUNCTION saas.invitation_decline(p_id uuid, p_token_hash bytea)
 RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   v_inv saas.invitations;
@@ -239,7 +239,7 @@ COMMENT ON FUNCTION saas.invitation_decline(uuid, bytea) IS
 CREATE OR REPLACE FUNCTION saas.password_reset_begin(p_email text, p_token_hash bytea)
 RETURNS uuid
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   v_user uuid;
@@ -275,7 +275,7 @@ COMMENT ON FUNCTION saas.password_reset_begin(text, bytea) IS
 CREATE OR REPLACE FUNCTION saas.password_reset_lookup(p_id uuid, p_token_hash bytea)
 RETURNS text
 LANGUAGE sql STABLE SECURITY DEFINER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
   SELECT u.email FROM saas.password_resets r JOIN saas.users u ON u.id = r.user_id
   WHERE r.id = p_id AND r.token_hash = p_token_hash AND r.used_at IS NULL
@@ -287,7 +287,7 @@ COMMENT ON FUNCTION saas.password_reset_lookup(uuid, bytea) IS
 CREATE OR REPLACE FUNCTION saas.password_reset_complete(p_id uuid, p_token_hash bytea, p_password_hash text)
 RETURNS text
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   v_reset saas.password_resets;

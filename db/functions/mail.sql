@@ -3,7 +3,7 @@
 --
 -- saas.mail_outbox is under forced row-level security and the app role holds
 -- no UPDATE on it, so the mark is a SECURITY DEFINER function owned by
--- aegis_owner. It sets an empty search_path, names every object in full,
+-- aegis_owner. It sets search_path to pg_catalog, pg_temp, names every object in full,
 -- checks the row's tenant itself, and is executable by aegis_app only.
 --
 -- Re-applied on every deploy, after the numbered migrations (it needs the
@@ -27,7 +27,7 @@ SET LOCAL ROLE aegis_owner;
 CREATE OR REPLACE FUNCTION saas.mail_mark(p_id bigint, p_sent boolean, p_error text)
 RETURNS boolean
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   v_marked integer;

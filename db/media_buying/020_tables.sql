@@ -48,6 +48,7 @@ COMMENT ON COLUMN ads.metrics_daily.custom_metrics IS 'Additional platform metri
 -- Campaign rows are their own campaign: fill campaign_id when a load leaves it out.
 CREATE OR REPLACE FUNCTION ads_engine.tg_metrics_daily_defaults() RETURNS trigger
 LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
   IF NEW.level = 'campaign' AND NEW.campaign_id IS NULL THEN

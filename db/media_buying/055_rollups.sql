@@ -457,6 +457,7 @@ CREATE TRIGGER metrics_platform_daily_truncate AFTER TRUNCATE ON ads.metrics_dai
 -- ---------------------------------------------------------------------------
 CREATE OR REPLACE FUNCTION ads_engine.rebuild_metrics_platform_daily(p_tenant uuid) RETURNS integer
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   v_caller text := current_setting('saas.tenant_id', true);

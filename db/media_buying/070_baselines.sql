@@ -12,6 +12,7 @@ CREATE OR REPLACE FUNCTION ads_engine.upsert_baselines(
   p_tenant uuid, p_platform text, p_level text, p_windows integer[], p_as_of date)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   v_max integer := (SELECT max(w) FROM unnest(p_windows) AS w);
@@ -127,6 +128,7 @@ CREATE OR REPLACE FUNCTION ads_engine.ensure_baselines(
   p_tenant uuid, p_platform text, p_level text, p_window integer, p_as_of date)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
   -- Nothing to do when every platform wanted (the one named, or each with
@@ -152,6 +154,7 @@ CREATE OR REPLACE FUNCTION ads_engine.compute_baselines(
   p_tenant uuid, p_platform text, p_level text, p_window_days integer, p_as_of date)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   v_entered boolean := ads_engine.enter_tenant(p_tenant);
@@ -172,6 +175,7 @@ COMMENT ON FUNCTION ads_engine.compute_baselines(uuid, text, text, integer, date
 CREATE OR REPLACE FUNCTION ads_engine.compute_baselines(p_tenant uuid, p_as_of date DEFAULT NULL)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   v_entered boolean := ads_engine.enter_tenant(p_tenant);
@@ -190,6 +194,7 @@ COMMENT ON FUNCTION ads_engine.compute_baselines(uuid, date) IS
 CREATE OR REPLACE FUNCTION ads.compute_baselines(tenant_id uuid, platform text, level text, window_days integer)
 RETURNS text
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE

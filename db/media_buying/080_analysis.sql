@@ -23,6 +23,7 @@ CREATE OR REPLACE FUNCTION ads_engine.record_campaign_performance(
   p_tenant uuid, p_days integer, p_as_of date, p_platform text DEFAULT NULL, p_campaign_id text DEFAULT NULL)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   v_window integer := ads_engine.baseline_window(p_days);
@@ -86,6 +87,7 @@ CREATE OR REPLACE FUNCTION ads_engine.analyze_campaign_performance(
 RETURNS TABLE (metric_name text, current_value numeric, baseline_value numeric,
                performance_rating text, recommendation text, priority ads.priority_level)
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -176,6 +178,7 @@ CREATE OR REPLACE FUNCTION ads.analyze_campaign_performance(tenant_id uuid, camp
 RETURNS TABLE (metric_name text, current_value numeric, baseline_value numeric,
                performance_rating text, recommendation text, priority ads.priority_level)
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE

@@ -19,6 +19,7 @@
 -- guide's standalone call, generate_recommendations).
 CREATE OR REPLACE FUNCTION ads_engine.expire_recommendations(p_tenant uuid) RETURNS integer
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   v_n integer;
@@ -35,6 +36,7 @@ COMMENT ON FUNCTION ads_engine.expire_recommendations(uuid) IS
 -- The kind of a rule's test for its weight (ads_engine.test_weight).
 CREATE OR REPLACE FUNCTION ads_engine.rule_kind(p_rule text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$
   SELECT CASE WHEN p_rule LIKE 'pause%' THEN 'pause' WHEN p_rule LIKE 'budget%' THEN 'budget'
               WHEN p_rule LIKE 'bid%' THEN 'bid' ELSE p_rule END
@@ -56,6 +58,7 @@ LANGUAGE plpgsql VOLATILE
 -- CTE joins on entity keys: hash and merge joins, not the nested loops the
 -- PostgreSQL 18 planner tends to choose for them, and no JIT (see
 -- detect_anomalies_day)
+SET search_path = pg_catalog, pg_temp
 SET enable_nestloop = off
 SET jit = off
 AS $$
@@ -691,6 +694,7 @@ CREATE OR REPLACE FUNCTION ads_engine.apply_budget_recommendation(
   p_action text DEFAULT 'recommendation.auto_apply', p_recheck boolean DEFAULT true)
 RETURNS boolean
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   v_entered boolean := ads_engine.enter_tenant(p_tenant);
@@ -779,6 +783,7 @@ COMMENT ON FUNCTION ads_engine.apply_budget_recommendation(uuid, uuid, text, tex
 CREATE OR REPLACE FUNCTION ads_engine.withdraw_recommendation(p_tenant uuid, p_recommendation_id uuid, p_reason text, p_figures jsonb)
 RETURNS boolean
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   v_entered boolean := ads_engine.enter_tenant(p_tenant);
@@ -812,6 +817,7 @@ COMMENT ON FUNCTION ads_engine.withdraw_recommendation(uuid, uuid, text, jsonb) 
 CREATE OR REPLACE FUNCTION ads_engine.generate_recommendations(p_tenant uuid, p_as_of date)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -935,6 +941,7 @@ COMMENT ON FUNCTION ads_engine.generate_recommendations(uuid, date) IS
 CREATE OR REPLACE FUNCTION ads.generate_recommendations(tenant_id uuid)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE

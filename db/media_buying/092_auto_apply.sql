@@ -20,6 +20,7 @@
 -- ---------------------------------------------------------------------------
 CREATE OR REPLACE FUNCTION ads_engine.auto_apply_default_step() RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$ SELECT 1::numeric $$;
 COMMENT ON FUNCTION ads_engine.auto_apply_default_step() IS
   'The default largest relative budget change auto-applied: 1 (100 %), no limit beyond the engine''s own (an increase of at most 50 % and max_budget, '
@@ -29,6 +30,7 @@ COMMENT ON FUNCTION ads_engine.auto_apply_default_step() IS
 CREATE OR REPLACE FUNCTION ads_engine.auto_apply_policy(p_tenant uuid)
 RETURNS TABLE (platform ads.platform, switched_on boolean, recommendation_type text, enabled boolean, max_step numeric, is_default boolean)
 LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -69,6 +71,7 @@ CREATE OR REPLACE FUNCTION ads_engine.auto_apply_allows(
   p_tenant uuid, p_platform ads.platform, p_type text, p_level ads.entity_level, p_current numeric, p_recommended numeric)
 RETURNS boolean
 LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   pol record;
@@ -185,6 +188,7 @@ COMMENT ON FUNCTION ads_engine.enter_caller_tenant(uuid) IS
 CREATE OR REPLACE FUNCTION ads_engine.auto_apply_pause(p_tenant uuid, p_recommendation_id uuid)
 RETURNS boolean
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   v_entered boolean := ads_engine.enter_tenant(p_tenant);

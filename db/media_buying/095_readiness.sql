@@ -116,6 +116,7 @@ COMMENT ON FUNCTION ads_engine.tenants_due(timestamptz, boolean, interval) IS
 CREATE OR REPLACE FUNCTION ads_engine.days_to_examine(p_tenant uuid, p_as_of date, p_lookback integer DEFAULT 7)
 RETURNS TABLE (platform text, level text, day date, data_loaded_at timestamptz, rows_present integer)
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -153,6 +154,7 @@ CREATE OR REPLACE FUNCTION ads_engine.mark_examined(
   p_tenant uuid, p_platform text, p_level text, p_day date, p_loaded_at timestamptz, p_rows integer, p_found integer)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   v_entered boolean := ads_engine.enter_tenant(p_tenant);
@@ -197,6 +199,7 @@ COMMENT ON FUNCTION ads_engine.mark_examined(uuid, text, text, date, timestamptz
 CREATE OR REPLACE FUNCTION ads_engine.conversion_completeness(p_tenant uuid, p_as_of date)
 RETURNS TABLE (platform text, age_days integer, completeness numeric, days integer)
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -236,6 +239,7 @@ COMMENT ON FUNCTION ads_engine.conversion_completeness(uuid, date) IS
 CREATE OR REPLACE FUNCTION ads_engine.store_conversion_lag(p_tenant uuid, p_as_of date)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   v_entered boolean := ads_engine.enter_tenant(p_tenant);
@@ -262,6 +266,7 @@ COMMENT ON FUNCTION ads_engine.store_conversion_lag(uuid, date) IS
 CREATE OR REPLACE FUNCTION ads_engine.completeness_at(p_tenant uuid, p_platform text, p_age integer, p_as_of date)
 RETURNS numeric
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   v_entered boolean := ads_engine.enter_tenant(p_tenant);
@@ -303,6 +308,7 @@ COMMENT ON FUNCTION ads_engine.completeness_at(uuid, text, integer, date) IS
 -- details.restated records the re-scoring, and the audit log the change.
 CREATE OR REPLACE FUNCTION ads_engine.format_p(p float8) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$
   SELECT CASE WHEN p IS NULL THEN 'unknown'
               WHEN p < 0.001 THEN btrim(to_char(p, '9.9EEEE'))
@@ -314,6 +320,7 @@ COMMENT ON FUNCTION ads_engine.format_p(float8) IS
 CREATE OR REPLACE FUNCTION ads_engine.rescore_restated(p_tenant uuid)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   v_entered boolean := ads_engine.enter_tenant(p_tenant);

@@ -20,6 +20,7 @@
 CREATE OR REPLACE FUNCTION ads_engine.budget_effective_day(p_timezone text, p_applied_at timestamptz, p_window_to date, p_day date)
 RETURNS date
 LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
 AS $$
   SELECT CASE WHEN (p_applied_at AT TIME ZONE ads_engine.valid_timezone(p_timezone))::date <= p_day
               THEN (p_applied_at AT TIME ZONE ads_engine.valid_timezone(p_timezone))::date
@@ -43,6 +44,7 @@ COMMENT ON FUNCTION ads_engine.budget_effective_day(text, timestamptz, date, dat
 CREATE OR REPLACE FUNCTION ads_engine.detect_anomalies_day(p_tenant uuid, p_day date, p_platforms text[] DEFAULT NULL)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 SET enable_nestloop = off
 SET jit = off
 AS $$
@@ -52,9 +54,15 @@ DECLARE
   v_tz text;
   v_scale numeric;
   v_n integer;
+  v_bchange boolean;
 BEGIN
   PERFORM ads_engine.check_as_of(p_day);
-  SELECT t.timezone, ads_engine.currency_scale(t.currency) INTO v_tz, v_scale FROM saas.tenants t WHERE t.id = p_tenant;
+  -- the zone checked once, not per row (valid_timezone catches an error: a subtransaction a call)
+  SELECT ads_engine.valid_timezone(t.timezone), ads_engine.currency_scale(t.currency) INTO v_tz, v_scale FROM saas.tenants t WHERE t.id = p_tenant;
+  -- whether bchange below has any row: without one, every history row's budget factor is 1 (no lookup per row)
+  v_bchange := EXISTS (SELECT 1 FROM ads.optimization_recommendations o
+                       WHERE o.tenant_id = p_tenant AND o.status = 'applied' AND o.recommendation_type IN ('budget_increase', 'budget_decrease')
+                         AND o.current_value > 0 AND o.recommended_value > 0 AND o.applied_at IS NOT NULL);
 
   WITH
   cfg AS (
@@ -73,7 +81,7 @@ BEGIN
            m.spend AS s, m.impressions::numeric AS i, m.clicks::numeric AS c, m.conversions AS k, m.conversion_value AS v,
            (m.spend > 0 OR m.impressions > 0) AS active,
            -- the age of the figures: the local day of their latest load, minus the day
-           (greatest(m.updated_at, m.first_loaded_at) AT TIME ZONE ads_engine.valid_timezone(v_tz))::date - m.day AS age
+           (greatest(m.updated_at, m.first_loaded_at) AT TIME ZONE v_tz)::date - m.day AS age
     FROM ads.metrics_daily m JOIN cfg ON cfg.platform = m.platform
     WHERE m.tenant_id = p_tenant AND m.level IN ('campaign', 'adset') AND m.day BETWEEN p_day - 83 AND p_day
   ),
@@ -111,8 +119,8 @@ BEGIN
       AND EXISTS (SELECT 1 FROM raw x WHERE x.platform = a.platform AND x.level = a.level AND x.day = p_day)
   ),
   hist AS MATERIALIZED (
-    SELECT r.*, coalesce((SELECT exp(sum(b.lr)) FROM bchange b
-                          WHERE b.platform = r.platform AND b.campaign_id = r.campaign_id AND b.eff > r.day AND b.eff <= p_day), 1) AS bf
+    SELECT r.*, coalesce(CASE WHEN v_bchange THEN (SELECT exp(sum(b.lr)) FROM bchange b
+                          WHERE b.platform = r.platform AND b.campaign_id = r.campaign_id AND b.eff > r.day AND b.eff <= p_day) END, 1) AS bf
     FROM raw r
     WHERE r.day < p_day AND r.active
       AND EXISTS (SELECT 1 FROM tgt t WHERE t.platform = r.platform AND t.level = r.level AND t.entity_id = r.entity_id)
@@ -224,35 +232,41 @@ BEGIN
   ),
   -- sustained shifts: conversions given spend over the last 7, 14 and 21
   -- days against the 28 days before each window
+  -- the active rows of the shift scan with their weekday-adjusted spend,
+  -- joined and multiplied once for the three windows and their pre-periods
+  ha AS MATERIALIZED (
+    SELECT h.platform, h.level, h.entity_id, h.day, h.k, h.s, h.s * coalesce(f.f, 1) AS a
+    FROM raw h
+    JOIN model mo ON mo.platform = h.platform AND mo.level = h.level AND mo.entity_id = h.entity_id
+    LEFT JOIN wf f ON f.platform = h.platform AND f.level = h.level AND f.entity_id = h.entity_id AND f.dow = h.dow
+    WHERE h.active AND h.day >= p_day - 48
+  ),
   win AS (
     SELECT w.w, h.platform, h.level, h.entity_id,
            sum(h.k) FILTER (WHERE h.day > p_day - w.w) AS k_w,
-           sum(h.s * coalesce(f.f, 1)) FILTER (WHERE h.day > p_day - w.w) AS a_w,
-           sum((h.s * coalesce(f.f, 1)) ^ 2) FILTER (WHERE h.day > p_day - w.w) AS a2_w,
+           sum(h.a) FILTER (WHERE h.day > p_day - w.w) AS a_w,
+           sum(h.a ^ 2) FILTER (WHERE h.day > p_day - w.w) AS a2_w,
            sum(h.s) FILTER (WHERE h.day > p_day - w.w) AS s_w,
            -- the window without its last day: a shift is sustained, not one day's
            sum(h.k) FILTER (WHERE h.day > p_day - w.w AND h.day < p_day) AS k_w1,
-           sum(h.s * coalesce(f.f, 1)) FILTER (WHERE h.day > p_day - w.w AND h.day < p_day) AS a_w1,
+           sum(h.a) FILTER (WHERE h.day > p_day - w.w AND h.day < p_day) AS a_w1,
            count(*) FILTER (WHERE h.day > p_day - w.w) AS n_w,
            sum(h.k) FILTER (WHERE h.day <= p_day - w.w) AS k_p,
-           sum(h.s * coalesce(f.f, 1)) FILTER (WHERE h.day <= p_day - w.w) AS a_p,
+           sum(h.a) FILTER (WHERE h.day <= p_day - w.w) AS a_p,
            count(*) FILTER (WHERE h.day <= p_day - w.w) AS n_p
     FROM (VALUES (7), (14), (21)) AS w(w)
-    JOIN raw h ON h.day BETWEEN p_day - w.w - 27 AND p_day AND h.active
-    JOIN model mo ON mo.platform = h.platform AND mo.level = h.level AND mo.entity_id = h.entity_id
-    LEFT JOIN wf f ON f.platform = h.platform AND f.level = h.level AND f.entity_id = h.entity_id AND f.dow = h.dow
+    JOIN ha h ON h.day BETWEEN p_day - w.w - 27 AND p_day
     GROUP BY w.w, h.platform, h.level, h.entity_id
   ),
   -- the over-dispersion of each window's own pre-period (the 28 days before
   -- it, which the shift has not touched), shrunk towards the platform's
   winr AS (
     SELECT wn.w, wn.platform, wn.level, wn.entity_id,
-           sum((h.k - h.s * coalesce(f.f, 1) * wn.k_p / nullif(wn.a_p, 0)) ^ 2 - h.s * coalesce(f.f, 1) * wn.k_p / nullif(wn.a_p, 0)) AS rn,
-           sum((h.s * coalesce(f.f, 1) * wn.k_p / nullif(wn.a_p, 0)) ^ 2) AS rd
+           sum((h.k - h.a * wn.k_p / nullif(wn.a_p, 0)) ^ 2 - h.a * wn.k_p / nullif(wn.a_p, 0)) AS rn,
+           sum((h.a * wn.k_p / nullif(wn.a_p, 0)) ^ 2) AS rd
     FROM win wn
-    JOIN raw h ON h.platform = wn.platform AND h.level = wn.level AND h.entity_id = wn.entity_id
-              AND h.day BETWEEN p_day - wn.w - 27 AND p_day - wn.w AND h.active
-    LEFT JOIN wf f ON f.platform = h.platform AND f.level = h.level AND f.entity_id = h.entity_id AND f.dow = h.dow
+    JOIN ha h ON h.platform = wn.platform AND h.level = wn.level AND h.entity_id = wn.entity_id
+             AND h.day BETWEEN p_day - wn.w - 27 AND p_day - wn.w
     WHERE wn.n_p >= 14 AND wn.k_p >= 20
     GROUP BY wn.w, wn.platform, wn.level, wn.entity_id
   ),
@@ -542,6 +556,7 @@ COMMENT ON FUNCTION ads_engine.detect_anomalies_day(uuid, date, text[]) IS
 CREATE OR REPLACE FUNCTION ads_engine.detect_anomalies(p_tenant uuid, p_as_of date)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   v_entered boolean := ads_engine.enter_tenant(p_tenant);
@@ -577,6 +592,7 @@ COMMENT ON FUNCTION ads_engine.detect_anomalies(uuid, date) IS
 CREATE OR REPLACE FUNCTION ads.detect_anomalies(tenant_id uuid)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE

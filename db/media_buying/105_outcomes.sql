@@ -25,6 +25,7 @@ CREATE OR REPLACE FUNCTION ads_engine.outcome_metric(
   p_conversions numeric, p_value numeric)
 RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$
   SELECT CASE p_metric
     WHEN 'spend' THEN p_spend / nullif(p_days, 0)
@@ -46,6 +47,7 @@ CREATE OR REPLACE FUNCTION ads_engine.outcome_support(
   p_metric text, p_impressions numeric, p_clicks numeric, p_conversions numeric)
 RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$
   SELECT CASE
     WHEN p_metric IN ('conversions', 'conversion_value', 'cpa', 'roas') THEN p_conversions
@@ -61,6 +63,7 @@ CREATE OR REPLACE FUNCTION ads_engine.default_prediction(
   p_recommendation_type text, p_current numeric, p_recommended numeric,
   OUT metric text, OUT expected_change numeric)
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$
   SELECT
     CASE p_recommendation_type
@@ -100,6 +103,7 @@ CREATE OR REPLACE FUNCTION ads_engine.outcome_periods(
   p_tenant uuid, p_platform text, p_level text, p_metric text, p_applied_day date, p_horizon integer)
 RETURNS TABLE (entity_id text, pre_value numeric, pre_support numeric, post_value numeric, post_support numeric, noise numeric)
 LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN
@@ -147,6 +151,7 @@ COMMENT ON FUNCTION ads_engine.outcome_periods(uuid, text, text, text, date, int
 CREATE OR REPLACE FUNCTION ads_engine.record_prediction(p_tenant uuid, p_recommendation_id uuid)
 RETURNS boolean
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -243,6 +248,7 @@ COMMENT ON FUNCTION ads_engine.record_prediction(uuid, uuid) IS
 
 CREATE OR REPLACE FUNCTION ads_engine.tg_record_prediction() RETURNS trigger
 LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
   -- A database that deployed this file but not yet migration 006 has no table.
@@ -273,6 +279,7 @@ CREATE TRIGGER recommendation_outcome_on_apply
 CREATE OR REPLACE FUNCTION ads_engine.measure_outcomes(p_tenant uuid, p_as_of date)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -403,6 +410,7 @@ CREATE OR REPLACE FUNCTION ads_engine.track_record(p_tenant uuid)
 RETURNS TABLE (recommendation_type text, measured integer, direction_held_rate numeric,
                realised_over_predicted numeric, confidence_factor numeric)
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE

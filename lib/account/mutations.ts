@@ -1,9 +1,11 @@
 // Changing one's own password: the current one is checked (rate-limited with
 // the sign-in counts, since a wrong guess here is a password guess), the new
-// one hashed and stored on the user's own row (the saas.users update policy
-// allows no other), the temporary-password flag cleared, and the change
-// audited in the user's current tenant, all in one transaction. Free of
-// Next's request context so it can be tested directly.
+// one hashed and swapped in for the hash that was checked, the temporary-password
+// flag cleared, and the change audited in the user's current tenant, all in one
+// transaction. The app role cannot read or write password_hash: the hash comes
+// from saas.own_password_hash() and goes back through saas.replace_own_password,
+// both acting on saas.user_id's account only (db/functions/accounts.sql). Free
+// of Next's request context so it can be tested directly.
 import 'server-only';
 import { sql } from 'kysely';
 import { recordAudit } from '@/lib/audit/mutations';
@@ -56,8 +58,14 @@ export async function changePassword(o: ChangePasswordOptions): Promise<ActionRe
     (trx) =>
       trx
         .selectFrom('saas.users')
-        .select(['password_hash', 'password_must_change', sql<boolean>`coalesce(password_expires_at <= now(), false)`.as('expired')])
+        .select([
+          sql<string | null>`saas.own_password_hash()`.as('password_hash'),
+          'password_must_change',
+          sql<boolean>`coalesce(password_expires_at <= now(), false)`.as('expired'),
+        ])
         .where('id', '=', userId)
+        // A disabled account has no row here, so the function is never asked for its hash.
+        .where('disabled_at', 'is', null)
         .executeTakeFirst(),
     db,
   );
@@ -77,16 +85,12 @@ export async function changePassword(o: ChangePasswordOptions): Promise<ActionRe
   const newHash = await hashPassword(input.newPassword);
   let sessionVersion = 0;
   const write = async (trx: Tx) => {
-    const r = await trx
-      .updateTable('saas.users')
-      .set({ password_hash: newHash, password_must_change: false, password_expires_at: null, session_version: sql`session_version + 1` })
-      .where('id', '=', userId)
-      // Two changes at once: the second finds the hash it checked gone.
-      .where('password_hash', '=', oldHash)
-      .returning('session_version')
-      .executeTakeFirst();
-    if (!r) throw new ActionError(CHANGED_MEANWHILE);
-    sessionVersion = r.session_version;
+    // Two changes at once: the second finds the hash it checked gone (NULL).
+    const r = await sql<{ session_version: number | null }>`
+      select saas.replace_own_password(${oldHash}, ${newHash}) as session_version`.execute(trx);
+    const version = r.rows[0]?.session_version;
+    if (version == null) throw new ActionError(CHANGED_MEANWHILE);
+    sessionVersion = version;
     if (access.current) {
       await recordAudit(trx, {
         action: 'account.password_change',

@@ -478,6 +478,29 @@ export interface AdsEngineImportStagingLoad {
   conversion_value: number;
 }
 
+export interface AdsEngineLoopChanges {
+  tenant_id: string;
+  id: GeneratedAlways<number>;
+  xid: Generated<unknown>;
+  source: string;
+  first_day: string | null;
+  last_day: string | null;
+  changed_at: Generated<Date>;
+}
+
+export interface AdsEngineLoopState {
+  tenant_id: string;
+  as_of: string;
+  snapshot: unknown;
+  run_xid: unknown;
+  finished: Generated<boolean>;
+  settled: boolean;
+  valid_until: Date | null;
+  epoch: number;
+  summary: Json;
+  computed_at: Generated<Date>;
+}
+
 export interface AdsEngineMetricsEntityWeekly {
   tenant_id: string;
   level: string;
@@ -721,6 +744,8 @@ export interface Database {
   'ads_engine.import_runs': AdsEngineImportRuns;
   'ads_engine.import_staging': AdsEngineImportStaging;
   'ads_engine.import_staging_load': AdsEngineImportStagingLoad;
+  'ads_engine.loop_changes': AdsEngineLoopChanges;
+  'ads_engine.loop_state': AdsEngineLoopState;
   'ads_engine.metrics_entity_weekly': AdsEngineMetricsEntityWeekly;
   'ads_engine.metrics_platform_daily': AdsEngineMetricsPlatformDaily;
   'ads_engine.optimizer_runs': AdsEngineOptimizerRuns;

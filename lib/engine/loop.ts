@@ -27,6 +27,15 @@ export interface LoopSummary {
   /** Measurements of applied recommendations' outcomes made by this run (7 and 14 days after they were applied). */
   outcomes_measured: number;
   /**
+   * Nothing the loop reads had changed since its last full pass for this day: only maintenance, the outcome
+   * measurements and the A/B tests ran, nothing was created, and baselines / campaigns_analyzed repeat that pass's counts.
+   */
+  skipped: boolean;
+  /** Why the work was redone (the tables written since the last pass, or why that pass cannot be reused); empty when skipped. */
+  changes: string[];
+  /** The A/B tests the pass reads after the SQL loop: running ones and completed ones without a winner. */
+  ab_tests_to_read: number;
+  /**
    * The A/B tests read after the SQL loop (lib/abtests/evaluate.ts), in the same transaction. Not in
    * the summary stored in ads_engine.optimizer_runs, which the SQL loop writes before this step.
    */
@@ -50,20 +59,39 @@ function checkOptions(opts: LoopOptions): void {
   if (opts.asOf !== undefined && !isDayString(opts.asOf)) throw new Error('asOf must be a day as YYYY-MM-DD');
 }
 
+const NOTHING_EVALUATED: AbTestsEvaluation = { evaluated: 0, winners: 0, completedWithoutWinner: 0, invalid: 0 };
+
+async function loopIn(trx: Tx, tenantId: string, opts: LoopOptions, ownTransaction: boolean): Promise<LoopSummary> {
+  checkOptions(opts);
+  // A skipped pass that measured and completed nothing writes its run log alone (and, with A/B tests, when they were
+  // read). In a transaction of its own (runDailyLoop) that commit need not wait for the disk: losing it in a crash
+  // costs one more pass, which skips again.
+  const r = await sql<{ summary: Omit<LoopSummary, 'ab_tests_evaluated'> }>`
+    select x.summary,
+           case when ${ownTransaction} and (x.summary ->> 'skipped')::boolean and (x.summary ->> 'outcomes_measured')::integer = 0
+                     and (x.summary ->> 'ab_tests_completed')::integer = 0
+                then set_config('synchronous_commit', 'off', true) end as async_commit
+    from (select ads_engine.run_daily_loop(${tenantId}::uuid, ${opts.asOf ?? null}::date, ${opts.trigger ?? 'manual'}) as summary offset 0) x`.execute(trx);
+  const summary = r.rows[0]?.summary;
+  if (!summary) throw new Error('ads_engine.run_daily_loop returned nothing');
+  // Read on every pass, a skipped one too (their state records when they were read).
+  if (summary.ab_tests_to_read === 0) return { ...summary, ab_tests_evaluated: NOTHING_EVALUATED };
+  const abTests = await evaluateAbTests(trx, tenantId, summary.as_of);
+  // The tests' writes belong to the pass; from here a full pass may be reused by the next one.
+  await sql`select ads_engine.finish_daily_loop(${tenantId}::uuid)`.execute(trx);
+  return { ...summary, ab_tests_evaluated: abTests };
+}
+
 /**
  * The loop inside a tenant transaction the caller already holds (the UI's
  * action wrapper); runDailyLoop opens one itself. The A/B tests are read
  * after the SQL loop (which completes the tests past their end date), in the
- * same transaction: a failure in either undoes both.
+ * same transaction: a failure in either undoes both. A pass that finds
+ * nothing changed since the last one for the same day skips the work
+ * (summary.skipped; docs/engine.md).
  */
 export async function loopInTransaction(trx: Tx, tenantId: string, opts: LoopOptions = {}): Promise<LoopSummary> {
-  checkOptions(opts);
-  const r = await sql<{ summary: Omit<LoopSummary, 'ab_tests_evaluated'> }>`
-    select ads_engine.run_daily_loop(${tenantId}::uuid, ${opts.asOf ?? null}::date, ${opts.trigger ?? 'manual'}) as summary`.execute(trx);
-  const summary = r.rows[0]?.summary;
-  if (!summary) throw new Error('ads_engine.run_daily_loop returned nothing');
-  const abTests = await evaluateAbTests(trx, tenantId, summary.as_of);
-  return { ...summary, ab_tests_evaluated: abTests };
+  return loopIn(trx, tenantId, opts, false);
 }
 
 /**
@@ -77,7 +105,7 @@ export async function runDailyLoop(db: Db, tenantId: string, opts: LoopOptions =
   const trigger = opts.trigger ?? 'manual';
   const asOf = opts.asOf ?? null;
   try {
-    return await withTenant(tenantId, (trx) => loopInTransaction(trx, tenantId, { asOf: opts.asOf, trigger }), { userId: opts.userId ?? null }, db);
+    return await withTenant(tenantId, (trx) => loopIn(trx, tenantId, { asOf: opts.asOf, trigger }, true), { userId: opts.userId ?? null }, db);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     await withTenant(
@@ -207,6 +235,7 @@ export function formatResult(r: TenantRunResult): string {
     `${s.baselines} baselines, ${s.campaigns_analyzed} campaigns analysed, ` +
     `${s.recommendations} new recommendations, ${s.anomalies} new anomalies, ${s.recommendations_expired} expired, ` +
     `${s.anomalies_deleted} old anomalies deleted, ${s.ab_tests_completed} A/B tests completed, ` +
-    `${s.outcomes_measured} outcomes measured${abTestsText(s.ab_tests_evaluated)}  (${r.ms} ms)`
+    `${s.outcomes_measured} outcomes measured${abTestsText(s.ab_tests_evaluated)}` +
+    `${s.skipped ? '; nothing changed since the last pass for that day, so nothing was recomputed' : ''}  (${r.ms} ms)`
   );
 }

@@ -48,15 +48,15 @@ export function splitRange(range: DayRange): { weeks: DayRange | null; days: Day
   return { weeks: { from: firstMonday, to: lastMonday }, days };
 }
 
-const FIGURES = [
-  ['spend', 'spend'],
-  ['impressions', 'impressions'],
-  ['clicks', 'clicks'],
-  ['conversions', 'conversions'],
-  ['value', 'conversion_value'],
-] as const;
+const FIGURES = ['spend', 'impressions', 'clicks', 'conversions', 'value'] as const;
 
-type SumsRow = { platform: string; platform_id: string } & Record<string, number | string>;
+// One flag column per range, named from this closed list (written out: the statement builds no identifier from a
+// string). Twice what the page asks for, a period and its comparison.
+const SLOTS = [sql`r0`, sql`r1`, sql`r2`, sql`r3`] as const;
+export const MAX_RANGES = SLOTS.length;
+
+/** Per entity, each figure's sums over the ranges, in the order asked for. */
+type SumsRow = { platform: string; platform_id: string } & Record<(typeof FIGURES)[number], number[]>;
 
 const NONE = sql`false`;
 
@@ -100,6 +100,7 @@ export async function entitySums(
 ): Promise<Map<string, EntitySums>> {
   const out = new Map<string, EntitySums>();
   if (ranges.length === 0) return out;
+  if (ranges.length > MAX_RANGES) throw new Error(`entitySums: at most ${MAX_RANGES} ranges at once (got ${ranges.length})`);
   // Per range, its whole weeks (from, to: Mondays) and its edge days; the Mondays and days of them all.
   const daysOnly = level === 'adset' && campaignId === '';
   const pieces = ranges.map((range) => {
@@ -114,20 +115,19 @@ export async function entitySums(
   }
 
   const inPlatforms = platforms.length > 0 ? platforms : [...PLATFORMS];
-  const only = (alias: 'w' | 'm'): RawBuilder<unknown> => {
+  const campaignFilter = (campaignColumn: RawBuilder<unknown>, idColumn: RawBuilder<unknown>): RawBuilder<unknown> => {
     if (campaignId === undefined) return sql``;
-    const a = sql.raw(alias);
-    return level === 'adset' ? sql`and ${a}.campaign_id = ${campaignId}` : sql`and ${a}.platform_id = ${campaignId}`;
+    return level === 'adset' ? sql`and ${campaignColumn} = ${campaignId}` : sql`and ${idColumn} = ${campaignId}`;
   };
-  const flag = (i: number) => sql.ref(`r${i}`);
-  const sums = sql.join(
-    ranges.flatMap((_, i) =>
-      FIGURES.map(([name, column]) => sql`coalesce(sum(s.${sql.raw(column)}) filter (where s.${flag(i)}), 0)::float8 as ${sql.ref(`${name}_${i}`)}`),
-    ),
-    sql`, `,
-  );
+  const slots = SLOTS.slice(0, ranges.length);
+  // The figure's sum over each range, as an array in the ranges' order.
+  const perRange = (column: RawBuilder<unknown>) =>
+    sql`array[${sql.join(
+      slots.map((slot) => sql`coalesce(sum(${column}) filter (where s.${slot}), 0)::float8`),
+      sql`, `,
+    )}]`;
   const weeklyFlags = sql.join(
-    pieces.map((p, i) => sql`${within(sql`w.week`, p.weeks)} as ${flag(i)}`),
+    pieces.map((p, i) => sql`${within(sql`w.week`, p.weeks)} as ${slots[i]!}`),
     sql`, `,
   );
   const dailyFlags = sql.join(
@@ -136,19 +136,21 @@ export async function entitySums(
   );
 
   const r = await sql<SumsRow>`
-    select s.platform, s.platform_id, ${sums}
+    select s.platform, s.platform_id,
+           ${perRange(sql`s.spend`)} as spend, ${perRange(sql`s.impressions`)} as impressions, ${perRange(sql`s.clicks`)} as clicks,
+           ${perRange(sql`s.conversions`)} as conversions, ${perRange(sql`s.conversion_value`)} as value
     from (
       select w.platform::text as platform, w.platform_id, ${weeklyFlags},
              w.spend, w.impressions, w.clicks, w.conversions, w.conversion_value
       from ads_engine.metrics_entity_weekly w
       where w.tenant_id = ${tenantId} and w.level = ${level} and w.platform = any(${inPlatforms}::text[])
-        and w.week = any(${[...mondays]}::date[]) ${only('w')}
+        and w.week = any(${[...mondays]}::date[]) ${campaignFilter(sql`w.campaign_id`, sql`w.platform_id`)}
       union all
       select m.platform::text, m.platform_id, ${dailyFlags},
              m.spend, m.impressions, m.clicks, m.conversions, m.conversion_value
       from ads.metrics_daily m
       where m.tenant_id = ${tenantId} and m.level = ${level} and m.platform = any(${inPlatforms}::text[])
-        and m.day = any(${[...days]}::date[]) ${only('m')}
+        and m.day = any(${[...days]}::date[]) ${campaignFilter(sql`m.campaign_id`, sql`m.platform_id`)}
     ) s
     group by s.platform, s.platform_id`.execute(trx);
 
@@ -158,7 +160,7 @@ export async function entitySums(
       platformId: row.platform_id,
       ranges: ranges.map((_, i) => {
         const t = {} as Totals;
-        for (const [name] of FIGURES) t[name] = Number(row[`${name}_${i}`]);
+        for (const name of FIGURES) t[name] = Number(row[name][i]);
         return t;
       }),
     });

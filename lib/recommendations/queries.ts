@@ -78,9 +78,12 @@ function pageOf(total: number, page: number, pageSize: number) {
   return { pages, page: Math.min(page, pages) };
 }
 
-/** The campaign a row is about: its own id at campaign level, its parent's below. */
-const campaignOf = (alias: 'o' | 'x') =>
-  sql<string | null>`(case when ${sql.ref(`${alias}.level`)} = 'campaign' then coalesce(${sql.ref(`${alias}.entity_id`)}, ${sql.ref(`${alias}.campaign_id`)}) else ${sql.ref(`${alias}.campaign_id`)} end)`;
+/** The campaign a row is about: its own id at campaign level, its parent's below (per alias, written out). */
+const CAMPAIGN_OF = {
+  o: sql<string | null>`(case when o.level = 'campaign' then coalesce(o.entity_id, o.campaign_id) else o.campaign_id end)`,
+  x: sql<string | null>`(case when x.level = 'campaign' then coalesce(x.entity_id, x.campaign_id) else x.campaign_id end)`,
+} as const;
+const campaignOf = (alias: keyof typeof CAMPAIGN_OF) => CAMPAIGN_OF[alias];
 
 /** Pending, unexpired recommendations for the queue: critical first, then the surest, then the oldest. */
 export async function listPending(trx: Tx, tenantId: string, filter: PendingFilter = {}): Promise<Page<PendingRecommendation>> {
@@ -180,21 +183,22 @@ export interface DecidedRecommendation {
   expiresAt: string;
 }
 
-// The columns each status is decided by (a closed list: never from input).
+// The columns each status is decided by (a closed list, written out: never from input).
+const NO_USER = sql<string | null>`null::uuid`;
+const NO_REASON = sql<string | null>`null::text`;
 const DECIDED = {
-  applied: { at: 'o.applied_at', by: 'o.applied_by', reason: null },
-  dismissed: { at: 'o.dismissed_at', by: 'o.dismissed_by', reason: 'o.dismiss_reason' },
-  expired: { at: 'o.expires_at', by: null, reason: null },
-  withdrawn: { at: 'o.withdrawn_at', by: null, reason: 'o.withdrawal_reason' },
+  applied: { at: sql<Date | null>`o.applied_at`, by: sql<string | null>`o.applied_by`, reason: NO_REASON },
+  dismissed: { at: sql<Date | null>`o.dismissed_at`, by: sql<string | null>`o.dismissed_by`, reason: sql<string | null>`o.dismiss_reason` },
+  expired: { at: sql<Date | null>`o.expires_at`, by: null, reason: NO_REASON },
+  withdrawn: { at: sql<Date | null>`o.withdrawn_at`, by: null, reason: sql<string | null>`o.withdrawal_reason` },
 } as const;
 
 /** Decided (or run out) recommendations of one status, newest decision first; decidedBy keeps a member's own. */
 export async function listDecided(trx: Tx, tenantId: string, filter: DecidedFilter = {}): Promise<Page<DecidedRecommendation>> {
   const f = decidedFilterSchema.parse(filter);
   const cols = DECIDED[f.status];
-  const at = sql.ref<Date | null>(cols.at);
-  const by = cols.by ? sql.ref<string | null>(cols.by) : sql<string | null>`null::uuid`;
-  const reason = cols.reason ? sql.ref<string | null>(cols.reason) : sql<string | null>`null::text`;
+  const { at, reason } = cols;
+  const by = cols.by ?? NO_USER;
 
   let q = trx.selectFrom('ads.optimization_recommendations as o').where('o.tenant_id', '=', tenantId);
   q =
@@ -202,12 +206,12 @@ export async function listDecided(trx: Tx, tenantId: string, filter: DecidedFilt
       ? // A pending one past its expiry has run out too, before maintenance marks it.
         q.where((eb) => eb.or([eb('o.status', '=', 'expired'), eb.and([eb('o.status', '=', 'pending'), eb('o.expires_at', '<=', sql<Date>`now()`)])]))
       : q.where('o.status', '=', f.status);
-  if (f.decidedBy) q = cols.by ? q.where(sql.ref(cols.by), '=', f.decidedBy) : q.where(sql<boolean>`false`);
+  if (f.decidedBy) q = cols.by ? q.where(cols.by, '=', f.decidedBy) : q.where(sql<boolean>`false`);
 
   const { total } = await q.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
   const { page, pages } = pageOf(Number(total), f.page, f.pageSize);
   const rows = await q
-    .leftJoin('saas.users as u', (j) => j.on(sql.ref('u.id'), '=', by))
+    .leftJoin('saas.users as u', (j) => j.on('u.id', '=', by))
     .select([
       'o.id',
       'o.recommendation_type',

@@ -33,7 +33,7 @@ const DEFINERS = [
 ];
 
 describe('function hygiene', () => {
-  it.each(DEFINERS)('%s is SECURITY DEFINER, has an empty search_path, a comment, and only aegis_app may call it', async (fn) => {
+  it.each(DEFINERS)('%s is SECURITY DEFINER, has search_path pg_catalog, pg_temp, a comment, and only aegis_app may call it', async (fn) => {
     const r = await owner.query(
       `select p.prosecdef, p.proconfig, obj_description(p.oid, 'pg_proc') as comment,
               has_function_privilege('aegis_app', p.oid, 'execute') as app,
@@ -41,7 +41,7 @@ describe('function hygiene', () => {
        from pg_proc p where p.oid = $1::regprocedure`,
       [fn],
     );
-    expect(r.rows[0]).toMatchObject({ prosecdef: true, proconfig: ['search_path=""'], app: true, public: false });
+    expect(r.rows[0]).toMatchObject({ prosecdef: true, proconfig: ['search_path=pg_catalog, pg_temp'], app: true, public: false });
     expect(String(r.rows[0].comment).length).toBeGreaterThan(40);
   });
 
@@ -125,11 +125,24 @@ describe('saas.users: an account is updated by its owner only', () => {
   const rowCount = async (c: pg.ClientBase, id: string) =>
     (await c.query("update saas.users set name = 'Renamed' where id = $1", [id])).rowCount;
 
-  it('another member of a shared tenant, even its admin, updates nothing; the user updates their own row', async () => {
+  it('the app role updates no account directly, not even its own: changes go through the functions', async () => {
+    const t = await createTeam(owner, 'Update refused');
+    await rollback(app, async (c) => {
+      await setTenant(c, t.tenantId);
+      await setUser(c, t.viewer.id);
+      expect(await errorOf(c, "update saas.users set name = 'Renamed' where id = $1", [t.viewer.id])).toMatch(/permission denied/);
+      expect(await tryUpdate(c, t.viewer.id)).toMatch(/permission denied/);
+    });
+  });
+
+  it('were an UPDATE granted, another member of a shared tenant, even its admin, would update nothing; the user only their own row', async () => {
     const t = await createTeam(owner, 'Update policy');
     const other = await createTeam(owner, 'Update policy other');
     await addMembership(owner, other.tenantId, t.viewer.id, 'viewer');
-    await rollback(app, async (c) => {
+    await rollback(owner, async (c) => {
+      // Rolled back with the rest: the policies are what would still hold.
+      await c.query('grant update (id, email, name, password_hash) on saas.users to aegis_app');
+      await c.query('set local role aegis_app');
       await setTenant(c, t.tenantId);
       await setUser(c, t.admin.id);
       // The admin sees the viewer's row (a member here) but cannot change it.
@@ -143,9 +156,10 @@ describe('saas.users: an account is updated by its owner only', () => {
     });
     const r = await owner.query('select email, password_hash from saas.users where id = $1', [t.viewer.id]);
     expect(r.rows[0]).toEqual({ email: t.viewer.email, password_hash: expect.stringMatching(/^\$argon2id\$/) });
+    expect((await owner.query("select has_column_privilege('aegis_app', 'saas.users', 'name', 'UPDATE') as u")).rows).toEqual([{ u: false }]);
   });
 
-  it('stays so after deploy.sql is applied again (its own user_update policy comes back, the restrictive one holds)', async () => {
+  it('stays so after deploy.sql is applied again (its policies come back, and still no UPDATE nor password_hash for the app role)', async () => {
     const url = await scratchDatabase('users_policy');
     await migrate(url);
     await runSql(url, readSqlFile(path.join(dbDir, 'deploy.sql')));
@@ -169,8 +183,10 @@ describe('saas.users: an account is updated by its owner only', () => {
       await c.query('set local role aegis_app');
       await setTenant(c, tenant);
       await setUser(c, admin);
-      expect((await c.query("update saas.users set email = 'stolen@evil.test' where id = $1", [victim])).rowCount).toBe(0);
-      expect((await c.query("update saas.users set name = 'Me' where id = $1", [admin])).rowCount).toBe(1);
+      expect(await errorOf(c, "update saas.users set email = 'stolen@evil.test' where id = $1", [victim])).toMatch(/permission denied/);
+      expect(await errorOf(c, "update saas.users set name = 'Me' where id = $1", [admin])).toMatch(/permission denied/);
+      expect(await errorOf(c, 'select password_hash from saas.users where id = $1', [admin])).toMatch(/permission denied/);
+      expect((await c.query('select email from saas.users where id = $1', [admin])).rows).toEqual([{ email: 'admin@redeploy.test' }]);
       await c.query('rollback');
     } finally {
       await c.end();

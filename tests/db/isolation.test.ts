@@ -237,8 +237,8 @@ describe('saas.users', () => {
       expect((await c.query('select id from saas.users where id = any($1)', [users])).rowCount).toBe(0);
       await c.query("select set_config('saas.user_id', $1, true)", [users[5]]);
       expect((await c.query('select id from saas.users where id = any($1)', [users])).rows).toEqual([{ id: users[5] }]);
-      // Update of an invisible user changes nothing.
-      expect((await c.query("update saas.users set name = 'x' where id = $1", [member])).rowCount).toBe(0);
+      // No account is updated directly, visible or not (db/functions/accounts.sql).
+      expect(await errorOf(c, "update saas.users set name = 'x' where id = $1", [member])).toMatch(/permission denied/);
     });
     const r = await owner.query('select count(*)::int as n from saas.users where id = any($1)', [users]);
     expect(r.rows[0].n).toBe(6);

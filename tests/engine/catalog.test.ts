@@ -46,6 +46,28 @@ describe('engine functions in the catalogue', () => {
     'ads_engine.tenants_due',
     'ads_engine.tg_metrics_platform_daily',
     'ads_engine.undo_auto_apply',
+    // saas: what happens before a tenant is known (sign-in, links), the account's own password, the mail mark, the membership triggers.
+    'saas.auth_lookup',
+    'saas.invitation_accept_existing',
+    'saas.invitation_accept_new',
+    'saas.invitation_decline',
+    'saas.invitation_join',
+    'saas.invitation_lookup',
+    'saas.invitation_open',
+    'saas.login_attempt_begin',
+    'saas.login_attempt_succeeded',
+    'saas.login_forgive',
+    'saas.mail_mark',
+    'saas.own_password_hash',
+    'saas.password_reset_begin',
+    'saas.password_reset_complete',
+    'saas.password_reset_lookup',
+    'saas.replace_own_password',
+    'saas.sso_link',
+    'saas.sso_lookup',
+    'saas.tg_memberships_forget_pending',
+    'saas.tg_memberships_keep_an_admin',
+    'saas.user_memberships',
   ];
   it('every ads and ads_engine function has a comment, is executable by aegis_app but tenants_due, and only the listed ones are SECURITY DEFINER', async () => {
     const r = await owner.query(`
@@ -68,6 +90,21 @@ describe('engine functions in the catalogue', () => {
               has_function_privilege('aegis_owner', 'ads_engine.tenants_due(timestamptz, boolean, interval)', 'EXECUTE') as owner`,
     );
     expect(who.rows[0]).toEqual({ public: false, app: false, owner: true });
+  });
+
+  it('every SECURITY DEFINER function of ads, ads_engine, saas and aegis_deploy is listed, sets search_path pg_catalog, pg_temp, and is not for PUBLIC', async () => {
+    const r = await owner.query(`
+      select n.nspname || '.' || p.proname as name, p.proconfig as config, p.prorettype = 'trigger'::regtype as trigger,
+             has_function_privilege('public', p.oid, 'EXECUTE') as public_can
+      from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+      where n.nspname in ('ads', 'ads_engine', 'saas', 'aegis_deploy') and p.prosecdef order by 1`);
+    expect(r.rows.map((f) => f.name).filter((name) => !DEFINERS.includes(name)), 'definers missing from DEFINERS').toEqual([]);
+    expect(DEFINERS.filter((name) => !r.rows.some((f) => f.name === name)), 'DEFINERS entries that are no definer').toEqual([]);
+    for (const f of r.rows) {
+      expect(f.config, `${f.name} search_path`).toEqual(['search_path=pg_catalog, pg_temp']);
+      // Any role that can connect could otherwise act with the owner's rights; a trigger function cannot be called directly.
+      if (!f.trigger) expect(f.public_can, `${f.name}: executable by PUBLIC`).toBe(false);
+    }
   });
 
   it('the deployment logs the functions phase', async () => {

@@ -179,7 +179,7 @@ describe('saas.mail_mark', () => {
     }
   });
 
-  it('is SECURITY DEFINER with an empty search_path, executable by the app role and not by PUBLIC', async () => {
+  it('is SECURITY DEFINER with search_path pg_catalog, pg_temp, executable by the app role and not by PUBLIC', async () => {
     const r = await owner.query(
       `select p.prosecdef as definer, p.proconfig as config, pg_get_userbyid(p.proowner) as owner, p.provolatile as volatility,
               has_function_privilege('aegis_app', p.oid, 'EXECUTE') as app_execute,
@@ -188,7 +188,7 @@ describe('saas.mail_mark', () => {
        from pg_proc p where p.oid = 'saas.mail_mark(bigint, boolean, text)'::regprocedure`,
     );
     expect(r.rows).toEqual([
-      { definer: true, config: ['search_path=""'], owner: 'aegis_owner', volatility: 'v', app_execute: true, public_execute: false, commented: true },
+      { definer: true, config: ['search_path=pg_catalog, pg_temp'], owner: 'aegis_owner', volatility: 'v', app_execute: true, public_execute: false, commented: true },
     ]);
   });
 });
