@@ -30,7 +30,7 @@ export function delimiterLabel(d: string): string {
 }
 
 export function encodingLabel(e: DetectedFormat['encoding']): string {
-  return e === 'utf-8' ? 'UTF-8' : e === 'utf-16le' ? 'UTF-16 (little-endian)' : 'UTF-16 (big-endian)';
+  return e === 'utf-8' ? 'UTF-8' : e === 'utf-16le' ? 'UTF-16 (little-endian)' : e === 'utf-16be' ? 'UTF-16 (big-endian)' : 'Windows-1252';
 }
 
 /** The product's fields as the mapping editor names them, and whether a file must have them. */

@@ -5,8 +5,20 @@
 -- ---------------------------------------------------------------------------
 -- Triggers (recreated so a redeploy applies the latest definition).
 -- ---------------------------------------------------------------------------
+-- One function, two triggers. On insert it only fires when it has something
+-- to fill in (the WHEN lists exactly what ads_engine.tg_metrics_daily_defaults
+-- sets on insert): the guide's INSERT, which names none of the first_*
+-- columns, still gets all of it, while a load that states them (the import
+-- core) saves a PL/pgSQL call per row. Every update fires it: it stamps
+-- updated_at and keeps the first report.
 DROP TRIGGER IF EXISTS metrics_daily_defaults ON ads.metrics_daily;
-CREATE TRIGGER metrics_daily_defaults BEFORE INSERT OR UPDATE ON ads.metrics_daily
+CREATE TRIGGER metrics_daily_defaults BEFORE INSERT ON ads.metrics_daily
+  FOR EACH ROW
+  WHEN (NEW.first_conversions IS NULL OR NEW.first_conversion_value IS NULL OR NEW.first_loaded_at IS NULL
+        OR (NEW.level = 'campaign' AND (NEW.campaign_id IS NULL OR NEW.campaign_name IS NULL)))
+  EXECUTE FUNCTION ads_engine.tg_metrics_daily_defaults();
+DROP TRIGGER IF EXISTS metrics_daily_defaults_on_update ON ads.metrics_daily;
+CREATE TRIGGER metrics_daily_defaults_on_update BEFORE UPDATE ON ads.metrics_daily
   FOR EACH ROW EXECUTE FUNCTION ads_engine.tg_metrics_daily_defaults();
 
 -- ---------------------------------------------------------------------------

@@ -5,12 +5,15 @@
 // one description of the body and the answers: the validation uses them and
 // lib/ingest/openapi.ts publishes them (GET /api/v1/openapi.json).
 import 'server-only';
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { appDb, type DbHandle } from '@/lib/db';
+import { DATABASE_UNAVAILABLE_API, isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '@/lib/db/unavailable';
 import { hasRole } from '@/lib/tenancy/roles';
 import { API_RATE_LIMIT, authenticateApiKey, type RateLimit } from './api-keys';
 import { importRows } from './import';
-import { IMPORT_PLATFORMS, MAX_PROBLEMS, MAX_ROWS_PER_CALL, type MetricInput, type RowsImportResult } from './types';
+import { recordRunAlone } from './store';
+import { IMPORT_PLATFORMS, MAX_PROBLEMS, MAX_ROWS_PER_CALL, type MetricInput, type Refusal, type RowsImportResult } from './types';
 
 /** The body's cap, in bytes, counted as it streams (a full request of MAX_ROWS rows is about 12 MB). */
 export const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -210,6 +213,7 @@ export const ERROR_CODES = [
   'payload_too_large',
   'bad_request',
   'internal',
+  'unavailable',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -304,7 +308,8 @@ const cut = (s: string, max = MAX_MESSAGE) => (s.length > max ? `${s.slice(0, ma
 
 export type ParsedBody =
   | { ok: true; rows: unknown[]; skipInvalid: boolean }
-  | { ok: false; status: 400 | 413; message: string };
+  /** rows: how many the body has, when it has an array of them; empty: nothing but white space. */
+  | { ok: false; status: 400 | 413; message: string; rows?: number; empty?: boolean };
 
 /** The body's bytes to its rows: UTF-8, JSON, then the envelope (rows themselves are checked one by one after). */
 export function parseBody(bytes: Uint8Array): ParsedBody {
@@ -314,7 +319,7 @@ export function parseBody(bytes: Uint8Array): ParsedBody {
   } catch {
     return { ok: false, status: 400, message: 'The body is not valid UTF-8.' };
   }
-  if (textBody.trim() === '') return { ok: false, status: 400, message: 'The body is empty: send { "rows": [ ... ] }.' };
+  if (textBody.trim() === '') return { ok: false, status: 400, message: 'The body is empty: send { "rows": [ ... ] }.', empty: true };
   let value: unknown;
   try {
     value = JSON.parse(textBody);
@@ -326,10 +331,10 @@ export function parseBody(bytes: Uint8Array): ParsedBody {
   }
   const rows = (value as Record<string, unknown>).rows;
   if (Array.isArray(rows) && rows.length > MAX_ROWS) {
-    return { ok: false, status: 413, message: `At most ${MAX_ROWS} rows a request (this one has ${rows.length}): split the load.` };
+    return { ok: false, status: 413, message: `At most ${MAX_ROWS} rows a request (this one has ${rows.length}): split the load.`, rows: rows.length };
   }
   const parsed = envelopeSchema.safeParse(value);
-  if (!parsed.success) return { ok: false, status: 400, message: cut(envelopeMessage(parsed.error)) };
+  if (!parsed.success) return { ok: false, status: 400, message: cut(envelopeMessage(parsed.error)), ...(Array.isArray(rows) ? { rows: rows.length } : {}) };
   return { ok: true, rows: parsed.data.rows, skipInvalid: parsed.data.skip_invalid ?? false };
 }
 
@@ -433,18 +438,75 @@ const counts = (received: number, c: { inserted: number; updated: number; unchan
 
 const listed = (problems: ApiProblem[]) => problems.slice(0, MAX_PROBLEMS).map((p) => ({ ...p, message: cut(p.message) }));
 
-/** POST /api/v1/metrics. Never throws; an unexpected failure is a 500 that says nothing of the inside. */
+/** POST /api/v1/metrics. Never throws; an unexpected failure is a 500 that says nothing of the inside, a database that is away a 503. */
 export async function handleMetricsRequest(request: Request, options: MetricsApiOptions = {}): Promise<Response> {
   try {
     return await handle(request, options);
   } catch (err) {
     console.error(`[api] POST /api/v1/metrics failed: ${(err as Error).message}`);
     await discard(request);
+    if (isDatabaseUnavailable(err)) return fail(503, 'unavailable', DATABASE_UNAVAILABLE_API, { 'retry-after': String(RETRY_AFTER_SECONDS) });
     return fail(500, 'internal', 'The import failed on our side; nothing was written. Try again later.');
   }
 }
 
+interface PreCoreRefusal {
+  tenantId: string;
+  keyId: string;
+  startedAt: Date;
+  code: Refusal['code'];
+  /** The answer's status and message. */
+  message: string;
+  bytes: number | null;
+  received?: number;
+  rejected?: number;
+  problems?: ApiProblem[];
+}
+
+/**
+ * A request refused before the import core runs (its media type, its size,
+ * its JSON, its rows), in the tenant's import history as its key's: who (the
+ * key, by name and prefix), when, the rows refused and why. At most
+ * API_REFUSALS_PER_HOUR a key (lib/ingest/store.ts). The answer does not wait
+ * on it to succeed: a history that cannot be written is logged.
+ */
+async function recordPreCoreRefusal(dbh: DbHandle, r: PreCoreRefusal): Promise<void> {
+  const problems = (r.problems ?? []).map((p) => ({ row: p.index, column: p.field, message: p.message }));
+  try {
+    await recordRunAlone(dbh.pool, {
+      runId: randomUUID(),
+      tenantId: r.tenantId,
+      startedAt: r.startedAt,
+      source: 'api',
+      userId: null,
+      apiKeyId: r.keyId,
+      actorLabel: null,
+      fileName: null,
+      bytes: r.bytes,
+      platform: null,
+      format: 'api',
+      level: null,
+      counts: { read: r.received ?? 0, inserted: 0, updated: 0, unchanged: 0, rejected: r.rejected ?? 0, skipped: 0 },
+      changedDays: null,
+      status: 'refused',
+      refusal: { code: r.code, message: r.message },
+      message: null,
+      problems,
+      problemCount: problems.length,
+    });
+  } catch (err) {
+    console.error(`[api] a refused request could not be recorded in the import history: ${(err as Error).message}`);
+  }
+}
+
+/** The body's declared size, when it states a plausible one. */
+function declaredLength(request: Request): number | null {
+  const v = request.headers.get('content-length');
+  return v !== null && /^\s*\d{1,15}\s*$/.test(v) ? Number(v) : null;
+}
+
 async function handle(request: Request, options: MetricsApiOptions): Promise<Response> {
+  const startedAt = new Date();
   const dbh = options.db ?? appDb();
   const limit = options.rateLimit ?? API_RATE_LIMIT;
 
@@ -474,19 +536,32 @@ async function handle(request: Request, options: MetricsApiOptions): Promise<Res
     );
   }
   const headers = { ...rateHeaders, 'x-ratelimit-remaining': String(auth.remaining) };
+  const refusedAs = (r: Omit<PreCoreRefusal, 'tenantId' | 'keyId' | 'startedAt'>) => recordPreCoreRefusal(dbh, { ...r, tenantId: auth.tenantId, keyId: auth.keyId, startedAt });
 
   if (!isJsonMediaType(request.headers.get('content-type'))) {
     await discard(request);
-    return fail(415, 'unsupported_media_type', 'Send the body as JSON: Content-Type: application/json (UTF-8).', headers);
+    const message = 'Send the body as JSON: Content-Type: application/json (UTF-8).';
+    await refusedAs({ code: 'unreadable', message: `HTTP 415: ${message}`, bytes: null });
+    return fail(415, 'unsupported_media_type', message, headers);
   }
   const bytes = await readCapped(request, MAX_BODY_BYTES);
-  if (bytes === 'too_large') return tooLarge(`The body is over ${MAX_BODY_BYTES} bytes: split the load (at most ${MAX_ROWS} rows a request).`);
+  if (bytes === 'too_large') {
+    const message = `The body is over ${MAX_BODY_BYTES} bytes: split the load (at most ${MAX_ROWS} rows a request).`;
+    await refusedAs({ code: 'too_large', message: `HTTP 413: ${message}`, bytes: declaredLength(request) });
+    return tooLarge(message);
+  }
 
   const body = parseBody(bytes);
-  if (!body.ok) return body.status === 413 ? tooLarge(body.message) : fail(400, 'bad_request', body.message, headers);
+  if (!body.ok) {
+    const code = body.status === 413 ? 'too_large' : bytes.length === 0 || body.empty ? 'empty' : 'unreadable';
+    await refusedAs({ code, message: `HTTP ${body.status}: ${body.message}`, bytes: bytes.length, received: body.rows ?? 0, rejected: body.rows ?? 0 });
+    return body.status === 413 ? tooLarge(body.message) : fail(400, 'bad_request', body.message, headers);
+  }
 
   const checked = checkRows(body.rows);
   const received = body.rows.length;
+  const refusedRows = (message: string) =>
+    refusedAs({ code: 'invalid_rows', message: `HTTP 422: ${message}`, bytes: bytes.length, received, rejected: checked.rejected, problems: checked.problems });
   if (checked.problems.length && !body.skipInvalid) {
     const refused: RefusedBody = {
       status: 'refused',
@@ -496,6 +571,7 @@ async function handle(request: Request, options: MetricsApiOptions): Promise<Res
       rejected: listed(checked.problems),
       problem_count: checked.problems.length,
     };
+    await refusedRows(refused.message);
     return reply(422, refused, headers);
   }
 
@@ -508,6 +584,7 @@ async function handle(request: Request, options: MetricsApiOptions): Promise<Res
       rejected: listed(checked.problems),
       problem_count: checked.problems.length,
     };
+    await refusedRows(refused.message);
     return reply(422, refused, headers);
   }
 

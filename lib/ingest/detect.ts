@@ -1,5 +1,6 @@
-// Recognising an export from its first bytes: the encoding (byte-order mark,
-// or the NUL bytes of UTF-16 without one), the delimiter, the header line
+// Recognising an export from its first bytes: the encoding (lib/ingest/text.ts:
+// a byte-order mark, UTF-16's NUL bytes, or the first byte that is not ASCII:
+// UTF-8 or Windows-1252), the delimiter, the header line
 // after any preamble (Google's report name and date range), the platform and
 // language of the headers, the level, the currency a header states, and the
 // number style and date order the first values show. The page calls
@@ -15,6 +16,8 @@ import {
   type HeaderMatch,
   type Language,
 } from './headers';
+import { parseRecords } from './csv';
+import { decodeHead, detectEncoding, UnreadableText, type Encoding } from './text';
 import { CONTROL_CHARACTERS, orderOfValues, styleOfValues, type DateOrder, type NumberStyle } from './values';
 import { TARGET_FIELDS, type ColumnMapping, type DetectedFormat, type ImportLevel, type ImportPlatform, type Refusal, type TargetField } from './types';
 
@@ -24,124 +27,15 @@ export const SNIFF_BYTES = 64 * 1024;
 const MAX_HEADER_LINE = 30;
 const DELIMITERS = [',', ';', '\t', '|'] as const;
 
-export type Encoding = DetectedFormat['encoding'];
-
-/** The encoding and the length of its byte-order mark. */
-export function detectEncoding(bytes: Uint8Array): { encoding: Encoding; bom: number } {
-  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return { encoding: 'utf-8', bom: 3 };
-  if (bytes[0] === 0xff && bytes[1] === 0xfe) return { encoding: 'utf-16le', bom: 2 };
-  if (bytes[0] === 0xfe && bytes[1] === 0xff) return { encoding: 'utf-16be', bom: 2 };
-  // UTF-16 without a mark: text of Latin letters has a NUL in every other byte.
-  const n = Math.min(bytes.length, 4096) & ~1;
-  if (n >= 4) {
-    let evenNul = 0;
-    let oddNul = 0;
-    for (let i = 0; i < n; i += 2) {
-      if (bytes[i] === 0) evenNul++;
-      if (bytes[i + 1] === 0) oddNul++;
-    }
-    const half = n / 2;
-    if (oddNul > half * 0.4 && evenNul < half * 0.05) return { encoding: 'utf-16le', bom: 0 };
-    if (evenNul > half * 0.4 && oddNul < half * 0.05) return { encoding: 'utf-16be', bom: 0 };
-  }
-  return { encoding: 'utf-8', bom: 0 };
-}
-
-export class UnreadableText extends Error {
-  constructor(readonly encoding: Encoding, readonly offset: number) {
-    super(
-      encoding === 'utf-8'
-        ? `The file is not UTF-8 text (near byte ${offset}). Save it as “CSV UTF-8”, or export it again from the platform.`
-        : `The file is not valid ${encoding === 'utf-16le' ? 'UTF-16' : 'UTF-16 (big-endian)'} text (near byte ${offset}).`,
-    );
-    this.name = 'UnreadableText';
-  }
-}
-
-/** The head of a file as text: its complete characters only (a character cut by the end of the head is left for later). */
-export function decodeHead(bytes: Uint8Array, complete: boolean): { text: string; encoding: Encoding } {
-  const { encoding, bom } = detectEncoding(bytes);
-  const decoder = new TextDecoder(encoding, { fatal: true, ignoreBOM: true });
-  try {
-    return { text: decoder.decode(bytes.subarray(bom), { stream: !complete }), encoding };
-  } catch {
-    throw new UnreadableText(encoding, firstInvalidOffset(bytes, encoding, bom));
-  }
-}
-
-/** Where decoding first fails (for the message), found by halving. */
-function firstInvalidOffset(bytes: Uint8Array, encoding: Encoding, bom: number): number {
-  let lo = bom;
-  let hi = bytes.length;
-  while (hi - lo > 4) {
-    const mid = (lo + hi) >> 1;
-    try {
-      new TextDecoder(encoding, { fatal: true, ignoreBOM: true }).decode(bytes.subarray(bom, mid), { stream: true });
-      lo = mid;
-    } catch {
-      hi = mid;
-    }
-  }
-  return lo;
-}
+export { detectEncoding, UnreadableText, type Encoding } from './text';
 
 /**
- * The records of a text, quotes respected (a delimiter or line break inside
- * quotes is part of the cell, "" is a quote). The last record is dropped
- * unless the text is complete: it may be cut. Tolerant, for sniffing only.
+ * The records of a text (the import's CSV dialect, lib/ingest/csv.ts). The
+ * last record is dropped unless the text is complete: it may be cut. For
+ * sniffing: a quote never closed ends the records quietly.
  */
 export function splitRecords(text: string, delimiter: string, complete: boolean, max = 200): string[][] {
-  const records: string[][] = [];
-  let cells: string[] = [];
-  let cell = '';
-  let quoted = false;
-  let i = 0;
-  let atCellStart = true;
-  while (i < text.length && records.length < max) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          cell += '"';
-          i += 2;
-          continue;
-        }
-        quoted = false;
-      } else cell += c;
-      i++;
-      continue;
-    }
-    if (c === '"' && atCellStart) {
-      quoted = true;
-      atCellStart = false;
-      i++;
-      continue;
-    }
-    if (c === delimiter) {
-      cells.push(cell);
-      cell = '';
-      atCellStart = true;
-      i++;
-      continue;
-    }
-    if (c === '\n' || c === '\r') {
-      cells.push(cell);
-      records.push(cells);
-      cells = [];
-      cell = '';
-      atCellStart = true;
-      i += c === '\r' && text[i + 1] === '\n' ? 2 : 1;
-      continue;
-    }
-    cell += c;
-    atCellStart = false;
-    i++;
-  }
-  if (records.length < max && complete && (cell !== '' || cells.length > 0)) {
-    cells.push(cell);
-    records.push(cells);
-  }
-  return records;
+  return parseRecords(text, delimiter, complete, max);
 }
 
 export interface DetectOptions {
@@ -204,15 +98,14 @@ interface Candidate {
 
 /** The full detection: the format, the layout the core reads the rows with, or why the file cannot be read. */
 export function detect(firstBytes: Uint8Array, opts: DetectOptions = {}): Detection {
-  const complete = opts.complete ?? firstBytes.length < SNIFF_BYTES;
-  let head: { text: string; encoding: Encoding };
+  let head: { text: string; encoding: Encoding; complete: boolean };
   try {
-    head = decodeHead(firstBytes, complete);
+    head = decodeHead(firstBytes, opts.complete ?? firstBytes.length < SNIFF_BYTES);
   } catch (e) {
     if (e instanceof UnreadableText) return { ok: false, format: null, refusal: { code: 'unreadable', message: e.message } };
     throw e;
   }
-  const { text, encoding } = head;
+  const { text, encoding, complete } = head;
   if (text.trim() === '') return { ok: false, format: null, refusal: { code: 'empty', message: 'The file is empty.' } };
   if (text.includes('\u0000')) {
     return { ok: false, format: null, refusal: { code: 'unreadable', message: 'The file holds NUL characters: it is not a CSV export (a spreadsheet or binary file?).' } };
@@ -442,7 +335,7 @@ function orderHint(platform: ImportPlatform | null, language: Language | null): 
 function formatName(platform: ImportPlatform | 'mapped' | null, language: Language | null, encoding: Encoding): string {
   if (platform === null) return 'unknown';
   const base = platform === 'mapped' ? 'mapped' : language && language !== 'en' ? `${platform}-${language}` : platform;
-  return encoding === 'utf-8' ? base : `${base}-utf16`;
+  return encoding === 'utf-16le' || encoding === 'utf-16be' ? `${base}-utf16` : base;
 }
 
 export const PLATFORM_WORDS: Record<ImportPlatform, string> = { meta: 'Meta', google: 'Google Ads', tiktok: 'TikTok', linkedin: 'LinkedIn' };

@@ -2,13 +2,14 @@
 // ({ platform, level?, campaign_id, ..., day, spend, ... }) are checked one by
 // one with the same readers as a file's cells (lib/ingest/values.ts), then
 // take the same road: COPY into the staging table, the set-based checks, the
-// one upsert, the history and the audit row (lib/ingest/settle.ts). Problems
+// write (changed rows updated, new keys inserted), the history and the audit
+// row (lib/ingest/settle.ts). Problems
 // name the row by its index in `rows` (from 0) and the field at fault.
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import type { TenantFacts, StagedRow } from './records';
-import { currencyRefusal } from './records';
+import { currencyRefusal, StagedKeys } from './records';
 import { recordFailure, settle, refuse, type RunContext, type Settled, type Tally } from './settle';
 import { copyLine, ImportTransaction, isUuid, rowKey } from './store';
 import { LIMITS, parseCurrency, parseDay, parseId, parseName, parseNumber, quoteCell, type Parsed } from './values';
@@ -171,7 +172,7 @@ const asRowsProblem = (p: RowProblem): RowsProblem => ({ index: p.row, field: p.
 
 /**
  * Import JSON rows for the tenant of an API key, with the file import's
- * validation and upsert. Resolves with every row's outcome by index, or the
+ * validation and write. Resolves with every row's outcome by index, or the
  * refusal (nothing written); rejects only when the database fails.
  */
 export async function importRows(pool: pg.Pool, rows: unknown[], opts: RowsImportOptions): Promise<RowsImportResult> {
@@ -184,7 +185,7 @@ export async function importRows(pool: pg.Pool, rows: unknown[], opts: RowsImpor
   if (!Array.isArray(rows)) throw new Error('importRows: rows must be an array');
 
   const startedAt = new Date();
-  const tally: Tally = { read: rows.length, skipped: 0, rejected: 0, staged: 0, problems: [], problemCount: 0 };
+  const tally: Tally = { read: rows.length, skipped: 0, rejected: 0, staged: 0, keys: new StagedKeys(), problems: [], problemCount: 0 };
   const tx = await ImportTransaction.open(pool, opts.tenantId, opts.userId ?? null);
   const ctx: RunContext = {
     pool,
@@ -238,6 +239,7 @@ export async function importRows(pool: pg.Pool, rows: unknown[], opts: RowsImpor
         problems.push(...c.problems);
       } else {
         staged.push(c.row);
+        tally.keys.add(c.row.platform, c.row.level, c.row.platformId, c.row.day);
         platforms.add(c.row.platform);
         levels.add(c.row.level);
       }

@@ -1,20 +1,23 @@
 // importCsv: a platform export (or any CSV with a mapping) into
 // ads.metrics_daily, streaming. The first 64 KB decide the format
 // (lib/ingest/detect.ts); then the bytes flow, never held whole, through a
-// streaming decoder (UTF-8, UTF-16 LE/BE), csv-parse, the record reader
-// (every cell checked, problems by row and column) and COPY into the staging
-// table, all inside one tenant transaction that the set-based checks and the
-// one upsert end (lib/ingest/settle.ts). Used by the upload route, the command
-// line and the benchmark. Not server-only: the command line imports it.
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+// streaming decoder (UTF-8, UTF-16 LE/BE, Windows-1252: lib/ingest/text.ts),
+// the CSV reader (lib/ingest/csv.ts), the record reader (every cell checked,
+// problems by row and column) and COPY into the staging table, all inside one
+// tenant transaction that the set-based checks and the write end
+// (lib/ingest/settle.ts). Reading and COPY overlap: the database stores one
+// piece while the next is read. Used by the upload route, the command line and
+// the benchmark. Not server-only: the command line imports it.
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { parse, type CsvError } from 'csv-parse';
 import type pg from 'pg';
-import { detect, detectEncoding, SNIFF_BYTES, UnreadableText, type Detection, type Encoding } from './detect';
+import { CsvError, CsvParser } from './csv';
+import { detect, detectEncoding, SNIFF_BYTES, UnreadableText, type Detection } from './detect';
 import { loadMappingOn, saveMappingOn, cleanMapping } from './mapping';
-import { currencyRefusal, RecordReader, toMetricRow, type StagedRow } from './records';
+import { currencyRefusal, RecordReader, StagedKeys, toMetricRow, type StagedRow } from './records';
 import { refuse, recordFailure, settle, type RunContext, type Tally } from './settle';
 import { copyLine, ImportTransaction, isUuid } from './store';
+import { TextStream } from './text';
 import {
   IMPORT_PLATFORMS,
   MAX_PROBLEMS,
@@ -34,7 +37,7 @@ export { importRows } from './import-rows';
 const PROGRESS_MS = 100;
 /** COPY data goes to the server in pieces of about this many characters. */
 const COPY_CHUNK = 256 * 1024;
-/** The longest line csv-parse takes (a longer one is refused as unreadable). */
+/** The longest record read (a longer one is refused as unreadable). */
 const MAX_RECORD_CHARS = 1_000_000;
 
 /** A refusal found while the rows stream (another currency, a header not where the sniff saw it). */
@@ -121,53 +124,10 @@ class ByteSource {
   }
 }
 
-/** Bytes to text, with a streaming decoder (a character split between two chunks is joined); the mark is dropped. */
-async function* decoded(bytes: AsyncIterable<Buffer>, encoding: Encoding, bom: number): AsyncGenerator<string> {
-  const decoder = new TextDecoder(encoding, { fatal: true, ignoreBOM: true });
-  let offset = 0;
-  let first = true;
-  for await (const chunk of bytes) {
-    const part = first ? chunk.subarray(bom) : chunk;
-    if (first) offset = bom;
-    first = false;
-    let text: string;
-    try {
-      text = decoder.decode(part, { stream: true });
-    } catch {
-      throw new UnreadableText(encoding, offset);
-    }
-    offset += part.length;
-    if (text) yield text;
-  }
-  let tail: string;
-  try {
-    tail = decoder.decode();
-  } catch {
-    throw new UnreadableText(encoding, offset);
-  }
-  if (tail) yield tail;
-}
-
 function csvMessage(err: CsvError): string {
-  const where = /line (\d+)/.exec(err.message);
-  const at = where ? ` (line ${where[1]})` : '';
-  switch (err.code) {
-    case 'CSV_QUOTE_NOT_CLOSED':
-      return `The file is not valid CSV: a quote is opened and never closed${at}.`;
-    case 'CSV_MAX_RECORD_SIZE':
-      return `The file is not valid CSV: a line is over ${MAX_RECORD_CHARS.toLocaleString('en')} characters${at}.`;
-    case 'CSV_INVALID_CLOSING_QUOTE':
-    case 'INVALID_OPENING_QUOTE':
-      return `The file is not valid CSV: a quote in the middle of a cell${at}.`;
-    default:
-      return `The file is not valid CSV${at}.`;
-  }
-}
-
-/** csv-parse's errors carry a code (CSV_QUOTE_NOT_CLOSED, INVALID_OPENING_QUOTE ...). */
-function isCsvError(err: unknown): err is CsvError {
-  const code = (err as { code?: unknown } | null)?.code;
-  return err instanceof Error && typeof code === 'string' && (code.startsWith('CSV_') || code === 'INVALID_OPENING_QUOTE');
+  return err.code === 'quote_not_closed'
+    ? `The file is not valid CSV: a quote opened on row ${err.row.toLocaleString('en')} is never closed.`
+    : `The file is not valid CSV: row ${err.row.toLocaleString('en')} is over ${MAX_RECORD_CHARS.toLocaleString('en')} characters.`;
 }
 
 const sameCells = (a: string[], b: string[]) => a.length >= b.length && b.every((h, i) => (a[i] ?? '').trim() === h);
@@ -190,7 +150,7 @@ export async function importCsv(pool: pg.Pool, input: CsvInput, opts: CsvImportO
   }
   const startedAt = new Date();
   const source = new ByteSource(input.stream);
-  const tally: Tally = { read: 0, skipped: 0, rejected: 0, staged: 0, problems: [], problemCount: 0 };
+  const tally: Tally = { read: 0, skipped: 0, rejected: 0, staged: 0, keys: new StagedKeys(), problems: [], problemCount: 0 };
   let phase: ImportProgress['phase'] = 'reading';
   const report = () =>
     opts.onProgress?.({ phase, rowsRead: tally.read + tally.skipped, bytesRead: source.bytesRead, bytesTotal: input.bytesTotal ?? null });
@@ -296,24 +256,25 @@ export async function importCsv(pool: pg.Pool, input: CsvInput, opts: CsvImportO
     const reader = new RecordReader(layout, platform, tx.tenant);
     const prefix = tx.linePrefix;
     const headerAt = format.preambleLines + 1;
-    let recordNo = 0;
+    const { encoding, bom } = detectEncoding(head.bytes);
+    const text = new TextStream(encoding, bom);
+    const csv = new CsvParser(format.delimiter, MAX_RECORD_CHARS);
     let headerSeen = false;
     let lastReport = Date.now();
     let out = '';
-    /** One record of csv-parse: the header looked for, then each row read, staged or counted. */
-    const onRecord = (record: string[], cb: TransformCallback): void => {
-      recordNo++;
+    /** One record: the header looked for, then each row read, staged or counted. */
+    const onRecord = (record: string[]): void => {
+      const recordNo = csv.records;
       if (!headerSeen) {
         if (sameCells(record, format.headers)) headerSeen = true;
-        else if (recordNo > headerAt + 20) {
-          return void cb(new Refused({ code: 'unreadable', message: 'The header line was not found where the start of the file has it.' }));
-        }
-        return void cb();
+        else if (recordNo > headerAt + 20) throw new Refused({ code: 'unreadable', message: 'The header line was not found where the start of the file has it.' });
+        return;
       }
       const o = reader.read(record, recordNo);
       if (o.kind === 'row') {
         tally.read++;
         tally.staged++;
+        tally.keys.add(o.row.platform, o.row.level, o.row.platformId, o.row.day);
         if (preview.length < PREVIEW_ROWS) preview.push(o.row);
         out += copyLine(prefix, o.row);
       } else if (o.kind === 'skipped') {
@@ -325,7 +286,7 @@ export async function importCsv(pool: pg.Pool, input: CsvInput, opts: CsvImportO
         for (const p of o.problems) if (tally.problems.length < MAX_PROBLEMS) tally.problems.push(p);
       } else {
         const col = layout.columns.currency !== undefined ? layout.headers[layout.columns.currency] : 'currency';
-        return void cb(new Refused({ code: 'currency', message: currencyRefusal(o.currency, tx.tenant.currency, ` (row ${recordNo}, column “${col}”)`) }));
+        throw new Refused({ code: 'currency', message: currencyRefusal(o.currency, tx.tenant.currency, ` (row ${recordNo}, column “${col}”)`) });
       }
       if ((recordNo & 4095) === 0) {
         const now = Date.now();
@@ -334,51 +295,45 @@ export async function importCsv(pool: pg.Pool, input: CsvInput, opts: CsvImportO
           report();
         }
       }
-      if (out.length >= COPY_CHUNK) {
-        const chunk = out;
-        out = '';
-        return void cb(null, chunk);
-      }
-      cb();
     };
-    const toCopy = new Transform({
-      writableObjectMode: true,
-      readableObjectMode: false,
-      transform(record: string[], _enc: BufferEncoding, cb: TransformCallback) {
-        // A throw here would escape the pipeline (streams do not catch it): it becomes the stream's error.
-        try {
-          onRecord(record, cb);
-        } catch (err) {
-          cb(err as Error);
+    /** Text as it is decoded, to the reader; a byte that cannot be read refuses the file with its row. */
+    const take = (t: string) => {
+      csv.push(t, onRecord);
+      if (text.failure !== null) throw new UnreadableText(text.encoding, text.failure + 1, text.encoding === 'utf-8' ? csv.records + 1 : null);
+    };
+    /** The COPY data, in pieces of about COPY_CHUNK characters, as the file is read. */
+    async function* copyData(): AsyncGenerator<string> {
+      for await (const bytes of source.all()) {
+        take(text.decode(bytes));
+        if (out.length >= COPY_CHUNK) {
+          const chunk = out;
+          out = '';
+          yield chunk;
         }
-      },
-      flush(cb: TransformCallback) {
-        if (!headerSeen) return cb(new Refused({ code: 'unreadable', message: 'The header line was not found where the start of the file has it.' }));
-        cb(null, out || undefined);
-      },
-    });
-    const parser = parse({
-      delimiter: format.delimiter,
-      relax_column_count: true,
-      relax_quotes: true,
-      skip_empty_lines: false,
-      max_record_size: MAX_RECORD_CHARS,
-    });
+      }
+      take(text.end());
+      csv.end(onRecord);
+      if (!headerSeen) throw new Refused({ code: 'unreadable', message: 'The header line was not found where the start of the file has it.' });
+      if (out) yield out;
+    }
     const copy = tx.copyStream();
-    const { bom } = detectEncoding(head.bytes);
     try {
-      await pipeline(Readable.from(decoded(source.all(), format.encoding, bom)), parser, toCopy, copy);
+      await pipeline(Readable.from(copyData()), copy);
     } catch (err) {
       const refusal =
         err instanceof Refused
           ? err.refusal
           : err instanceof UnreadableText
             ? { code: 'unreadable' as const, message: err.message }
-            : isCsvError(err)
+            : err instanceof CsvError
               ? { code: 'unreadable' as const, message: csvMessage(err) }
               : null;
       if (refusal) return result(await refuse(ctx, refusal, tally), detection, preview);
       throw err;
+    }
+    if (text.encoding !== format.encoding) {
+      // An all-ASCII head read as UTF-8; a later byte made the file Windows-1252.
+      detection = { ...detection, format: { ...format, encoding: text.encoding } };
     }
     report();
     if (copy.rowCount !== tally.staged) throw new Error(`import ${tx.runId}: ${tally.staged} rows sent, ${copy.rowCount} copied`);

@@ -17,6 +17,7 @@ import {
 } from './api';
 import { API_RATE_LIMIT } from './api-keys';
 import { MAX_PROBLEMS } from './types';
+import { DATABASE_UNAVAILABLE_API } from '@/lib/db/unavailable';
 
 type JsonObject = Record<string, unknown>;
 
@@ -142,6 +143,9 @@ export function openApiDocument(serverUrl?: string): JsonObject {
               ...rateHeaders,
             }),
             '500': errorResponse('Failed on the server; nothing was written.', 'internal', 'The import failed on our side; nothing was written. Try again later.'),
+            '503': errorResponse('The database is unreachable for the moment (restarting, or the connection was cut); nothing was written.', 'unavailable', DATABASE_UNAVAILABLE_API, {
+              'Retry-After': { description: 'Seconds to wait before sending the request again.', schema: { type: 'integer', minimum: 1 } },
+            }),
           },
         },
       },

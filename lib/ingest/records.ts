@@ -41,6 +41,48 @@ export function toMetricRow(r: StagedRow): MetricRow {
   };
 }
 
+/**
+ * The keys (platform, level, id, day) of the rows staged, as they are read:
+ * the range of their days, and whether a key came twice (then the set-based
+ * check lists every row of it; otherwise it is skipped). The sets hold the
+ * reader's own strings (an id or a day is one string however many rows
+ * carry it), so a million rows cost a pointer each.
+ */
+export class StagedKeys {
+  days: { from: string; to: string } | null = null;
+  repeated = false;
+  private readonly seen = new Map<string, Map<string, Set<string>>>();
+  /** The last platform and level's days: a file has one of each. */
+  private last: Map<string, Set<string>> | null = null;
+  private lastPlatform = '';
+  private lastLevel = '';
+
+  add(platform: string, level: string, platformId: string, day: string): void {
+    if (this.days === null) this.days = { from: day, to: day };
+    else if (day < this.days.from) this.days.from = day;
+    else if (day > this.days.to) this.days.to = day;
+    if (this.repeated) return;
+    let byDay = this.last;
+    if (platform !== this.lastPlatform || level !== this.lastLevel || !byDay) {
+      const group = `${platform}\t${level}`;
+      byDay = this.seen.get(group) ?? null;
+      if (!byDay) this.seen.set(group, (byDay = new Map()));
+      this.last = byDay;
+      this.lastPlatform = platform;
+      this.lastLevel = level;
+    }
+    let ids = byDay.get(day);
+    if (!ids) byDay.set(day, (ids = new Set()));
+    const before = ids.size;
+    ids.add(platformId);
+    if (ids.size === before) {
+      this.repeated = true;
+      this.seen.clear();
+      this.last = null;
+    }
+  }
+}
+
 export interface TenantFacts {
   currency: string;
   /** The tenant's today in its time zone: a later day has not happened yet. */
@@ -79,20 +121,30 @@ export class RecordReader {
     this.widest = Math.max(...Object.values(c).filter((i): i is number => i !== undefined));
   }
 
+  /** A problem of the row, in its list (made on the first: most rows have none). */
+  private problem(list: RowProblem[] | null, row: number, col: number | undefined, message: string): RowProblem[] {
+    const out = list ?? [];
+    out.push({ row, column: col === undefined ? null : (this.layout.headers[col] ?? null), message });
+    return out;
+  }
+
   private header(i: number | undefined): string | null {
     return i === undefined ? null : (this.layout.headers[i] ?? null);
   }
 
-  /** Ids and names repeat on every day of an entity: each distinct text is checked once. */
-  private readonly texts = new Map<string, Parsed<string | null>>();
+  /** Ids and names repeat on every day of an entity: each distinct text is checked once (a map per kind: no key to build per cell). */
+  private readonly texts = { 'campaign ID': new Map(), 'ad set ID': new Map(), 'campaign name': new Map(), 'ad set name': new Map() } as Record<
+    'campaign ID' | 'ad set ID' | 'campaign name' | 'ad set name',
+    Map<string, Parsed<string | null>>
+  >;
 
   private text(raw: string, what: 'campaign ID' | 'ad set ID' | 'campaign name' | 'ad set name'): Parsed<string | null> {
-    const key = `${what}\u0000${raw}`;
-    let r = this.texts.get(key);
+    const seen = this.texts[what];
+    let r = seen.get(raw);
     if (r === undefined) {
       r = what === 'campaign ID' || what === 'ad set ID' ? parseId(raw, what) : parseName(raw, what);
-      if (this.texts.size >= 200_000) this.texts.clear();
-      this.texts.set(key, r);
+      if (seen.size >= 100_000) seen.clear();
+      seen.set(raw, r);
     }
     return r;
   }
@@ -133,35 +185,32 @@ export class RecordReader {
     }
 
     let problems: RowProblem[] | null = null;
-    const add = (col: number | undefined, message: string) => {
-      (problems ??= []).push({ row: rowNo, column: col === undefined ? null : (headers[col] ?? null), message });
-    };
 
     if (c.currency !== undefined) {
       const cur = parseCurrency(cells[c.currency]!);
-      if (!cur.ok) add(c.currency, cur.message);
+      if (!cur.ok) problems = this.problem(problems, rowNo, c.currency, cur.message);
       else if (cur.value && cur.value !== this.tenant.currency) return { kind: 'currency', currency: cur.value };
     }
 
     const dayR = this.days.read(cells[c.day!]!);
     const day = dayR.ok ? dayR.value : null;
-    if (!dayR.ok) add(c.day, dayR.message);
+    if (!dayR.ok) problems = this.problem(problems, rowNo, c.day, dayR.message);
     if (day !== null && c.range_end !== undefined && c.day === c.range_start) {
       const end = this.days.read(cells[c.range_end]!);
-      if (!end.ok) add(c.range_end, end.message);
-      else if (end.value !== day) add(c.range_end, `The row covers ${day} to ${end.value}: export the report with a breakdown by day.`);
+      if (!end.ok) problems = this.problem(problems, rowNo, c.range_end, end.message);
+      else if (end.value !== day) problems = this.problem(problems, rowNo, c.range_end, `The row covers ${day} to ${end.value}: export the report with a breakdown by day.`);
     }
     if (day !== null && day > this.tenant.today) {
-      add(c.day, `${day} is after today (${this.tenant.today} in the tenant's time zone): figures of a day to come.`);
+      problems = this.problem(problems, rowNo, c.day, `${day} is after today (${this.tenant.today} in the tenant's time zone): figures of a day to come.`);
     }
 
     const cid = this.text(cells[c.campaign_id!]!, 'campaign ID');
-    if (!cid.ok) add(c.campaign_id, cid.message);
+    if (!cid.ok) problems = this.problem(problems, rowNo, c.campaign_id, cid.message);
     let campaignName: string | null = null;
     if (c.campaign_name !== undefined) {
       const r = this.text(cells[c.campaign_name]!, 'campaign name');
       if (r.ok) campaignName = r.value;
-      else add(c.campaign_name, r.message);
+      else problems = this.problem(problems, rowNo, c.campaign_name, r.message);
     }
     let level: ImportLevel = 'campaign';
     let platformId = cid.ok ? cid.value : null;
@@ -170,26 +219,26 @@ export class RecordReader {
       level = 'adset';
       const aid = this.text(cells[c.adset_id]!, 'ad set ID');
       platformId = aid.ok ? aid.value : null;
-      if (!aid.ok) add(c.adset_id, aid.message);
+      if (!aid.ok) problems = this.problem(problems, rowNo, c.adset_id, aid.message);
       entityName = null;
       if (c.adset_name !== undefined) {
         const r = this.text(cells[c.adset_name]!, 'ad set name');
         if (r.ok) entityName = r.value;
-        else add(c.adset_name, r.message);
+        else problems = this.problem(problems, rowNo, c.adset_name, r.message);
       }
     }
 
     const n = this.numbers;
     const spend = c.spend === undefined ? ZERO : n.read(cells[c.spend]!, 'amount');
-    if (!spend.ok) add(c.spend, spend.message);
+    if (!spend.ok) problems = this.problem(problems, rowNo, c.spend, spend.message);
     const impressions = c.impressions === undefined ? ZERO : n.read(cells[c.impressions]!, 'count');
-    if (!impressions.ok) add(c.impressions, impressions.message);
+    if (!impressions.ok) problems = this.problem(problems, rowNo, c.impressions, impressions.message);
     const clicks = c.clicks === undefined ? ZERO : n.read(cells[c.clicks]!, 'count');
-    if (!clicks.ok) add(c.clicks, clicks.message);
+    if (!clicks.ok) problems = this.problem(problems, rowNo, c.clicks, clicks.message);
     const conversions = c.conversions === undefined ? ZERO : n.read(cells[c.conversions]!, 'amount');
-    if (!conversions.ok) add(c.conversions, conversions.message);
+    if (!conversions.ok) problems = this.problem(problems, rowNo, c.conversions, conversions.message);
     const value = c.conversion_value === undefined ? ZERO : n.read(cells[c.conversion_value]!, 'amount', LIMITS.value);
-    if (!value.ok) add(c.conversion_value, value.message);
+    if (!value.ok) problems = this.problem(problems, rowNo, c.conversion_value, value.message);
 
     if (problems !== null || !spend.ok || !impressions.ok || !clicks.ok || !conversions.ok || !value.ok) {
       return { kind: 'invalid', problems: problems ?? [] };

@@ -1,9 +1,11 @@
 // How an import ends, whichever door it came through: once its valid rows are
 // staged, the set-based checks (the rows are the tenant's; no key twice), the
-// decision (refused as a whole, or the invalid rows left out), the one upsert,
+// decision (refused as a whole, or the invalid rows left out), the write (the
+// stored rows that differ updated, the new keys inserted, identical ones left),
 // the history and the audit row, then commit, or roll back for a dry run. A
 // refusal is recorded in a small transaction of its own.
 import type pg from 'pg';
+import type { StagedKeys } from './records';
 import { insertAudit, insertRun, recordRunAlone, type ImportTransaction, type RunRecord } from './store';
 import { MAX_PROBLEMS, type ImportCounts, type ImportLevel, type ImportPlatform, type ImportProgress, type ImportSource, type Refusal, type RowProblem } from './types';
 
@@ -37,6 +39,8 @@ export interface Tally {
   rejected: number;
   /** Rows staged by COPY. */
   staged: number;
+  /** Their keys: the range of their days, and whether a key may be there twice. */
+  keys: StagedKeys;
   problems: RowProblem[];
   problemCount: number;
   /** Set by settle: the problems of duplicated keys. */
@@ -86,11 +90,11 @@ export async function refuse(ctx: RunContext, refusal: Refusal, tally: Tally): P
   const problems = tally.problems.slice().sort(byRow).slice(0, MAX_PROBLEMS);
   let runId: string | null = null;
   if (!ctx.dryRun) {
-    await recordRunAlone(
+    const recorded = await recordRunAlone(
       ctx.pool,
       record(ctx, { counts, changedDays: null, status: 'refused', refusal, message: null, problems, problemCount: tally.problemCount }),
     );
-    runId = ctx.tx.runId;
+    if (recorded) runId = ctx.tx.runId;
   }
   ctx.progress('done');
   return { ok: false, refusal, counts, problems, problemCount: tally.problemCount, runId, changedDays: null, keys: null, duplicates: tally.duplicates ?? [] };
@@ -104,8 +108,8 @@ export async function settle(
 ): Promise<Settled> {
   const { tx } = ctx;
   ctx.progress('validating');
-  const { days, duplicateKeys } = await tx.inspectStaged(tally.staged);
-  const dups = duplicateKeys > 0 ? await tx.duplicates(opts.keyColumn, ctx.skipInvalid, opts.dupLimit ?? MAX_PROBLEMS) : { problems: [], rows: 0 };
+  // Keys twice in the file, listed set-based (every row of each); only asked when reading saw one.
+  const dups = tally.keys.repeated ? await tx.duplicates(opts.keyColumn, ctx.skipInvalid, opts.dupLimit ?? MAX_PROBLEMS) : { problems: [], rows: 0 };
   const t: Tally = {
     ...tally,
     rejected: tally.rejected + dups.rows,
@@ -114,6 +118,8 @@ export async function settle(
     duplicates: dups.problems,
   };
   const valid = tally.staged - dups.rows;
+  // The days read, or those of the rows left once the repeated keys were taken out.
+  const days = dups.rows > 0 && ctx.skipInvalid ? await tx.stagedDays() : tally.keys.days;
 
   if (t.read === 0) return refuse(ctx, { code: 'empty', message: 'The file has no data rows: only a header (and totals or blank lines).' }, t);
   if (t.problemCount > 0 && !ctx.skipInvalid) {
@@ -132,8 +138,11 @@ export async function settle(
 
   ctx.progress('writing');
   await tx.lockTenantWrites();
-  const unchanged = days ? await tx.dropUnchanged(days, valid) : 0;
-  const up = valid - unchanged > 0 ? await tx.upsert(opts.listKeys) : { inserted: 0, updated: 0, changedDays: null, keys: opts.listKeys ? [] : null };
+  const c = await tx.classify(valid, days!);
+  const up = c.staged > c.same ? await tx.write(c, opts.listKeys) : { inserted: 0, updated: 0, keys: opts.listKeys ? [] : null };
+  // The range of the days inserted or changed: every day listed has at least one row written.
+  const written = c.stored === 0 ? [days!.from, days!.to] : [...c.changedDays, ...c.newDays].sort();
+  const changedDays = up.inserted + up.updated > 0 && written.length ? { from: written[0]!, to: written.at(-1)! } : null;
   await tx.clearStaging();
   const counts: ImportCounts = {
     read: t.read,
@@ -148,7 +157,7 @@ export async function settle(
   if (ctx.dryRun) {
     await tx.rollback();
   } else {
-    const rec = record(ctx, { counts, changedDays: up.changedDays, status: 'succeeded', refusal: null, message: null, problems, problemCount: t.problemCount });
+    const rec = record(ctx, { counts, changedDays, status: 'succeeded', refusal: null, message: null, problems, problemCount: t.problemCount });
     await insertRun(tx.client, rec);
     await insertAudit(tx.client, rec);
     await ctx.beforeCommit?.(tx.client);
@@ -156,7 +165,7 @@ export async function settle(
     runId = tx.runId;
   }
   ctx.progress('done');
-  return { ok: true, refusal: null, counts, problems, problemCount: t.problemCount, runId, changedDays: up.changedDays, keys: up.keys, duplicates: dups.problems };
+  return { ok: true, refusal: null, counts, problems, problemCount: t.problemCount, runId, changedDays, keys: up.keys, duplicates: dups.problems };
 }
 
 /** Record a run that broke off (best effort: the database may be what broke), unless a dry run. */

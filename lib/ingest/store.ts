@@ -1,11 +1,11 @@
 // The import's database side, shared by every door: one tenant transaction
 // on one connection of the app role's pool; the valid rows streamed by COPY
-// into the staging table; duplicates found set-based; ONE upsert into
-// ads.metrics_daily that writes only the rows that differ (so a repeat
-// changes nothing: no new row version, no updated_at, no rollup delta); the
-// staging rows deleted; the run recorded in ads_engine.import_runs and
-// saas.audit_log. Raw pg: COPY needs the connection itself. Not server-only:
-// the command line imports it.
+// into the staging table; duplicates found set-based; the staged rows
+// classified against the stored ones in one join, then the rows that differ
+// updated and the new keys inserted, set-based (so a repeat writes nothing: no
+// new row version, no updated_at, no rollup delta); the staging rows deleted;
+// the run recorded in ads_engine.import_runs and saas.audit_log. Raw pg: COPY
+// needs the connection itself. Not server-only: the command line imports it.
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -18,44 +18,81 @@ export const isUuid = (v: unknown): v is string => typeof v === 'string' && UUID
 /** Problems kept with a run in the history (the result itself lists up to MAX_PROBLEMS). */
 export const HISTORY_PROBLEMS = 100;
 
-/** From this many staged rows, the check for unchanged rows hashes instead of probing row by row. */
+/** From this many staged rows, the statements that compare staged rows with stored ones hash instead of probing row by row. */
 const LARGE_RUN = 5_000;
 
 /** The key of a metrics row (platform, level, id, day), as one string. */
 export const rowKey = (platform: string, level: string, platformId: string, day: string) => `${platform}\t${level}\t${platformId}\t${day}`;
 
-/** The insert ... on conflict ... do update of the run's staged rows; what follows RETURNING and the final SELECT is added below. */
-const UPSERT_HEAD = `with up as (
-  insert into ads.metrics_daily as m
+/** A staged row `s` and the stored row `m` of its key. */
+const SAME_KEY = `m.platform = s.platform::ads.platform and m.level = s.level::ads.entity_level and m.platform_id = s.platform_id and m.day = s.day`;
+/**
+ * The stored row already says what the staged one says: the same figures and
+ * parent, and the same names (a name the file leaves blank matches any).
+ * UPDATE_WHERE is its negation, for the stored rows to write.
+ */
+const SAME_ROW = `(m.spend = s.spend and m.impressions = s.impressions and m.clicks = s.clicks and m.conversions = s.conversions
+       and m.conversion_value = s.conversion_value and m.campaign_id is not distinct from s.campaign_id
+       and m.entity_name is not distinct from coalesce(s.entity_name, m.entity_name)
+       and m.campaign_name is not distinct from coalesce(s.campaign_name, m.campaign_name))`;
+const UPDATE_WHERE = `(m.spend, m.impressions, m.clicks, m.conversions, m.conversion_value, m.campaign_id, m.entity_name, m.campaign_name)
+       is distinct from
+       (s.spend, s.impressions, s.clicks, s.conversions, s.conversion_value, s.campaign_id,
+        coalesce(s.entity_name, m.entity_name), coalesce(s.campaign_name, m.campaign_name))`;
+
+/**
+ * The run's staged rows against the stored ones, per day: how many are
+ * staged (as the table's policy shows them), how many have a stored row, how
+ * many of those are identical. One pass (a hash join over the tenant's rows of
+ * the file's days).
+ */
+const CLASSIFY = `select coalesce(sum(g.n), 0)::int as n, coalesce(sum(g.stored), 0)::int as stored, coalesce(sum(g.same), 0)::int as same,
+       coalesce(array_agg(g.day::text order by g.day) filter (where g.stored > g.same), '{}') as changed_days,
+       coalesce(array_agg(g.day::text order by g.day) filter (where g.n > g.stored), '{}') as new_days
+  from (select s.day, count(*) as n, count(m.day) as stored, count(*) filter (where ${SAME_ROW}) as same
+          from ads_engine.import_staging s
+          left join ads.metrics_daily m on m.tenant_id = $1 and m.day between $3::date and $4::date and ${SAME_KEY}
+         where s.tenant_id = $1 and s.run_id = $2
+         group by s.day) g`;
+
+/** The stored rows that differ from the staged ones, on the days where classify found some. */
+const UPDATE = `update ads.metrics_daily m
+     set entity_name = coalesce(s.entity_name, m.entity_name), campaign_id = s.campaign_id,
+         campaign_name = coalesce(s.campaign_name, m.campaign_name), spend = s.spend, impressions = s.impressions,
+         clicks = s.clicks, conversions = s.conversions, conversion_value = s.conversion_value
+    from ads_engine.import_staging s
+   where s.tenant_id = $1 and s.run_id = $2 and s.day = any($3::date[])
+     and m.tenant_id = $1 and m.day = any($3::date[]) and ${SAME_KEY}
+     and ${UPDATE_WHERE}`;
+
+/**
+ * New keys. The first report is stated with the row (first_conversions,
+ * first_conversion_value, first_loaded_at: what the table's insert trigger
+ * would fill in), so that trigger's WHEN lets it be (db/media_buying/030_indexes.sql).
+ * $3: the days with new keys, or null when no staged row has a stored one.
+ */
+const INSERT = `insert into ads.metrics_daily as m
          (tenant_id, platform, level, platform_id, day, entity_name, campaign_id, campaign_name,
-          spend, impressions, clicks, conversions, conversion_value)
-  select $1, s.platform, s.level, s.platform_id, s.day, s.entity_name, s.campaign_id, s.campaign_name,
-         s.spend, s.impressions, s.clicks, s.conversions, s.conversion_value
+          spend, impressions, clicks, conversions, conversion_value, first_conversions, first_conversion_value, first_loaded_at)
+  select $1, s.platform::ads.platform, s.level::ads.entity_level, s.platform_id, s.day, s.entity_name, s.campaign_id, s.campaign_name,
+         s.spend, s.impressions, s.clicks, s.conversions, s.conversion_value, s.conversions, s.conversion_value, now()
     from ads_engine.import_staging s
    where s.tenant_id = $1 and s.run_id = $2
-  on conflict (tenant_id, platform, level, platform_id, day) do update
-     set entity_name = coalesce(excluded.entity_name, m.entity_name),
-         campaign_id = excluded.campaign_id,
-         campaign_name = coalesce(excluded.campaign_name, m.campaign_name),
-         spend = excluded.spend, impressions = excluded.impressions, clicks = excluded.clicks,
-         conversions = excluded.conversions, conversion_value = excluded.conversion_value
-   where (m.spend, m.impressions, m.clicks, m.conversions, m.conversion_value, m.campaign_id, m.entity_name, m.campaign_name)
-         is distinct from
-         (excluded.spend, excluded.impressions, excluded.clicks, excluded.conversions, excluded.conversion_value, excluded.campaign_id,
-          coalesce(excluded.entity_name, m.entity_name), coalesce(excluded.campaign_name, m.campaign_name))`;
-const UPSERT_COUNTS = `select count(*) filter (where up.inserted)::text as inserted, count(*) filter (where not up.inserted)::text as updated,
-       min(up.day)::text as first_day, max(up.day)::text as last_day`;
-/** For a file: counts and the days changed only. */
-const UPSERT = `${UPSERT_HEAD}
-  returning m.day, (m.xmax = 0) as inserted)
-${UPSERT_COUNTS}
-  from up`;
-/** For the API: the keys written too, to answer row by row. */
-const UPSERT_LISTING_KEYS = `${UPSERT_HEAD}
-  returning m.platform, m.level, m.platform_id, m.day, (m.xmax = 0) as inserted)
-${UPSERT_COUNTS},
-       coalesce(json_agg(json_build_array(up.platform, up.level, up.platform_id, up.day::text, up.inserted)), '[]'::json) as listed
-  from up`;
+     and ($3::date[] is null or (s.day = any($3::date[])
+          and not exists (select 1 from ads.metrics_daily m where m.tenant_id = $1 and m.day = any($3::date[]) and ${SAME_KEY})))`;
+
+const KEYS = `coalesce(json_agg(json_build_array(w.platform, w.level, w.platform_id, w.day::text)), '[]'::json) as keys`;
+
+export interface Classified {
+  /** Staged rows visible through the table's policy. */
+  staged: number;
+  /** Staged rows with a stored row of the same key, and those identical to it. */
+  stored: number;
+  same: number;
+  /** Days with at least one stored row that differs, and with at least one new key. */
+  changedDays: string[];
+  newDays: string[];
+}
 
 /** Memory for the import's hash joins and sorts, for its transaction only (a million rows hash in ~100 MB). */
 const WORK_MEM = '128MB';
@@ -127,27 +164,6 @@ export class ImportTransaction {
   }
 
   /**
-   * The run's staged rows as the table's policy shows them, in one pass:
-   * every row copied must be there, i.e. of this transaction's tenant (the
-   * load partition takes COPY, which PostgreSQL refuses on a table under
-   * row-level security); the range of their days; how many keys (platform,
-   * level, id, day) the file has more than once.
-   */
-  async inspectStaged(copied: number): Promise<{ days: { from: string; to: string } | null; duplicateKeys: number }> {
-    const r = await this.client.query<{ n: string; first: string | null; last: string | null; dups: string }>(
-      `select coalesce(sum(g.n), 0)::text as n, min(g.day)::text as first, max(g.day)::text as last, count(*) filter (where g.n > 1)::text as dups
-         from (select s.day, count(*) as n from ads_engine.import_staging s
-                where s.tenant_id = $1 and s.run_id = $2
-                group by s.platform, s.level, s.platform_id, s.day) g`,
-      [this.tenantId, this.runId],
-    );
-    const x = r.rows[0]!;
-    const seen = Number(x.n);
-    if (seen !== copied) throw new Error(`import ${this.runId}: ${copied} rows were copied but ${seen} are visible to the tenant`);
-    return { days: x.first && x.last ? { from: x.first, to: x.last } : null, duplicateKeys: Number(x.dups) };
-  }
-
-  /**
    * Rows that share their platform, level, id and day with another row of the
    * file: every one of them is a problem (which of them is right cannot be
    * told). With `remove`, they are deleted from the staging table (skipInvalid).
@@ -188,43 +204,9 @@ export class ImportTransaction {
   }
 
   /**
-   * Rows identical to what is stored (figures, parent, names: a name the file
-   * leaves blank matches any) are taken out of the staging table first: they
-   * cost the upsert no trigger call, no lock, no row version. The staging
-   * table never has statistics (its rows live for one transaction), so the
-   * planner takes its run for a handful of rows; for a large run a nested
-   * loop over the tenant's rows would be quadratic, so it is turned off for
-   * this statement: one hash join over the tenant's rows of the run's days.
-   */
-  async dropUnchanged(days: { from: string; to: string }, staged: number): Promise<number> {
-    const large = staged >= LARGE_RUN;
-    let before = 'on';
-    if (large) {
-      before = (await this.client.query<{ v: string }>("select current_setting('enable_nestloop') as v")).rows[0]!.v;
-      await this.client.query("select set_config('enable_nestloop', 'off', true)");
-    }
-    const r = await this.client.query(
-      `delete from ads_engine.import_staging s
-        where s.tenant_id = $1 and s.run_id = $2
-          and exists (
-            select 1 from ads.metrics_daily m
-             where m.tenant_id = $1 and m.day between $3::date and $4::date
-               and m.platform = s.platform and m.level = s.level and m.platform_id = s.platform_id and m.day = s.day
-               and m.spend = s.spend and m.impressions = s.impressions and m.clicks = s.clicks
-               and m.conversions = s.conversions and m.conversion_value = s.conversion_value
-               and m.campaign_id is not distinct from s.campaign_id
-               and m.entity_name is not distinct from coalesce(s.entity_name, m.entity_name)
-               and m.campaign_name is not distinct from coalesce(s.campaign_name, m.campaign_name))`,
-      [this.tenantId, this.runId, days.from, days.to],
-    );
-    if (large) await this.client.query("select set_config('enable_nestloop', $1, true)", [before]);
-    return r.rowCount ?? 0;
-  }
-
-  /**
    * The write phase of a tenant's imports, one at a time (until commit): two
    * imports writing the same rows in different orders would deadlock, and
-   * what dropUnchanged found stays true until the upsert. Reading and COPY
+   * what classify found stays true until the write. Reading and COPY
    * of concurrent imports still overlap; other tenants never wait.
    */
   async lockTenantWrites(): Promise<void> {
@@ -232,30 +214,93 @@ export class ImportTransaction {
   }
 
   /**
-   * The upsert: ONE statement over the rows left, which are new or differ.
-   * Inserted, or updating the stored row only where it still differs: an
-   * update stamps updated_at (the table's trigger), so the loop's ledger
-   * sees the day again; a row identical to the stored one gets no new
-   * version. A name the file leaves blank keeps the stored one. With
-   * `listKeys`, the keys written (for the API's answer by row).
+   * A statement over a large run, with nested loops and sorts turned off for
+   * it: the staging table never has statistics (its rows live for one
+   * transaction), so the planner takes a run for a row or two, and would probe
+   * the stored rows once per staged row, or sort a million rows on disk to
+   * group them by day. Hash joins and hash aggregates are what a run needs.
    */
-  async upsert(listKeys: boolean): Promise<{
-    inserted: number;
-    updated: number;
-    changedDays: { from: string; to: string } | null;
-    keys: { key: string; inserted: boolean }[] | null;
-  }> {
-    const r = await this.client.query<{ inserted: string; updated: string; first_day: string | null; last_day: string | null; listed?: [string, string, string, string, boolean][] }>(
-      listKeys ? UPSERT_LISTING_KEYS : UPSERT,
+  private async planned<R extends pg.QueryResultRow>(large: boolean, text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
+    if (!large) return this.client.query<R>(text, values);
+    const before = (
+      await this.client.query<{ n: string; s: string }>(
+        "select current_setting('enable_nestloop') as n, current_setting('enable_sort') as s, set_config('enable_nestloop', 'off', true), set_config('enable_sort', 'off', true)",
+      )
+    ).rows[0]!;
+    const r = await this.client.query<R>(text, values);
+    await this.client.query("select set_config('enable_nestloop', $1, true), set_config('enable_sort', $2, true)", [before.n, before.s]);
+    return r;
+  }
+
+  /**
+   * What the write phase has to do, from the staged rows against the stored
+   * ones of the file's days (after lockTenantWrites: nothing changes them
+   * meanwhile). Every row copied must be visible through the table's policy,
+   * i.e. of this transaction's tenant (the load partition takes COPY, which
+   * PostgreSQL refuses on a table under row-level security). A tenant without
+   * a stored row on those days (a first import) needs no join: every row is
+   * new, and the insert's count is the visibility check.
+   */
+  async classify(copied: number, days: { from: string; to: string }): Promise<Classified> {
+    const any = await this.client.query(
+      'select 1 from ads.metrics_daily m where m.tenant_id = $1 and m.day between $2::date and $3::date limit 1',
+      [this.tenantId, days.from, days.to],
+    );
+    if (any.rowCount === 0) return { staged: copied, stored: 0, same: 0, changedDays: [], newDays: [] };
+    const r = await this.planned<{ n: number; stored: number; same: number; changed_days: string[]; new_days: string[] }>(copied >= LARGE_RUN, CLASSIFY, [
+      this.tenantId,
+      this.runId,
+      days.from,
+      days.to,
+    ]);
+    const x = r.rows[0]!;
+    if (x.n !== copied) throw new Error(`import ${this.runId}: ${copied} rows were copied but ${x.n} are visible to the tenant`);
+    return { staged: x.n, stored: x.stored, same: x.same, changedDays: x.changed_days, newDays: x.new_days };
+  }
+
+  /**
+   * The write: the stored rows that differ are updated (an update stamps
+   * updated_at through the table's trigger, so the loop's ledger sees the day
+   * again; a name the file leaves blank keeps the stored one), the new keys
+   * inserted; an identical row is not touched (no new version, no rollup
+   * delta). With `listKeys`, the keys written (for the API's answer by row).
+   */
+  async write(
+    c: Classified,
+    listKeys: boolean,
+  ): Promise<{ inserted: number; updated: number; keys: { key: string; inserted: boolean }[] | null }> {
+    const large = c.staged >= LARGE_RUN;
+    const keys: { key: string; inserted: boolean }[] | null = listKeys ? [] : null;
+    const run = async (text: string, days: string[] | null, inserted: boolean): Promise<number> => {
+      const values = [this.tenantId, this.runId, days];
+      if (!listKeys) return (await this.planned(large, text, values)).rowCount ?? 0;
+      const r = await this.planned<{ n: number; keys: [string, string, string, string][] }>(
+        large,
+        `with w as (${text} returning m.platform, m.level, m.platform_id, m.day) select count(*)::int as n, ${KEYS} from w`,
+        values,
+      );
+      for (const [p, l, id, d] of r.rows[0]!.keys) keys!.push({ key: rowKey(p, l, id, d), inserted });
+      return r.rows[0]!.n;
+    };
+    const updated = c.changedDays.length ? await run(UPDATE, c.changedDays, false) : 0;
+    let inserted = 0;
+    if (c.stored === 0) {
+      inserted = await run(INSERT, null, true);
+      if (inserted !== c.staged) throw new Error(`import ${this.runId}: ${c.staged} rows were copied but ${inserted} are visible to the tenant`);
+    } else if (c.newDays.length) {
+      inserted = await run(INSERT, c.newDays, true);
+    }
+    return { inserted, updated, keys };
+  }
+
+  /** The range of the run's staged days (after rows were taken out). */
+  async stagedDays(): Promise<{ from: string; to: string } | null> {
+    const r = await this.client.query<{ first: string | null; last: string | null }>(
+      'select min(s.day)::text as first, max(s.day)::text as last from ads_engine.import_staging s where s.tenant_id = $1 and s.run_id = $2',
       [this.tenantId, this.runId],
     );
-    const row = r.rows[0]!;
-    return {
-      inserted: Number(row.inserted),
-      updated: Number(row.updated),
-      changedDays: row.first_day && row.last_day ? { from: row.first_day, to: row.last_day } : null,
-      keys: listKeys ? (row.listed ?? []).map(([p, l, id, d, ins]) => ({ key: rowKey(p, l, id, d), inserted: ins })) : null,
-    };
+    const x = r.rows[0]!;
+    return x.first && x.last ? { from: x.first, to: x.last } : null;
   }
 
   /** The staging table is emptied of this run in the same transaction: nothing of it outlives the import. */
@@ -365,14 +410,21 @@ export interface RunRecord {
 const cut = (s: string | null, max: number) => (s === null ? null : s.length > max ? `${s.slice(0, max - 1)}…` : s);
 const clean = (s: string | null, max: number) => cut(s === null ? null : s.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').trim() || null, max);
 
-/** The run's row in ads_engine.import_runs, in the caller's transaction (tenant set). */
+/**
+ * The run's row in ads_engine.import_runs, in the caller's transaction
+ * (tenant set). An API run without a label is labelled with its key, by name
+ * and public prefix: who it was, even when the page cannot join the key.
+ */
 export async function insertRun(c: pg.ClientBase, r: RunRecord): Promise<void> {
   await c.query(
     `insert into ads_engine.import_runs
        (tenant_id, id, started_at, source, user_id, api_key_id, actor_label, file_name, bytes, platform, format, level,
         rows_read, rows_inserted, rows_updated, rows_unchanged, rows_rejected, rows_skipped, changed_from, changed_to,
         status, refusal_code, message, problem_count, problems)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25::jsonb)`,
+     values ($1, $2, $3, $4, $5, $6,
+             coalesce($7, (select left(format('API key “%s” (aegis_%s_…)', regexp_replace(k.name, '[[:cntrl:]]', ' ', 'g'), k.key_prefix), 200)
+                             from saas.api_keys k where k.tenant_id = $1 and k.id = $6)),
+             $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25::jsonb)`,
     [
       r.tenantId,
       r.runId,
@@ -435,9 +487,39 @@ export async function insertAudit(c: pg.ClientBase, r: RunRecord): Promise<void>
 }
 
 /**
+ * Refused API requests recorded per key in any hour. The rate limit bounds a
+ * key's requests (60 a minute), not how long a broken client keeps sending:
+ * past this many in the last hour a key's refusals are answered but not
+ * recorded, and the last one recorded says so. Uploads and the command line
+ * are not capped (a person sends them).
+ */
+export const API_REFUSALS_PER_HOUR = 20;
+
+/**
+ * The record to write for an API refusal, or null when its key has had its
+ * API_REFUSALS_PER_HOUR in the last hour. The key's refusals are counted one
+ * request at a time (an advisory lock until commit), so the cap is exact.
+ */
+async function withinRefusalCap(c: pg.ClientBase, r: RunRecord): Promise<RunRecord | null> {
+  await c.query("select pg_advisory_xact_lock(hashtextextended('aegis.api-refusals:' || $1::text, 0))", [r.apiKeyId]);
+  const n = (
+    await c.query<{ n: number }>(
+      `select count(*)::int as n from ads_engine.import_runs x
+        where x.tenant_id = $1 and x.api_key_id = $2 and x.source = 'api' and x.status = 'refused' and x.started_at > now() - interval '1 hour'`,
+      [r.tenantId, r.apiKeyId],
+    )
+  ).rows[0]!.n;
+  if (n >= API_REFUSALS_PER_HOUR) return null;
+  if (n < API_REFUSALS_PER_HOUR - 1) return r;
+  const note = ` (${API_REFUSALS_PER_HOUR} refusals of this key within an hour: its next ones are not recorded until the hour has passed.)`;
+  return { ...r, refusal: r.refusal && { ...r.refusal, message: `${cut(r.refusal.message, 2000 - note.length)}${note}` } };
+}
+
+/**
  * A refused or failed run, in its own small transaction (the import's own
  * rolled back): the history shows what was tried. Best effort for a failure:
- * when the database itself is gone, there is nothing to write to.
+ * when the database itself is gone, there is nothing to write to. Whether a
+ * row was written (an API refusal past its key's cap is not).
  */
 export async function recordRunAlone(pool: pg.Pool, r: RunRecord): Promise<boolean> {
   let client: pg.PoolClient;
@@ -451,11 +533,12 @@ export async function recordRunAlone(pool: pg.Pool, r: RunRecord): Promise<boole
   try {
     await client.query('begin');
     await client.query("select set_config('saas.tenant_id', $1, true), set_config('saas.user_id', $2, true)", [r.tenantId, r.userId ?? '']);
-    await insertRun(client, r);
+    const rec = r.source === 'api' && r.status === 'refused' && r.apiKeyId ? await withinRefusalCap(client, r) : r;
+    if (rec) await insertRun(client, rec);
     await client.query('commit');
     client.removeListener('error', swallow);
     client.release();
-    return true;
+    return rec !== null;
   } catch (err) {
     await client.query('rollback').catch(() => undefined);
     client.release(err as Error);

@@ -67,7 +67,8 @@ export interface DetectedFormat {
   format: string;
   level: ImportLevel;
   delimiter: string;
-  encoding: 'utf-8' | 'utf-16le' | 'utf-16be';
+  /** As saved: a byte-order mark or UTF-16's NUL bytes decide, else the first byte that is not ASCII (lib/ingest/text.ts). */
+  encoding: 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252';
   /** Lines before the header (Google's report name and date range). */
   preambleLines: number;
   /** Currency the file states (a column or a header suffix such as "Amount spent (EUR)"), if any. */

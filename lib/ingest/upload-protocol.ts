@@ -59,6 +59,7 @@ export type UploadErrorCode =
   | 'too_large'
   | 'bad_request'
   | 'unsupported_type'
+  | 'unavailable'
   | 'failed';
 
 /** One line of the NDJSON answer: progress (the core's ImportProgress as is), then the result, or an error that ended the run. */

@@ -29,8 +29,10 @@ import {
   UNAUTHORIZED_MESSAGE,
 } from '../../lib/ingest/api';
 import { API_KEY_ACTIONS, type CreatedApiKey } from '../../lib/ingest/api-keys';
+import { listImportRuns } from '../../lib/ingest/history';
+import { API_REFUSALS_PER_HOUR } from '../../lib/ingest/store';
 import { runTenantAction } from '../../lib/request/action-core';
-import { appKysely } from '../helpers/app-db';
+import { appKysely, rolledBackAsApp } from '../helpers/app-db';
 import { ownerPool } from '../helpers/db';
 import { factories, type Team } from '../helpers/factories';
 
@@ -455,7 +457,10 @@ describe('403 and 500', () => {
     expect(forbidden.status).toBe(403);
     expect(errorSchema.parse(forbidden.body).error).toBe('forbidden');
 
-    const broken = createDb('postgres://aegis_app:nope@127.0.0.1:1/nowhere', { max: 1, onError: () => undefined });
+    // A wrong password: a fault retrying does not cure (a database that is away gets a 503: tests/reliability/faults.test.ts).
+    const wrongPassword = new URL(inject('appUrl'));
+    wrongPassword.password = 'nope';
+    const broken = createDb(wrongPassword.toString(), { max: 1, onError: () => undefined });
     const errors: unknown[] = [];
     const log = console.error;
     console.error = (...a: unknown[]) => errors.push(a);
@@ -500,11 +505,15 @@ describe('a key of tenant A writes only A', () => {
 });
 
 describe('the handlers and their headers', () => {
-  it('next.config.js sets the security headers on every path, the API included', async () => {
+  it('the security headers cover every path, the API included (next.config.js; the CSP from proxy.ts, whose matcher takes the API)', async () => {
     const config = createRequire(import.meta.url)('../../next.config.js') as { headers: () => Promise<{ source: string; headers: { key: string }[] }[]> };
     const headers = await config.headers();
     const all = headers.find((h) => h.source === '/:path*');
-    expect(all?.headers.map((h) => h.key)).toEqual(expect.arrayContaining(['Content-Security-Policy', 'X-Frame-Options', 'X-Content-Type-Options', 'Referrer-Policy']));
+    expect(all?.headers.map((h) => h.key)).toEqual(expect.arrayContaining(['X-Frame-Options', 'X-Content-Type-Options', 'Referrer-Policy', 'Permissions-Policy']));
+    const proxySource = readFileSync(path.join(__dirname, '..', '..', 'proxy.ts'), 'utf8');
+    const matcher = /matcher: \['([^']+)'\]/.exec(proxySource)?.[1];
+    expect(matcher).toBeDefined();
+    expect(new RegExp(`^${matcher}$`).test('/api/v1/metrics')).toBe(true);
     const res = await post({ rows: [] });
     expect(res.headers.get('cache-control')).toBe('no-store');
   });
@@ -524,7 +533,7 @@ describe('GET /api/v1/openapi.json', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.components.securitySchemes.apiKey).toMatchObject({ type: 'http', scheme: 'bearer' });
     const op = doc.paths['/api/v1/metrics'].post;
-    expect(Object.keys(op.responses).sort()).toEqual(['200', '400', '401', '403', '413', '415', '422', '429', '500']);
+    expect(Object.keys(op.responses).sort()).toEqual(['200', '400', '401', '403', '413', '415', '422', '429', '500', '503']);
     expect(op.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/MetricsRequest' });
     expect(op.responses['429'].headers['Retry-After']).toBeTruthy();
     const schemas = doc.components.schemas;
@@ -736,5 +745,86 @@ describe('property: random bodies never get a 500 and never write part of a requ
     // A key's secret is never echoed, whatever is sent.
     expect(res.text).not.toContain(createHash('sha256').update(key).digest('hex'));
     expect(res.text).not.toContain(key);
+  });
+});
+
+describe('refusals before the import core, in the import history', () => {
+  const runsOf = (team: Team) => rolledBackAsApp(app.db, team.tenantId, (trx) => listImportRuns(trx, team.tenantId, { limit: 100 }));
+
+  it('422, 413, 400 and 415: who (the key by name and prefix), when, the rows refused and why; nothing else written', async () => {
+    const team = await createTeam(owner, 'API refusals recorded');
+    const made = await keyFor(team, 'Nightly Meta export');
+    const who = `API key “Nightly Meta export” (aegis_${made.key.slice(6, 18)}_…)`;
+    const d1 = await daysAgo(team.tenantId, 1);
+    const before = new Date();
+
+    const invalid = JSON.stringify({ rows: [row(d1), row(d1, { campaign_id: 'cmp-2', spend: -1 }), 'not a row'] });
+    expect((await post(invalid, { key: made.key })).status).toBe(422);
+    const many = `{"rows":[${Array.from({ length: MAX_ROWS + 1 }, () => '{}').join(',')}]}`;
+    expect((await post(many, { key: made.key })).status).toBe(413);
+    expect((await post('{}', { key: made.key, headers: { 'content-length': String(MAX_BODY_BYTES + 1) } })).status).toBe(413);
+    expect((await post('{"rows": [', { key: made.key })).status).toBe(400);
+    expect((await post({ rows: [row(d1)] }, { key: made.key, contentType: 'text/csv' })).status).toBe(415);
+
+    const { runs } = await runsOf(team);
+    expect(runs).toHaveLength(5);
+    for (const r of runs) {
+      expect(r).toMatchObject({ source: 'api', apiKeyId: made.id, apiKeyName: 'Nightly Meta export', actorLabel: who, status: 'refused', userId: null, fileName: null });
+      expect(r.counts).toMatchObject({ inserted: 0, updated: 0, unchanged: 0 });
+      expect(r.startedAt.getTime()).toBeGreaterThanOrEqual(before.getTime() - 1000);
+      expect(r.startedAt.getTime()).toBeLessThanOrEqual(Date.now());
+    }
+    const [media, malformed, declared, byRows, rows] = runs;
+    expect(rows).toMatchObject({
+      refusalCode: 'invalid_rows',
+      message: 'HTTP 422: 2 of 3 rows are invalid: nothing was written. Correct them, or send "skip_invalid": true to import the others.',
+      counts: { read: 3, rejected: 2 },
+      bytes: Buffer.byteLength(invalid),
+      problemCount: 2,
+      problems: [
+        { row: 1, column: 'spend', message: 'spend: must be 0 or more.' },
+        { row: 2, column: null, message: 'A row must be a JSON object of metric fields.' },
+      ],
+    });
+    expect(byRows).toMatchObject({
+      refusalCode: 'too_large',
+      message: `HTTP 413: At most ${MAX_ROWS} rows a request (this one has ${MAX_ROWS + 1}): split the load.`,
+      counts: { read: MAX_ROWS + 1, rejected: MAX_ROWS + 1 },
+    });
+    expect(declared).toMatchObject({ refusalCode: 'too_large', bytes: MAX_BODY_BYTES + 1, counts: { read: 0, rejected: 0 } });
+    expect(declared!.message).toMatch(/^HTTP 413: The body is over/);
+    expect(malformed).toMatchObject({ refusalCode: 'unreadable', bytes: 10, counts: { read: 0, rejected: 0 } });
+    expect(malformed!.message).toMatch(/^HTTP 400: Malformed JSON: /);
+    expect(media).toMatchObject({ refusalCode: 'unreadable', message: 'HTTP 415: Send the body as JSON: Content-Type: application/json (UTF-8).' });
+    expect(await metricsOf(team.tenantId)).toEqual([]);
+    const audit = await owner.query("select count(*)::int as n from saas.audit_log where tenant_id = $1 and action = 'metrics.import'", [team.tenantId]);
+    expect(audit.rows[0].n).toBe(0);
+  });
+
+  it(`a flood: at most ${API_REFUSALS_PER_HOUR} refusals a key in the last hour are recorded, the last saying so; other keys and imports are not held back`, async () => {
+    const team = await createTeam(owner, 'API refusal flood');
+    const flood = await keyFor(team, 'broken loader');
+    const other = await keyFor(team, 'good loader');
+    const options = { rateLimit: { max: 1000, windowSeconds: 60 } };
+    const send = (key: string, body: string) => handleMetricsRequest(request(body, { key }), options);
+    const refusedOf = async (keyId: string) => (await runsOf(team)).runs.filter((r) => r.apiKeyId === keyId && r.status === 'refused');
+
+    const statuses = await Promise.all(Array.from({ length: API_REFUSALS_PER_HOUR + 6 }, () => send(flood.key, 'not json').then((r) => r.status)));
+    expect(new Set(statuses)).toEqual(new Set([400]));
+    const recorded = await refusedOf(flood.id);
+    expect(recorded).toHaveLength(API_REFUSALS_PER_HOUR);
+    expect(recorded.filter((r) => r.message!.endsWith('its next ones are not recorded until the hour has passed.)'))).toHaveLength(1);
+
+    // Another key's refusal and the flooding key's own import still go in.
+    expect((await send(other.key, 'not json')).status).toBe(400);
+    expect(await refusedOf(other.id)).toHaveLength(1);
+    const d1 = await daysAgo(team.tenantId, 1);
+    expect((await send(flood.key, JSON.stringify({ rows: [row(d1)] }))).status).toBe(200);
+    expect((await runsOf(team)).runs.filter((r) => r.apiKeyId === flood.id && r.status === 'succeeded')).toHaveLength(1);
+
+    // An hour later the key's refusals are recorded again.
+    await owner.query("update ads_engine.import_runs set started_at = started_at - interval '61 minutes' where tenant_id = $1 and api_key_id = $2 and status = 'refused'", [team.tenantId, flood.id]);
+    expect((await send(flood.key, 'not json')).status).toBe(400);
+    expect(await refusedOf(flood.id)).toHaveLength(API_REFUSALS_PER_HOUR + 1);
   });
 });

@@ -94,6 +94,21 @@ describe('npm run import', () => {
     expect(r.out).toContain('4 file(s): 1 imported, 3 refused or failed');
   });
 
+  it('a French export saved in Windows-1252: read as such, its names stored exactly, exit 0', async () => {
+    const tenant = await createTenant(owner, 'CLI, Windows-1252', 'EUR');
+    const last = await tenantYesterday(owner, tenant);
+    const rows = makeRows({ campaigns: 2, days: 3, lastDay: last, seed: 75 }).map((r) => ({ ...r, campaignName: `Cœur d’été € ${r.campaignId.slice(-2)}` }));
+    const f = file('fr-1252.csv', bytesOf(metaExport(rows, { lang: 'fr' }), 'windows-1252'));
+    const r = await run(['--tenant', tenant, f]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`${f}: Meta (meta-fr), campaigns, semicolon-separated WINDOWS-1252, EUR`);
+    expect(r.out).toContain('  rows read 6, inserted 6, updated 0, unchanged 0, rejected 0, skipped 1');
+    expect(await storedByDay(owner, tenant)).toEqual(expectedByDay(rows));
+    const names = await owner.query('select distinct campaign_name from ads.metrics_daily where tenant_id = $1 order by 1', [tenant]);
+    expect(names.rows.map((x) => x.campaign_name)).toEqual([...new Set(rows.map((x) => x.campaignName))].sort());
+  });
+
   it('usage errors exit 2; a tenant that does not exist exits 1', async () => {
     const none = await run(['--tenant', 'not-a-uuid', 'x.csv']);
     expect(none.code).toBe(2);

@@ -138,13 +138,24 @@ describe('refusals before any row', () => {
     expect(d.ok ? null : d.refusal).toMatchObject({ code: 'mapping', message: expect.stringContaining('conversions') });
   });
 
-  it('empty, NUL bytes, not UTF-8, no header', () => {
+  it('empty, NUL bytes, no header', () => {
     expect(detect(Buffer.alloc(0)).ok).toBe(false);
     expect((detect(bytesOf('   \n\n')) as { refusal: { code: string } }).refusal.code).toBe('empty');
     expect((detect(Buffer.from([0x50, 0x4b, 0x03, 0x04, 0, 0, 0x14, 0, 0, 0x08, 0x50, 0x4b])) as { refusal: { code: string } }).refusal.code).toBe('unreadable');
-    const latin1 = Buffer.from('Day,Campaign name,Campaign ID\n2024-01-01,Caf\xe9,1\n', 'latin1');
-    expect((detect(latin1) as { refusal: { code: string; message: string } }).refusal).toMatchObject({ code: 'unreadable', message: expect.stringMatching(/not UTF-8 text \(near byte \d+\)/) });
     expect((detect(bytesOf('hello world\n')) as { refusal: { code: string } }).refusal.code).toBe('unknown_format');
+  });
+
+  it('neither UTF-8 nor UTF-16: the first byte that is not ASCII decides, and Windows-1252 is read', () => {
+    // Excel's French "CSV (séparateur: point-virgule)": 1 234,56 with plain spaces (its code page has no narrow no-break space).
+    const french = metaExport(rows, { lang: 'fr' });
+    const f = detectFormat(bytesOf(french, 'windows-1252'));
+    expect(f).toMatchObject({ platform: 'meta', format: 'meta-fr', delimiter: ';', encoding: 'windows-1252', currency: 'EUR', language: 'fr' });
+    expect(f.headers).toContain('Montant dépensé (EUR)');
+    // UTF-8 stays UTF-8, with or without a mark.
+    expect(detectFormat(bytesOf(french, 'utf-8')).encoding).toBe('utf-8');
+    expect(detectFormat(bytesOf(french, 'utf-8-bom')).encoding).toBe('utf-8');
+    // An all-ASCII head says nothing yet: provisionally UTF-8 (the stream decides at the first other byte).
+    expect(detectFormat(bytesOf(metaExport(rows))).encoding).toBe('utf-8');
   });
 
   it('the first bytes only: a cut last line is not read, a character cut in two is left for later', () => {

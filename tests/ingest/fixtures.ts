@@ -130,7 +130,23 @@ export function csv(rows: string[][], delimiter = ',', eol = '\n', quoteAll = fa
   return rows.map((r) => r.map((v) => cell(v, delimiter, quoteAll)).join(delimiter)).join(eol) + eol;
 }
 
-export type TextEncoding = 'utf-8' | 'utf-8-bom' | 'utf-16le' | 'utf-16be' | 'utf-16le-nobom';
+export type TextEncoding = 'utf-8' | 'utf-8-bom' | 'utf-16le' | 'utf-16be' | 'utf-16le-nobom' | 'windows-1252';
+
+/** Windows-1252's bytes 0x80-0x9F (the rest of its upper half is Latin-1), from its code page chart; the five unassigned left out. */
+const CP1252_HIGH = '€\u0081‚ƒ„…†‡ˆ‰Š‹Œ\u008dŽ\u008f\u0090‘’“”•–—˜™š›œ\u009džŸ';
+
+/** Text as Excel's "CSV" saves it on a Western European Windows; a character the code page lacks is a mistake of the test. */
+function windows1252(text: string): Buffer {
+  const out = Buffer.alloc(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const high = CP1252_HIGH.indexOf(text[i]!);
+    if (c < 0x80 || (c >= 0xa0 && c <= 0xff)) out[i] = c;
+    else if (high >= 0 && ![0x81, 0x8d, 0x8f, 0x90, 0x9d].includes(0x80 + high)) out[i] = 0x80 + high;
+    else throw new Error(`windows-1252 has no ${JSON.stringify(text[i])}`);
+  }
+  return out;
+}
 
 export function bytesOf(text: string, enc: TextEncoding = 'utf-8'): Buffer {
   switch (enc) {
@@ -142,6 +158,8 @@ export function bytesOf(text: string, enc: TextEncoding = 'utf-8'): Buffer {
       return Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
     case 'utf-16le-nobom':
       return Buffer.from(text, 'utf16le');
+    case 'windows-1252':
+      return windows1252(text);
     case 'utf-16be': {
       const le = Buffer.from(text, 'utf16le');
       const be = Buffer.alloc(le.length);

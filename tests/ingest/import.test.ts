@@ -222,6 +222,44 @@ describe('a repeat import changes nothing; a restatement changes only its rows',
     expect(await footprint(owner, tenant)).toMatchObject({ metrics: rows.length, staging: 0, succeeded: 2 });
   });
 
+  it('new days and restated days in one large file: new keys inserted, changed rows updated, the rest untouched (the hashed plans)', async () => {
+    const { tenant, last } = await fresh('mixed');
+    // 7,200 rows: over the size from which the statements hash (5,000).
+    const all = makeRows({ campaigns: 30, adsets: 2, days: 150, lastDay: last, seed: 24 });
+    const firstDays = new Set([...new Set(all.map((r) => r.day))].sort().slice(0, 120));
+    const first = all.filter((r) => firstDays.has(r.day));
+    const a = await importBytes(app, bytesOf(metaExport(first)), { tenantId: tenant });
+    expect(a.counts).toMatchObject({ inserted: first.length, updated: 0, unchanged: 0 });
+    const before = await storedRows(owner, tenant);
+    // The second file: the last 60 days of the 150, of which the first 30 are stored, every 7th of its rows restated.
+    const secondDays = [...new Set(all.map((r) => r.day))].sort().slice(90);
+    const second = all.filter((r) => secondDays.includes(r.day)).map((r, i) => (i % 7 === 0 ? { ...r, spendCents: r.spendCents + 101 } : r));
+    const restated = second.filter((r, i) => i % 7 === 0 && firstDays.has(r.day));
+    const fresh_ = second.filter((r) => !firstDays.has(r.day));
+    const b = await importBytes(app, bytesOf(metaExport(second)), { tenantId: tenant });
+    expect(b.counts).toEqual({ read: second.length, inserted: fresh_.length, updated: restated.length, unchanged: second.length - fresh_.length - restated.length, rejected: 0, skipped: 1 });
+    const written = [...restated, ...fresh_].map((r) => r.day).sort();
+    expect(b.changedDays).toEqual({ from: written[0], to: written.at(-1) });
+    const merged = [...all.filter((r) => firstDays.has(r.day) && !secondDays.includes(r.day)), ...second];
+    expect(await storedByDay(owner, tenant)).toEqual(expectedByDay(merged));
+    // Only the restated rows got a new version.
+    const after = new Map((await storedRows(owner, tenant)).map((x) => [`${x.platform_id} ${x.day}`, x.xmin]));
+    const changed = before.filter((x) => after.get(`${x.platform_id} ${x.day}`) !== x.xmin).map((x) => `${x.platform_id} ${x.day}`).sort();
+    expect(changed).toEqual(restated.map((r) => `${r.adsetId} ${r.day}`).sort());
+  });
+
+  it('skipInvalid with a key twice on the last day: both rows left out, and the days written end before it', async () => {
+    const { tenant, last } = await fresh('duplicate edge');
+    const rows = makeRows({ campaigns: 2, days: 4, lastDay: last, seed: 25 });
+    const lastDayRows = rows.filter((r) => r.day === last);
+    // The file's only rows of its last day are one campaign's, twice.
+    const file = [...rows.filter((r) => r.day !== last), lastDayRows[0]!, lastDayRows[0]!];
+    const r = await importBytes(app, bytesOf(metaExport(file)), { tenantId: tenant, skipInvalid: true });
+    expect(r.counts).toMatchObject({ read: file.length, inserted: file.length - 2, rejected: 2 });
+    expect(r.changedDays).toEqual({ from: addDays(last, -3), to: addDays(last, -1) });
+    expect(r.problems.map((p) => p.message)).toEqual([expect.stringMatching(/also on row/), expect.stringMatching(/also on row/)]);
+  });
+
   it('a file without names keeps the stored names', async () => {
     const { tenant, last } = await fresh('names kept');
     const rows = makeRows({ campaigns: 2, days: 3, lastDay: last, seed: 22 });
@@ -340,9 +378,10 @@ describe('validation by row and column', () => {
   it('an unclosed quote, a file without data rows, an empty file: refused, nothing stored', async () => {
     const { tenant, last } = await fresh('unreadable');
     const rows = makeRows({ campaigns: 1, days: 2, lastDay: last });
+    // The header, Meta's totals row and the two rows come first: the broken line is row 5.
     const broken = `${metaExport(rows)}${last},${last},${last},"never closed,1,1,1,1,1,1,1\n`;
     const r1 = await importBytes(app, bytesOf(broken), { tenantId: tenant });
-    expect(r1.refusal).toMatchObject({ code: 'unreadable', message: expect.stringMatching(/quote is opened and never closed/) });
+    expect(r1.refusal).toMatchObject({ code: 'unreadable', message: `The file is not valid CSV: a quote opened on row ${rows.length + 3} is never closed.` });
     const r2 = await importBytes(app, bytesOf(metaExport([])), { tenantId: tenant });
     expect(r2.refusal?.code).toBe('empty');
     const r3 = await importBytes(app, Buffer.alloc(0), { tenantId: tenant });

@@ -24,6 +24,7 @@ import {
 import { appKysely } from '../helpers/app-db';
 import { ownerPool } from '../helpers/db';
 import { factories, type Team } from '../helpers/factories';
+import { bytesOf } from './fixtures';
 
 // The route file's own handler uses the app's database handle (made at its first use): the test database.
 process.env.DATABASE_URL = inject('appUrl');
@@ -405,6 +406,24 @@ describe('the upload', () => {
       { status: 'refused', refusal_code: 'invalid_rows' },
       { status: 'succeeded', refusal_code: null },
     ]);
+  });
+
+  it('a French Excel "CSV (séparateur: point-virgule)" in Windows-1252: previewed and imported, its names exactly as written', async () => {
+    const t = await createTeam(owner, 'Upload Windows-1252');
+    const ctx: UploadContext = { userId: t.buyer.id, tenantId: t.tenantId, role: 'buyer' };
+    const text =
+      'Début des rapports;Fin des rapports;Nom de la campagne;Identifiant de la campagne;Montant dépensé (EUR);Impressions;Clics sur un lien;Résultats;Valeur de conversion des achats\n' +
+      '01/11/2026;01/11/2026;Cœur d’été €;120001;10,50;1 000;40;2;100,00\n' +
+      '02/11/2026;02/11/2026;Cœur d’été €;120001;20,25;3 000;90;1;5,00\n';
+    const bytes = new Uint8Array(bytesOf(text, 'windows-1252'));
+    expect(bytes.length).toBe(text.length);
+    const preview = resultOf(await readLines(await handleUpload(post(bytes), ctx, { db: app, progressIntervalMs: 0 })));
+    expect(preview.format).toMatchObject({ platform: 'meta', format: 'meta-fr', delimiter: ';', encoding: 'windows-1252' });
+    expect(preview.previewRows!.map((r) => r.entityName)).toEqual(['Cœur d’été €', 'Cœur d’été €']);
+    const imported = resultOf(await readLines(await handleUpload(post(bytes, { query: { mode: 'import' } }), ctx, { db: app, progressIntervalMs: 0 })));
+    expect(imported.counts).toMatchObject({ read: 2, inserted: 2, rejected: 0 });
+    const stored = await owner.query('select distinct campaign_name, sum(spend)::text as spend from ads.metrics_daily where tenant_id = $1 group by 1', [t.tenantId]);
+    expect(stored.rows).toEqual([{ campaign_name: 'Cœur d’été €', spend: '30.75' }]);
   });
 
   it('a file of unknown columns is refused with its headers; with a mapping it previews and imports', async () => {
