@@ -457,10 +457,11 @@ describe('403 and 500', () => {
     expect(forbidden.status).toBe(403);
     expect(errorSchema.parse(forbidden.body).error).toBe('forbidden');
 
-    // A wrong password: a fault retrying does not cure (a database that is away gets a 503: tests/reliability/faults.test.ts).
-    const wrongPassword = new URL(inject('appUrl'));
-    wrongPassword.password = 'nope';
-    const broken = createDb(wrongPassword.toString(), { max: 1, onError: () => undefined });
+    // A database that does not exist: a fault retrying does not cure (a database that is away gets a 503:
+    // tests/reliability/faults.test.ts). Not a wrong password: a server with trust authentication accepts any.
+    const wrongDatabase = new URL(inject('appUrl'));
+    wrongDatabase.pathname = '/aegis_no_such_database';
+    const broken = createDb(wrongDatabase.toString(), { max: 1, onError: () => undefined });
     const errors: unknown[] = [];
     const log = console.error;
     console.error = (...a: unknown[]) => errors.push(a);

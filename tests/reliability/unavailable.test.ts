@@ -55,7 +55,7 @@ describe('isDatabaseUnavailable', () => {
     expect(isDatabaseUnavailable(a)).toBe(false);
   });
 
-  it('on real errors of node-postgres: a port nobody listens on, a terminated backend, a wrong password', async () => {
+  it('on real errors of node-postgres: a port nobody listens on, a terminated backend, a database that does not exist', async () => {
     const port = await freePort();
     const refused = new pg.Client({ connectionString: `postgres://aegis_app:x@127.0.0.1:${port}/aegis` });
     const err1 = await refused.connect().then(() => null, (e: unknown) => e);
@@ -78,11 +78,12 @@ describe('isDatabaseUnavailable', () => {
     const err3 = await victim.query('select 1').then(() => null, (e: unknown) => e);
     expect(isDatabaseUnavailable(err3)).toBe(true);
 
+    // A database that does not exist (a wrong password would pass on a server with trust authentication).
     const wrong = new URL(inject('appUrl'));
-    wrong.password = 'not-the-password';
+    wrong.pathname = '/aegis_no_such_database';
     const denied = new pg.Client({ connectionString: wrong.toString() });
     const err4 = await denied.connect().then(() => null, (e: unknown) => e);
-    expect((err4 as { code?: string }).code).toBe('28P01');
+    expect((err4 as { code?: string }).code).toBe('3D000');
     expect(isDatabaseUnavailable(err4)).toBe(false);
     await killer.end();
   });
