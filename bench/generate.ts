@@ -445,7 +445,10 @@ export async function generate(args: BenchArgs, log: (line: string) => void = co
 }
 
 if (require.main === module) {
-  generate(parseArgs(process.argv.slice(2))).catch((err: Error) => {
+  (async () => {
+    const d = await generate(parseArgs(process.argv.slice(2)));
+    if (d.reused) console.log(`${d.db} already holds this data set (${d.rows.toLocaleString('en')} rows, generated ${d.generatedAt}): kept`);
+  })().catch((err: Error) => {
     console.error(`error: ${err.message}`);
     process.exit(1);
   });

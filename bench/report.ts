@@ -84,5 +84,16 @@ export function linearFit(points: readonly { x: number; y: number }[]): { slope:
   return { slope, intercept, maxDeviation };
 }
 
+/** What the largest worker count shows against the number of cores. */
+export function workersReading(runs: readonly { workers: number; tenants_per_s: number }[], cpus: number): string {
+  const atCores = runs.filter((r) => r.workers <= cpus).at(-1);
+  const top = runs.at(-1);
+  if (!atCores || !top || top.workers <= cpus) return '';
+  const gain = top.tenants_per_s / atCores.tenants_per_s;
+  return gain > 1.1
+    ? `${top.workers} workers on ${cpus} cores went ${formatNumber(gain)}x faster than ${atCores.workers}: the cores were shared with other work, of which more connections take a larger share, and round trips overlap; alone on the machine the loop cannot pass ${cpus} cores' worth.`
+    : `${top.workers} workers on ${cpus} cores are no faster than ${atCores.workers} (${formatNumber(gain)}x): the loop's work is the server's CPU, and past ${cpus} workers it only queues for it.`;
+}
+
 /** A timestamp usable in a file name, in UTC: 2026-12-02T01-05-09Z. */
 export const fileStamp = (d: Date) => `${d.toISOString().slice(0, 19).replace(/:/g, '-')}Z`;

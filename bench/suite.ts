@@ -25,7 +25,7 @@ import { adminUrl, generate, LARGE_TENANT_NUMBER, parseArgs as generatorArgs, ty
 import { build, httpUnderLoad, type HttpOutcome, type LoadOptions } from './http';
 import { drain, median, r2, rolledBack, since, spread, timeInTenant, timing, type Spread, type Timing } from './measure';
 import { measurePage, PAGES, type PageFigure } from './pages';
-import { fileStamp, figuresTable, floorLegend, formatNumber, linearFit, markdownTable, type Figure, type Target } from './report';
+import { fileStamp, figuresTable, floorLegend, formatNumber, linearFit, markdownTable, workersReading, type Figure, type Target } from './report';
 import { clearState, readSaved, removeOtherTenants, restoreState, saveState, sqlVersion, stateKey, STATE_TABLES, vacuum, writeCounters, writtenOutputs } from './state';
 
 interface Options {
@@ -381,6 +381,8 @@ interface SetResult {
   generated: { seconds: number; at: string; reused: boolean };
   state: string;
   sql: string;
+  /** The 1-minute load average when the set's measurements began and ended: sets measured under other loads do not compare. */
+  load: { start: number; end: number };
   rows_regular_tenant: number;
   rows_large_tenant: number;
   guide_query: { regular: Awaited<ReturnType<typeof guideQuery>>; large: Awaited<ReturnType<typeof guideQuery>> };
@@ -412,6 +414,7 @@ async function section<T>(name: string, fn: () => Promise<T>): Promise<T> {
 
 async function measureSet(set: DataSet, opts: Options, sizes: Sizes, main: boolean): Promise<SetResult> {
   const ctx = await section(`${set.label}: data and state`, () => openSet(set, opts));
+  const load = os.loadavg()[0]!;
   try {
     const count = async (t: string) => Number((await ctx.su.query<{ n: string }>('select count(*) as n from ads.metrics_daily where tenant_id = $1', [t])).rows[0]!.n);
     const perTenant = await section(`${set.label}: per tenant`, async () => {
@@ -453,6 +456,7 @@ async function measureSet(set: DataSet, opts: Options, sizes: Sizes, main: boole
       generated: { seconds: Math.round(ctx.dataset.seconds), at: ctx.dataset.generatedAt, reused: ctx.dataset.reused },
       state: ctx.stateFrom,
       sql: ctx.sql,
+      load: { start: r2(load), end: r2(os.loadavg()[0]!) },
       rows_regular_tenant: await count(REGULAR),
       rows_large_tenant: await count(LARGE),
       ...perTenant,
@@ -585,6 +589,7 @@ function growthTable(sets: SetResult[]): string {
     ['loop, all tenants, second pass, s', ...col((s) => formatNumber(s.second_pass.seconds))],
     ['floor F2, s', ...col((s) => formatNumber(s.floor_all.seconds))],
     ['engine SQL (as applied)', ...col((s) => s.sql)],
+    ['load average, start to end', ...col((s) => `${formatNumber(s.load.start)} to ${formatNumber(s.load.end)}`)],
   ];
   const fit = linearFit(sets.map((s) => ({ x: s.first_pass.tenants, y: s.first_pass.seconds })));
   const table = markdownTable(['', ...sets.map((s) => s.label)], rows, ['l', ...sets.map(() => 'r' as const)]);
@@ -674,7 +679,7 @@ async function main(): Promise<void> {
         mainResult.scaling.runs.map((r) => [String(r.workers), formatNumber(r.tenants_per_s), `${formatNumber(r.tenants_per_s / base)}x`]),
         ['r', 'r', 'r'],
       ),
-      `${os.cpus().length} CPUs: past ${os.cpus().length} workers the server has no core left to give, so more workers only queue (what a 4-worker run shows here).`,
+      workersReading(mainResult.scaling.runs, os.cpus().length),
     );
   }
   md.push(
@@ -740,7 +745,7 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((err: Error) => {
-    console.error(`error: ${err.stack ?? err.message}`);
+    console.error(`error: ${err.message}`);
     process.exit(1);
   });
 }

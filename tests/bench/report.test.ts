@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { figuresTable, fileStamp, formatNumber, formatValue, linearFit, markdownTable, ratioOf, type Figure } from '../../bench/report';
+import { figuresTable, fileStamp, formatNumber, formatValue, linearFit, markdownTable, ratioOf, workersReading, type Figure } from '../../bench/report';
 
 describe('the benchmark tables', () => {
   it('print numbers with at most three significant figures below a thousand', () => {
@@ -57,5 +57,22 @@ describe('the benchmark tables', () => {
 
   it('name result files by their UTC time without colons', () => {
     expect(fileStamp(new Date('2026-12-02T01:05:09.123Z'))).toBe('2026-12-02T01-05-09Z');
+  });
+});
+
+describe('the reading of the worker runs', () => {
+  const runs = (four: number) => [
+    { workers: 1, tenants_per_s: 5 },
+    { workers: 2, tenants_per_s: 9 },
+    { workers: 4, tenants_per_s: four },
+  ];
+  it('says more workers than cores queue when they gain nothing', () => {
+    expect(workersReading(runs(9.5), 2)).toMatch(/^4 workers on 2 cores are no faster than 2 \(1\.06x\)/);
+  });
+  it('says the cores were shared when more workers than cores still gain', () => {
+    expect(workersReading(runs(12.6), 2)).toMatch(/^4 workers on 2 cores went 1\.40x faster than 2: the cores were shared/);
+  });
+  it('has nothing to say without a run past the cores', () => {
+    expect(workersReading(runs(12), 4)).toBe('');
   });
 });
