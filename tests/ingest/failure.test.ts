@@ -7,7 +7,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { importCsv } from '../../lib/ingest/import';
-import type { ImportProgress } from '../../lib/ingest/types';
 import { appPool, createTenant, ownerPool } from '../helpers/db';
 import { bytesOf, makeRows, metaExport, tenantYesterday } from './fixtures';
 import { chunks, footprint, importBytes, ownerRows } from './helpers';
@@ -41,13 +40,29 @@ async function bigFile(tenant: string, campaigns: number, days: number) {
 describe('a failure half-way leaves nothing', () => {
   it('the connection killed while the upsert runs', async () => {
     const tenant = await createTenant(owner, 'Failure: killed upsert', 'EUR');
-    const { bytes } = await bigFile(tenant, 120, 200);
-    let killer: Promise<number> | null = null;
-    const onProgress = (p: ImportProgress) => {
-      if (p.phase === 'writing' && !killer) killer = killWhen('%insert into ads.metrics_daily%');
-    };
-    await expect(importBytes(app, bytes, { tenantId: tenant, onProgress })).rejects.toThrow(/terminat|connection|closed/i);
-    expect(await killer).toBeGreaterThan(0);
+    const { rows, bytes } = await bigFile(tenant, 120, 200);
+    // An owner transaction holds an uncommitted row with the key of the file's
+    // last row, so the import's insert waits on it (the unique index): the
+    // kill finds the insert running however fast reading and staging went (a
+    // race with the machine's speed otherwise), and no other tenant waits.
+    const last = rows[rows.length - 1]!;
+    const locker = await owner.connect();
+    let killed = 0;
+    try {
+      await locker.query('begin');
+      await locker.query("select set_config('saas.tenant_id', $1, true)", [tenant]);
+      await locker.query(
+        "insert into ads.metrics_daily (tenant_id, platform, level, platform_id, day, spend, impressions, clicks, conversions, conversion_value) values ($1, 'meta', 'adset', $2, $3, 0, 0, 0, 0, 0)",
+        [tenant, last.adsetId, last.day],
+      );
+      const killer = killWhen('%insert into ads.metrics_daily%');
+      await expect(importBytes(app, bytes, { tenantId: tenant })).rejects.toThrow(/terminat|connection|closed/i);
+      killed = await killer;
+    } finally {
+      await locker.query('rollback');
+      locker.release();
+    }
+    expect(killed).toBeGreaterThan(0);
     expect(await footprint(owner, tenant)).toEqual({ metrics: 0, daily: 0, weekly: 0, staging: 0, succeeded: 0, refused: 0, failed: 1, audit: 0 });
     const [run] = await ownerRows<{ message: string; rows_inserted: number }>(owner, tenant, 'select message, rows_inserted::int from ads_engine.import_runs where tenant_id = $1', [tenant]);
     expect(run).toEqual({ message: 'The import failed on the server: nothing was stored.', rows_inserted: 0 });
@@ -60,12 +75,21 @@ describe('a failure half-way leaves nothing', () => {
   it('the connection killed while COPY streams the rows', async () => {
     const tenant = await createTenant(owner, 'Failure: killed copy', 'EUR');
     const { bytes } = await bigFile(tenant, 60, 200);
-    let killer: Promise<number> | null = null;
-    const onProgress = (p: ImportProgress) => {
-      if (p.phase === 'reading' && p.rowsRead > 0 && !killer) killer = killWhen('copy ads_engine.import_staging_load%');
-    };
-    await expect(importBytes(app, bytes, { tenantId: tenant, onProgress }, { chunk: 4096 })).rejects.toThrow();
-    expect(await killer).toBeGreaterThan(0);
+    const parts = chunks(bytes, 4096);
+    // The file arrives in two halves with the kill between them: COPY is
+    // waiting for the second half when its backend is terminated, however fast
+    // the first half was read (a race with the reader's speed otherwise).
+    let killed = 0;
+    const stream = Readable.from(
+      (async function* () {
+        for (let i = 0; i < parts.length; i++) {
+          if (i === Math.floor(parts.length / 2)) killed = await killWhen('copy ads_engine.import_staging_load%');
+          yield parts[i]!;
+        }
+      })(),
+    );
+    await expect(importCsv(app, { stream, fileName: 'copy.csv', bytesTotal: bytes.length }, { tenantId: tenant, source: 'cli' })).rejects.toThrow();
+    expect(killed).toBeGreaterThan(0);
     expect(await footprint(owner, tenant)).toMatchObject({ metrics: 0, daily: 0, staging: 0, succeeded: 0, audit: 0 });
   });
 
