@@ -52,6 +52,15 @@ BEGIN
   EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC', current_database());
   EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM aegis_app', current_database());
   EXECUTE format('GRANT CREATE, CONNECT ON DATABASE %I TO aegis_owner', current_database());
+  -- No JIT for the app: its statements are small reads of one tenant whose estimated cost can pass
+  -- jit_above_cost (a 7-day read of a large tenant: 6 ms to run, 450 ms to compile). A role setting,
+  -- so it holds for every connection of the app role (pages, API, worker, psql as aegis_app) from the
+  -- next connection on. Changing a role's settings takes CREATEROLE; a deployer without it is told.
+  BEGIN
+    ALTER ROLE aegis_app SET jit = off;
+  EXCEPTION WHEN insufficient_privilege THEN
+    RAISE WARNING 'could not set jit = off for aegis_app (%): run ALTER ROLE aegis_app SET jit = off as a superuser', SQLERRM;
+  END;
 END
 $roles$;
 

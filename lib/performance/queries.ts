@@ -33,14 +33,6 @@ export interface Scope {
   campaignId?: string;
 }
 
-/**
- * The page's reads are small and many: LLVM compiling one (JIT, for plans whose estimated cost passes
- * jit_above_cost) took 6-25 ms, more than the read itself. Off for the rest of this transaction.
- */
-async function noJit(trx: Tx): Promise<void> {
-  await sql`select set_config('jit', 'off', true)`.execute(trx);
-}
-
 /** Days of history behind each day's expected value in the chart. */
 export const BAND_DAYS = 28;
 /** A day whose conversions are below this share of their final count is provisional. */
@@ -282,7 +274,6 @@ function buildChart(
  * `lastDay` is the tenant's last complete day (tenantStyle), which the caller has already read.
  */
 export async function chartData(trx: Tx, tenantId: string, scope: Scope, period: Period, metric: Metric, lastDay: string): Promise<ChartData> {
-  await noJit(trx);
   const [rows, learnt, anomalies] = await Promise.all([
     readDaily(trx, tenantId, scope, addDays(period.from, -BAND_DAYS), period.to),
     completeness(trx, tenantId, lastDay),
@@ -456,7 +447,6 @@ function thinNote(metric: Metric, cmp: Totals, daysWithData: number, comparisonD
 
 /** Everything the performance page shows, for one view. */
 export async function performancePage(trx: Tx, tenantId: string, view: PerformanceView, style: TenantStyle, lastDay: string): Promise<PerformancePage> {
-  await noJit(trx);
   const scope: Scope = { platforms: view.platforms, level: view.level };
   const { period, comparison } = view;
   const earliest = comparison.from < period.from ? comparison.from : period.from;

@@ -175,6 +175,16 @@ describe('deploying with the SQL files, as psql -f does', () => {
     );
     expect(rows).toEqual([{ schema_usage: false, app_execute: false, public_execute: false, owner: 'aegis_owner', config: ['search_path=pg_catalog, pg_temp'] }]);
   });
+  it('turns JIT off for the app role: its connections plan without compiling', async () => {
+    const [row] = await queryRows<{ jit: string }>(inject('appUrl'), "select current_setting('jit') as jit");
+    expect(row).toEqual({ jit: 'off' });
+    // The owner keeps the server's default: the setting is the app role's own.
+    const settings = await queryRows(
+      inject('ownerUrl'),
+      "select s.setconfig from pg_db_role_setting s join pg_roles r on r.oid = s.setrole where r.rolname = 'aegis_app' and s.setdatabase = 0",
+    );
+    expect(settings).toEqual([{ setconfig: ['jit=off'] }]);
+  });
 });
 
 describe('the migrator (npm run db:migrate)', () => {
