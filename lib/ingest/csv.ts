@@ -1,20 +1,23 @@
 // The CSV dialect of the import core, streaming: text in pieces of any size,
-// records out. One reader for the sniff of a file's first bytes (detect.ts)
-// and for the rows that follow (import.ts), so the header line the sniff finds
-// is by construction the one the stream reads. Quotes as RFC 4180: a cell that
+// records out, read by csv-parse. One reader for the sniff of a file's first
+// bytes (detect.ts) and for the rows that follow (import.ts), so the header
+// line the sniff finds is by construction the one the stream reads.
+//
+// The dialect (csv-parse's options below): quotes as RFC 4180, a cell that
 // starts with a quote runs to the next lone quote ("" is a quote), so
-// delimiters and line breaks inside it belong to the cell; text after its
-// closing quote is kept; a quote anywhere else is text. A record ends at a line
-// feed, a carriage return or both. Written here rather than taken from
-// csv-parse: a million records of a dozen cells take a fifth of its time (cut
-// by slices of each piece instead of byte by byte), and the import's
-// benchmark is bound by reading (docs/imports.md). Pure, client-safe.
+// delimiters and line breaks inside it belong to the cell; a quote anywhere
+// else is text, and so is text after a closing quote (the cell is then kept
+// as written, quotes included); a record ends at CRLF, LF or CR; an empty line
+// is a record of one empty cell; records may have any number of cells (the
+// record reader names a short row's missing column). The byte-order mark is
+// dropped before (lib/ingest/text.ts).
+//
+// csv-parse's parser is a stream; here it is driven synchronously (each piece
+// written, its records read out at once), so the import's loop sees a
+// record's number when it reads it and the sniff needs no event loop.
+import { Parser, type CsvError as ParseError } from 'csv-parse';
 
-const QUOTE = 34;
-const LF = 10;
-const CR = 13;
-
-export type CsvErrorCode = 'quote_not_closed' | 'record_too_long';
+export type CsvErrorCode = 'quote_not_closed' | 'record_too_long' | 'not_csv';
 
 /** A text that is not CSV, with the row (counted as records, from 1) where it goes wrong. */
 export class CsvError extends Error {
@@ -22,142 +25,62 @@ export class CsvError extends Error {
     readonly code: CsvErrorCode,
     readonly row: number,
   ) {
-    super(code === 'quote_not_closed' ? `a quote opened on row ${row} is never closed` : `row ${row} is too long`);
+    super(
+      code === 'quote_not_closed' ? `a quote opened on row ${row} is never closed` : code === 'record_too_long' ? `row ${row} is too long` : `row ${row} is not CSV`,
+    );
     this.name = 'CsvError';
   }
+}
+
+function parserOptions(delimiter: string, maxRecordChars: number) {
+  return {
+    delimiter,
+    quote: '"',
+    escape: '"',
+    record_delimiter: ['\r\n', '\n', '\r'],
+    relax_quotes: true,
+    relax_column_count: true,
+    skip_empty_lines: false,
+    bom: false,
+    trim: false,
+    // csv-parse counts a record's characters; 0 is its "no limit".
+    max_record_size: Number.isFinite(maxRecordChars) ? maxRecordChars : 0,
+    // Every record is buffered until read out, which happens right after each piece.
+    readableHighWaterMark: Number.MAX_SAFE_INTEGER,
+  };
 }
 
 export class CsvParser {
   /** Records handed out so far. */
   records = 0;
-  private cells: string[] = [];
-  /** The current cell's text from earlier pieces. */
-  private cell = '';
-  private quoted = false;
-  /** Inside quotes, the piece ended on a quote: the next character says whether it closed the cell or was doubled. */
-  private quoteAtEnd = false;
-  private atCellStart = true;
-  /** The piece ended on a carriage return: a line feed starting the next one belongs to it. */
-  private crAtEnd = false;
-  /** Characters of the current record in earlier pieces. */
-  private recordChars = 0;
-  private readonly delimiter: number;
+  private readonly parser: Parser;
 
-  constructor(
-    delimiter: string,
-    private readonly maxRecordChars = Infinity,
-  ) {
+  constructor(delimiter: string, maxRecordChars = Infinity) {
     if (delimiter.length !== 1) throw new Error('CsvParser: the delimiter is one character');
-    this.delimiter = delimiter.charCodeAt(0);
+    this.parser = new Parser(parserOptions(delimiter, maxRecordChars));
+    // The failure is read from `errored` right after the write that caused it; the event would come later.
+    this.parser.on('error', () => undefined);
   }
 
   /** Reads a piece of text; every record it completes goes to onRecord, in order. */
   push(text: string, onRecord: (cells: string[]) => void): void {
-    const n = text.length;
-    const d = this.delimiter;
-    let i = 0;
-    if (this.crAtEnd) {
-      this.crAtEnd = false;
-      if (n > 0 && text.charCodeAt(0) === LF) i = 1;
-    }
-    let cells = this.cells;
-    let cell = this.cell;
-    let quoted = this.quoted;
-    let atCellStart = this.atCellStart;
-    if (this.quoteAtEnd && i < n) {
-      this.quoteAtEnd = false;
-      if (text.charCodeAt(i) === QUOTE) {
-        cell += '"';
-        i++;
-      } else quoted = false;
-    }
-    let from = i;
-    let recordFrom = i;
-    let carried = this.recordChars;
-    while (i < n) {
-      if (quoted) {
-        const q = text.indexOf('"', i);
-        if (q === -1) {
-          i = n;
-          break;
-        }
-        cell += text.slice(from, q);
-        if (q + 1 === n) {
-          this.quoteAtEnd = true;
-          i = n;
-          from = n;
-          break;
-        }
-        if (text.charCodeAt(q + 1) === QUOTE) {
-          cell += '"';
-          i = q + 2;
-        } else {
-          quoted = false;
-          i = q + 1;
-        }
-        from = i;
-        continue;
-      }
-      if (atCellStart && text.charCodeAt(i) === QUOTE) {
-        quoted = true;
-        atCellStart = false;
-        i++;
-        from = i;
-        continue;
-      }
-      // An unquoted run, to the next delimiter or line break.
-      let c = 0;
-      while (i < n) {
-        c = text.charCodeAt(i);
-        if (c === d || c === LF || c === CR) break;
-        i++;
-      }
-      if (i === n) {
-        atCellStart = false;
-        break;
-      }
-      cells.push(from === i ? cell : cell + text.slice(from, i));
-      cell = '';
-      atCellStart = true;
-      i++;
-      from = i;
-      if (c !== d) {
-        if (carried + (i - recordFrom) > this.maxRecordChars) throw new CsvError('record_too_long', this.records + 1);
-        this.records++;
-        onRecord(cells);
-        cells = [];
-        carried = 0;
-        if (c === CR) {
-          if (i === n) this.crAtEnd = true;
-          else if (text.charCodeAt(i) === LF) i++;
-        }
-        from = i;
-        recordFrom = i;
-      }
-    }
-    if (from < n) cell += text.slice(from, n);
-    this.cells = cells;
-    this.cell = cell;
-    this.quoted = quoted;
-    this.atCellStart = atCellStart;
-    this.recordChars = carried + (n - recordFrom);
-    if (this.recordChars > this.maxRecordChars) throw new CsvError('record_too_long', this.records + 1);
+    if (text) this.parser.write(text);
+    this.drain(onRecord);
   }
 
   /** The end of the text: its last record when no line break ends it. A quote still open makes the text unreadable. */
   end(onRecord: (cells: string[]) => void): void {
-    if (this.quoted && !this.quoteAtEnd) throw new CsvError('quote_not_closed', this.records + 1);
-    if (this.cells.length > 0 || this.cell !== '' || !this.atCellStart || this.quoteAtEnd) {
-      this.cells.push(this.cell);
+    this.parser.end();
+    this.drain(onRecord);
+  }
+
+  private drain(onRecord: (cells: string[]) => void): void {
+    for (let r = this.parser.read() as string[] | null; r !== null; r = this.parser.read() as string[] | null) {
       this.records++;
-      onRecord(this.cells);
+      onRecord(r);
     }
-    this.cells = [];
-    this.cell = '';
-    this.quoted = false;
-    this.quoteAtEnd = false;
-    this.atCellStart = true;
-    this.recordChars = 0;
+    const err = this.parser.errored as ParseError | null;
+    if (err) throw new CsvError(err.code === 'CSV_QUOTE_NOT_CLOSED' ? 'quote_not_closed' : err.code === 'CSV_MAX_RECORD_SIZE' ? 'record_too_long' : 'not_csv', this.records + 1);
   }
 }
 
@@ -168,14 +91,12 @@ export function parseRecords(text: string, delimiter: string, complete: boolean,
     if (records.length < max) records.push(r);
   };
   const p = new CsvParser(delimiter);
-  p.push(text, keep);
-  if (complete) {
-    try {
-      p.end(keep);
-    } catch (e) {
-      // A quote never closed: what came before it still tells the format; the import refuses the file.
-      if (!(e instanceof CsvError)) throw e;
-    }
+  try {
+    p.push(text, keep);
+    if (complete) p.end(keep);
+  } catch (e) {
+    // A quote never closed: what came before it still tells the format; the import refuses the file.
+    if (!(e instanceof CsvError)) throw e;
   }
   return records;
 }

@@ -1,4 +1,4 @@
-// The import's CSV reader on its own: the records of a text do not depend on
+// The import's CSV reader (csv-parse, driven piece by piece) on its own: the records of a text do not depend on
 // how it is cut into pieces (a quote, a doubled quote or a CRLF split between
 // two pieces), quotes as RFC 4180, and the two ways a text is not CSV, each
 // with its row. Pure: no database.
@@ -23,8 +23,8 @@ const cut = (text: string, at: number[]) => {
 describe('the CSV reader', () => {
   it('quotes as RFC 4180: delimiters and line breaks inside, "" for a quote; CRLF, LF and CR end a record', () => {
     expect(read(['a,"b,c"\r\n"d\ne","f""g"\nh;i\r"",x\n'])).toEqual([['a', 'b,c'], ['d\ne', 'f"g'], ['h;i'], ['', 'x']]);
-    // A quote inside an unquoted cell is text; text after a closing quote is kept.
-    expect(read(['ab"c,"d"e,f\n'])).toEqual([['ab"c', 'de', 'f']]);
+    // A quote inside an unquoted cell is text; a cell with text after its closing quote is kept as written.
+    expect(read(['ab"c,"d"e,f\n'])).toEqual([['ab"c', '"d"e', 'f']]);
     // An empty line is a record of one empty cell; a last line without a line break is a record; a final line break adds none.
     expect(read(['a\n\nb'])).toEqual([['a'], [''], ['b']]);
     expect(read(['a,\n'])).toEqual([['a', '']]);
@@ -67,8 +67,8 @@ describe('the CSV reader', () => {
 
   it('a quote never closed, or a record over the limit: not CSV, with the row it starts on', () => {
     expect(() => read(['a,b\nc,"d\ne,f\n'])).toThrow(expect.objectContaining({ code: 'quote_not_closed', row: 2 }));
-    expect(() => read(['a\n', 'b'.repeat(6), 'b\nc\n'], ',', 6)).toThrow(expect.objectContaining({ code: 'record_too_long', row: 2 }));
-    expect(read(['a\n', 'bbbbbb\n'], ',', 7)).toEqual([['a'], ['bbbbbb']]);
+    expect(() => read(['a\n', 'b'.repeat(6), 'b'.repeat(6), '\nc\n'], ',', 8)).toThrow(expect.objectContaining({ code: 'record_too_long', row: 2 }));
+    expect(read(['a\n', 'bbbbbb\n'], ',', 8)).toEqual([['a'], ['bbbbbb']]);
     // The sniff's reader is tolerant: the records before the open quote.
     expect(parseRecords('a,b\nc,"d\ne,f\n', ',', true)).toEqual([['a', 'b']]);
   });
