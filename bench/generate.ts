@@ -106,6 +106,55 @@ export const LARGE_PLATFORMS = ['meta', 'google', 'tiktok'] as const;
 const largePlatformSql = (m: string) => `(array['meta', 'google', 'tiktok'])[${m} % 3 + 1]`;
 
 /**
+ * Ad-set rows, day by day, for the large tenant and for the regular tenants of --adsets alike. `draws` are the
+ * CTEs that end in `based`: one row per ad set with m (its campaign), k, tenant_id, platform, cap (a capped
+ * campaign's daily budget, else null), base_spend and its cpm, ctr, cvr and aov; `values` are their parameters,
+ * the last day and the number of days follow them. Each day gets a weekday rhythm and noise (a capped ad set
+ * spends near its share of the budget every day), then impressions, clicks, conversions and their value.
+ */
+async function insertAdsetRows(c: pg.Client, draws: string, values: unknown[], end: string, days: number): Promise<void> {
+  const last = `$${values.length + 1}::date`;
+  const count = `$${values.length + 2}::int`;
+  await c.query(
+    `with ${draws},
+     d as (
+       select based.*, day::date as day,
+              (1 + 0.15 * cos(2 * pi() * extract(isodow from day) / 7)) * (0.8 + 0.4 * random()) as f
+       from based, generate_series(${last} - (${count} - 1), ${last}, interval '1 day') day
+     ),
+     s as (
+       select d.*, round((case when cap is not null then base_spend * (0.97 + 0.03 * random()) else base_spend * f end)::numeric, 2) as spend
+       from d
+     ),
+     i as (select s.*, greatest(1, round(s.spend * 1000 / s.cpm))::bigint as impressions from s),
+     ck as (select i.*, round(i.impressions * i.ctr * (0.85 + 0.3 * random()))::bigint as clicks from i)
+     insert into ads.metrics_daily (tenant_id, platform, level, platform_id, day, entity_name, campaign_id, campaign_name,
+                                    spend, impressions, clicks, conversions, conversion_value)
+     select tenant_id, platform, 'adset', 'as-' || m || '-' || k, day, 'Ad set ' || m || '-' || k, 'cmp-' || m, 'Campaign ' || m,
+            spend, impressions, clicks,
+            round((clicks * cvr * (0.7 + 0.6 * random()))::numeric, 0),
+            round((clicks * cvr * aov * (0.6 + 0.8 * random()))::numeric, 2)
+     from ck
+     on conflict do nothing`,
+    [...values, end, days],
+  );
+}
+
+/** The campaign rows of the tenants whose id is `tenants` (an SQL condition, its parameters `values`): the sums of their ad sets, day by day. */
+async function insertCampaignSums(c: pg.Client, tenants: string, values: unknown[] = []): Promise<void> {
+  await c.query(
+    `insert into ads.metrics_daily (tenant_id, platform, level, platform_id, day, entity_name, spend, impressions, clicks, conversions, conversion_value)
+     select a.tenant_id, a.platform, 'campaign', a.campaign_id, a.day, max(a.campaign_name),
+            sum(a.spend), sum(a.impressions), sum(a.clicks), sum(a.conversions), sum(a.conversion_value)
+     from ads.metrics_daily a
+     where a.tenant_id ${tenants} and a.level = 'adset'
+     group by a.tenant_id, a.platform, a.campaign_id, a.day
+     on conflict do nothing`,
+    values,
+  );
+}
+
+/**
  * The large tenant: its row, configs and budgets, then its ad-set rows drawn
  * in the style of the regular tenants (a base spend per ad set, CPM, CTR, CVR
  * and order value drawn once, a weekday rhythm and daily noise; every 7th
@@ -128,8 +177,9 @@ async function generateLarge(c: pg.Client, args: BenchArgs, end: string, superus
      from generate_series(1, $1::int) m on conflict do nothing`,
     [args.large],
   );
-  await c.query(
-    `with camp as (
+  await insertAdsetRows(
+    c,
+    `camp as (
        select m, ${LARGE_TENANT_SQL} as tenant_id, ${largePlatformSql('m')} as platform,
               case when m % 7 = 0 then 50 + (m * 37 % 200) end as cap
        from generate_series(1, $1::int) m
@@ -142,38 +192,12 @@ async function generateLarge(c: pg.Client, args: BenchArgs, end: string, superus
      -- a capped campaign's budget is shared by its ad sets
      based as (
        select aset.*, case when cap is not null then cap * w / sum(w) over (partition by m) else free_spend end as base_spend from aset
-     ),
-     d as (
-       select based.*, day::date as day,
-              (1 + 0.15 * cos(2 * pi() * extract(isodow from day) / 7)) * (0.8 + 0.4 * random()) as f
-       from based, generate_series($3::date - ($4::int - 1), $3::date, interval '1 day') day
-     ),
-     s as (
-       select d.*, round((case when cap is not null then base_spend * (0.97 + 0.03 * random()) else base_spend * f end)::numeric, 2) as spend
-       from d
-     ),
-     i as (select s.*, greatest(1, round(s.spend * 1000 / s.cpm))::bigint as impressions from s),
-     ck as (select i.*, round(i.impressions * i.ctr * (0.85 + 0.3 * random()))::bigint as clicks from i)
-     insert into ads.metrics_daily (tenant_id, platform, level, platform_id, day, entity_name, campaign_id, campaign_name,
-                                    spend, impressions, clicks, conversions, conversion_value)
-     select tenant_id, platform, 'adset', 'as-' || m || '-' || k, day, 'Ad set ' || m || '-' || k, 'cmp-' || m, 'Campaign ' || m,
-            spend, impressions, clicks,
-            round((clicks * cvr * (0.7 + 0.6 * random()))::numeric, 0),
-            round((clicks * cvr * aov * (0.6 + 0.8 * random()))::numeric, 2)
-     from ck
-     on conflict do nothing`,
-    [args.large, LARGE_ADSETS, end, args.days],
+     )`,
+    [args.large, LARGE_ADSETS],
+    end,
+    args.days,
   );
-  // The campaign rows: the sums of their ad sets, day by day.
-  await c.query(
-    `insert into ads.metrics_daily (tenant_id, platform, level, platform_id, day, entity_name, spend, impressions, clicks, conversions, conversion_value)
-     select a.tenant_id, a.platform, 'campaign', a.campaign_id, a.day, max(a.campaign_name),
-            sum(a.spend), sum(a.impressions), sum(a.clicks), sum(a.conversions), sum(a.conversion_value)
-     from ads.metrics_daily a
-     where a.tenant_id = ${LARGE_TENANT_SQL} and a.level = 'adset'
-     group by a.tenant_id, a.platform, a.campaign_id, a.day
-     on conflict do nothing`,
-  );
+  await insertCampaignSums(c, `= ${LARGE_TENANT_SQL}`);
   await c.query('commit');
 }
 
@@ -253,8 +277,9 @@ const sameParams = (a: Record<string, unknown>, b: Record<string, unknown>) =>
  * near the campaign's, a weekday rhythm and daily noise per ad set and day; then the campaign rows as their sums.
  */
 async function insertRegularWithAdsets(c: pg.Client, lo: number, hi: number, args: BenchArgs, end: string): Promise<void> {
-  await c.query(
-    `with camp as (
+  await insertAdsetRows(
+    c,
+    `camp as (
        select t, m, ${BENCH_TENANT_SQL} as tenant_id,
               case when m % 2 = 0 then 'meta' else 'google' end as platform,
               case when m % 7 = 0 then 50 + (m * 37 % 200) end as cap,
@@ -268,38 +293,12 @@ async function insertRegularWithAdsets(c: pg.Client, lo: number, hi: number, arg
               camp.cvr * (0.7 + 0.6 * random()) as cvr, camp.aov * (0.8 + 0.4 * random()) as aov
        from camp, generate_series(1, 3 + camp.m % 3) k
      ),
-     based as (select aset.*, coalesce(cap, free_spend) * w / sum(w) over (partition by t, m) as base_spend from aset),
-     d as (
-       select based.*, day::date as day,
-              (1 + 0.15 * cos(2 * pi() * extract(isodow from day) / 7)) * (0.8 + 0.4 * random()) as f
-       from based, generate_series($4::date - ($5::int - 1), $4::date, interval '1 day') day
-     ),
-     s as (
-       select d.*, round((case when cap is not null then base_spend * (0.97 + 0.03 * random()) else base_spend * f end)::numeric, 2) as spend
-       from d
-     ),
-     i as (select s.*, greatest(1, round(s.spend * 1000 / s.cpm))::bigint as impressions from s),
-     ck as (select i.*, round(i.impressions * i.ctr * (0.85 + 0.3 * random()))::bigint as clicks from i)
-     insert into ads.metrics_daily (tenant_id, platform, level, platform_id, day, entity_name, campaign_id, campaign_name,
-                                    spend, impressions, clicks, conversions, conversion_value)
-     select tenant_id, platform, 'adset', 'as-' || m || '-' || k, day, 'Ad set ' || m || '-' || k, 'cmp-' || m, 'Campaign ' || m,
-            spend, impressions, clicks,
-            round((clicks * cvr * (0.7 + 0.6 * random()))::numeric, 0),
-            round((clicks * cvr * aov * (0.6 + 0.8 * random()))::numeric, 2)
-     from ck
-     on conflict do nothing`,
-    [lo, hi, args.campaigns, end, args.days],
+     based as (select aset.*, coalesce(cap, free_spend) * w / sum(w) over (partition by t, m) as base_spend from aset)`,
+    [lo, hi, args.campaigns],
+    end,
+    args.days,
   );
-  await c.query(
-    `insert into ads.metrics_daily (tenant_id, platform, level, platform_id, day, entity_name, spend, impressions, clicks, conversions, conversion_value)
-     select a.tenant_id, a.platform, 'campaign', a.campaign_id, a.day, max(a.campaign_name),
-            sum(a.spend), sum(a.impressions), sum(a.clicks), sum(a.conversions), sum(a.conversion_value)
-     from ads.metrics_daily a
-     where a.tenant_id in (select ${BENCH_TENANT_SQL} from generate_series($1::int, $2::int) t) and a.level = 'adset'
-     group by a.tenant_id, a.platform, a.campaign_id, a.day
-     on conflict do nothing`,
-    [lo, hi],
-  );
+  await insertCampaignSums(c, `in (select ${BENCH_TENANT_SQL} from generate_series($1::int, $2::int) t)`, [lo, hi]);
 }
 
 /** The regular tenants lo..hi, campaign rows only. */

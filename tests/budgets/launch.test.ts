@@ -19,6 +19,7 @@ import { createTeam } from '../auth/fixtures';
 import { appKysely, rolledBackAsApp } from '../helpers/app-db';
 import { inTenant, ownerPool } from '../helpers/db';
 import { loadMetricLines } from '../helpers/metrics';
+import { LAUNCH_BOUNDS, launchAbStep } from './launch-input';
 
 const app = appKysely(6);
 const owner = ownerPool();
@@ -125,8 +126,7 @@ async function formOf(tenant: string, over: Record<string, unknown> = {}): Promi
     campaignId: 'launch-101',
     campaignName: 'Autumn launch',
     dailyBudget: '120',
-    minBudget: '',
-    maxBudget: '300',
+    ...LAUNCH_BOUNDS,
     strategy: 'target_roas',
     targetRoas: '3',
     targetCpa: '',
@@ -134,20 +134,7 @@ async function formOf(tenant: string, over: Record<string, unknown> = {}): Promi
     settingsToken: p.config.token,
     max_cpa: '25',
     target_roas: '3.5',
-    abtest: 'on',
-    abName: 'Hook test',
-    abType: 'creative',
-    variantA: 'Video hook',
-    sourceA: 'ids',
-    idsA: 'as-101\nas-102',
-    variantB: 'Carousel hook',
-    sourceB: 'ids',
-    idsB: 'as-201',
-    idsLevel: 'adset',
-    metric: 'conversion_rate',
-    mde: '10',
-    endDate: addDays(data.today, 28),
-    startNow: 'on',
+    ...launchAbStep(data.today),
     anomaly: 'on',
     ...over,
   };

@@ -19,40 +19,20 @@ import { INVALID_INPUT } from '../../lib/request/action-core';
 import { tenantActionSpec } from '../../lib/request/registry';
 import { switchTenantSchema } from '../../lib/tenancy/schema';
 import type { ActionResult } from '../../lib/request/result';
+import { LAUNCH_BOUNDS, launchAbStep } from '../budgets/launch-input';
 import { appKysely } from '../helpers/app-db';
 import { inTenant, ownerPool } from '../helpers/db';
-import { addDays, changedTables, createSide, createUser, exported, quietMail, HAND_WRITTEN, makers, next, PASSWORD, snapshot, tenantCases, toForm, type Input, type Side } from './fixtures';
+import { changedTables, createSide, createUser, exported, quietMail, HAND_WRITTEN, makers, next, PASSWORD, resetToken, snapshot, tenantCases, toForm, type Input, type Side } from './fixtures';
 
 // ---------------------------------------------------------------------------
-// Next's request scope, stood in for (as in action-matrix.test.ts)
+// Next's request scope, stood in for (next-scope.ts)
 // ---------------------------------------------------------------------------
-const scope = vi.hoisted(() => ({ userId: null as string | null, tenantId: null as string | null, cookies: new Map<string, string>() }));
-const Redirected = vi.hoisted(
-  () =>
-    class Redirected extends Error {
-      constructor(readonly to: string) {
-        super(`redirect to ${to}`);
-      }
-    },
-);
-vi.mock('../../lib/tenancy/session', async (importOriginal) => ({
-  ...(await importOriginal<typeof import('../../lib/tenancy/session')>()),
-  getSessionUserId: async () => scope.userId,
-  getPreferredTenantId: async () => scope.tenantId,
-}));
-vi.mock('next/cache', () => ({ revalidatePath: () => undefined }));
-vi.mock('next/headers', () => ({
-  cookies: async () => ({
-    get: (name: string) => (scope.cookies.has(name) ? { name, value: scope.cookies.get(name)! } : undefined),
-    set: (name: string, value: string) => void scope.cookies.set(name, value),
-  }),
-  headers: async () => new Headers({ 'user-agent': 'security fuzz' }),
-}));
-vi.mock('next/navigation', () => ({
-  redirect: (to: string) => {
-    throw new Redirected(to);
-  },
-}));
+const nextjs = await vi.hoisted(async () => (await import('./next-scope')).nextScope('security fuzz'));
+const { scope, Redirected } = nextjs;
+vi.mock('../../lib/tenancy/session', nextjs.session);
+vi.mock('next/cache', nextjs.cache);
+vi.mock('next/headers', nextjs.headers);
+vi.mock('next/navigation', nextjs.navigation);
 
 process.env.DATABASE_URL = inject('appUrl');
 delete process.env.SMTP_URL;
@@ -281,9 +261,7 @@ async function fuzz(t: Target): Promise<void> {
   await fc.assert(
     fc.asyncProperty(hostileCase, async (c) => {
       stats.cases++;
-      scope.userId = base.userId;
-      scope.tenantId = A.tenantId;
-      scope.cookies.clear();
+      nextjs.enter(base.userId, A.tenantId);
       let r: ActionResult<unknown>;
       try {
         r = await action(null, payload(c, keys, { ...base.input, ...also }, { ...foreign, ...also }) as FormData);
@@ -339,24 +317,7 @@ const ALSO: Record<string, (s: Side) => Input> = {
   decideRecommendationAction: () => ({ decision: 'dismiss', reason: 'other', details: 'Seasonal dip, back next week' }),
   decideManyAction: () => ({ details: 'Seasonal dip, back next week' }),
   moveAnomaliesAction: () => ({ note: 'Checked the tracking tag' }),
-  launchCampaignAction: (s) => ({
-    minBudget: '',
-    maxBudget: '300',
-    abtest: 'on',
-    abName: 'Hook test',
-    abType: 'creative',
-    variantA: 'Video hook',
-    sourceA: 'ids',
-    idsA: 'as-101\nas-102',
-    variantB: 'Carousel hook',
-    sourceB: 'ids',
-    idsB: 'as-201',
-    idsLevel: 'adset',
-    metric: 'conversion_rate',
-    mde: '10',
-    endDate: addDays(s.today, 28),
-    startNow: 'on',
-  }),
+  launchCampaignAction: (s) => ({ ...LAUNCH_BOUNDS, ...launchAbStep(s.today) }),
 };
 
 const TENANT_TARGETS: Target[] = CASES.map((c) => ({
@@ -368,6 +329,20 @@ const TENANT_TARGETS: Target[] = CASES.map((c) => ({
 }));
 
 const passwords = { newPassword: 'a fresh password of the fuzz', confirmPassword: 'a fresh password of the fuzz' };
+
+/** Accepting or declining an invitation of A: the valid base is a fresh account, a member of nothing, signed in and invited. */
+function invitationAnswer(action: string): Target {
+  return {
+    action,
+    schema: invitationTokenSchema,
+    runs: DEFAULT_RUNS,
+    base: async () => {
+      const invitee = await createUser(owner);
+      return { userId: invitee.id, input: { token: (await make.invitation(A, invitee.email)).token } };
+    },
+    foreign: async () => ({ token: (await make.invitation(B)).token }),
+  };
+}
 
 /** The hand-written actions that take input; each valid base is a fresh person or link. */
 const HAND_TARGETS: Target[] = [
@@ -397,26 +372,8 @@ const HAND_TARGETS: Target[] = [
     base: async () => ({ userId: null, input: { token: (await make.invitation(A)).token, name: 'New person', ...passwords } }),
     foreign: async () => ({ token: (await make.invitation(B)).token }),
   },
-  {
-    action: 'lib/invitations/actions.ts#acceptInvitationAction',
-    schema: invitationTokenSchema,
-    runs: DEFAULT_RUNS,
-    base: async () => {
-      const invitee = await createUserIn();
-      return { userId: invitee.id, input: { token: (await make.invitation(A, invitee.email)).token } };
-    },
-    foreign: async () => ({ token: (await make.invitation(B)).token }),
-  },
-  {
-    action: 'lib/invitations/actions.ts#declineInvitationAction',
-    schema: invitationTokenSchema,
-    runs: DEFAULT_RUNS,
-    base: async () => {
-      const invitee = await createUserIn();
-      return { userId: invitee.id, input: { token: (await make.invitation(A, invitee.email)).token } };
-    },
-    foreign: async () => ({ token: (await make.invitation(B)).token }),
-  },
+  invitationAnswer('lib/invitations/actions.ts#acceptInvitationAction'),
+  invitationAnswer('lib/invitations/actions.ts#declineInvitationAction'),
   {
     action: 'lib/invitations/actions.ts#requestPasswordResetAction',
     schema: forgotPasswordSchema,
@@ -433,16 +390,14 @@ const HAND_TARGETS: Target[] = [
   },
 ];
 
-/** An account with no membership, invited below (a member of nothing until it accepts). */
-const createUserIn = () => createUser(owner);
-
 /** A reset link of a member of A, as its mail carries it. */
 async function resetLink(): Promise<string> {
   const u = await make.member(A, 'viewer');
   const request = await exported('lib/invitations/actions.ts#requestPasswordResetAction');
   await request(null, toForm({ email: u.email }));
-  const r = await owner.query<{ body_text: string }>(`select body_text from saas.mail_outbox where to_address = $1 and kind = 'password_reset' order by id desc limit 1`, [u.email]);
-  return /\/reset-password\/([0-9a-f-]{36}\.[A-Za-z0-9_-]{43})/.exec(r.rows[0]!.body_text)![1]!;
+  const token = await resetToken(owner, u.email);
+  if (!token) throw new Error(`no reset link was mailed to ${u.email}`);
+  return token;
 }
 
 describe('hostile input to every tenant action', () => {
@@ -462,9 +417,7 @@ describe('hostile input to the hand-written actions', () => {
 
 describe('found by the fuzz (fixed)', () => {
   const as = async (userId: string | null, action: string, input: FormData | unknown) => {
-    scope.userId = userId;
-    scope.tenantId = A.tenantId;
-    scope.cookies.clear();
+    nextjs.enter(userId, A.tenantId);
     return (await exported(action))(null, input as FormData);
   };
 

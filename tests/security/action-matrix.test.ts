@@ -44,6 +44,7 @@ import {
   PASSWORD,
   quietMail,
   reader,
+  resetToken,
   ROOT,
   snapshot,
   tenantCases,
@@ -55,44 +56,14 @@ import {
 } from './fixtures';
 
 // ---------------------------------------------------------------------------
-// Next's request scope, stood in for
+// Next's request scope, stood in for (next-scope.ts)
 // ---------------------------------------------------------------------------
-const scope = vi.hoisted(() => ({
-  userId: null as string | null,
-  tenantId: null as string | null,
-  cookies: new Map<string, string>(),
-  revalidated: 0,
-}));
-const Redirected = vi.hoisted(
-  () =>
-    class Redirected extends Error {
-      constructor(readonly to: string) {
-        super(`redirect to ${to}`);
-      }
-    },
-);
-vi.mock('../../lib/tenancy/session', async (importOriginal) => ({
-  ...(await importOriginal<typeof import('../../lib/tenancy/session')>()),
-  getSessionUserId: async () => scope.userId,
-  getPreferredTenantId: async () => scope.tenantId,
-}));
-vi.mock('next/cache', () => ({
-  revalidatePath: () => {
-    scope.revalidated++;
-  },
-}));
-vi.mock('next/headers', () => ({
-  cookies: async () => ({
-    get: (name: string) => (scope.cookies.has(name) ? { name, value: scope.cookies.get(name)! } : undefined),
-    set: (name: string, value: string) => void scope.cookies.set(name, value),
-  }),
-  headers: async () => new Headers({ 'user-agent': 'security suite' }),
-}));
-vi.mock('next/navigation', () => ({
-  redirect: (to: string) => {
-    throw new Redirected(to);
-  },
-}));
+const nextjs = await vi.hoisted(async () => (await import('./next-scope')).nextScope('security suite'));
+const { scope, Redirected } = nextjs;
+vi.mock('../../lib/tenancy/session', nextjs.session);
+vi.mock('next/cache', nextjs.cache);
+vi.mock('next/headers', nextjs.headers);
+vi.mock('next/navigation', nextjs.navigation);
 
 // The actions and routes use the app's own database handle, made at its first use.
 process.env.DATABASE_URL = inject('appUrl');
@@ -118,9 +89,7 @@ beforeAll(async () => {
 
 /** The exported action called as Next calls it, as `userId` with the tenant cookie `tenantId`. */
 async function call(action: string, userId: string | null, input: Input, tenantId: string | null = null): Promise<ActionResult<unknown>> {
-  scope.userId = userId;
-  scope.tenantId = tenantId;
-  scope.cookies.clear();
+  nextjs.enter(userId, tenantId);
   return (await exported(action))(null, toForm(input));
 }
 
@@ -404,10 +373,6 @@ describe.each([
 
 describe(`${RESET_REQUEST} and ${RESET_COMPLETE}`, () => {
   const resets = async (userId: string) => (await owner.query<{ n: number }>('select count(*)::int as n from saas.password_resets where user_id = $1', [userId])).rows[0]!.n;
-  const link = async (email: string) => {
-    const r = await owner.query<{ body_text: string }>(`select body_text from saas.mail_outbox where to_address = $1 and kind = 'password_reset' order by id desc limit 1`, [email]);
-    return /\/reset-password\/([0-9a-f-]{36}\.[A-Za-z0-9_-]{43})/.exec(r.rows[0]?.body_text ?? '')?.[1] ?? null;
-  };
 
   it('asking answers alike for an account and for no account; nothing of either tenant changes', async () => {
     const u = await make.member(A, 'viewer');
@@ -421,7 +386,7 @@ describe(`${RESET_REQUEST} and ${RESET_COMPLETE}`, () => {
   it('a forged or used link is refused; the real one sets the password of that account only', async () => {
     const u = await make.member(A, 'viewer');
     await outcome(RESET_REQUEST, null, { email: u.email });
-    const token = (await link(u.email))!;
+    const token = (await resetToken(owner, u.email))!;
     expect(token).not.toBeNull();
     const was = await hashOf(u.id);
     const input = (t: string) => ({ token: t, newPassword: NEW_PASSWORD, confirmPassword: NEW_PASSWORD });

@@ -12,6 +12,7 @@ import { vi } from 'vitest';
 import { newSecret } from '../../lib/auth/link-token';
 import type { Db } from '../../lib/db/pool';
 import { AB_TEST_NOT_FOUND, NOTHING_SAVED } from '../../lib/abtests/mutations';
+import { addDays } from '../../lib/abtests/schema';
 import { CHANNEL_NOT_FOUND } from '../../lib/alerts/mutations';
 import { ANOMALY_NOT_FOUND } from '../../lib/anomalies/mutations';
 import { BUDGET_NOT_FOUND } from '../../lib/budgets/mutations';
@@ -39,6 +40,12 @@ export function quietMail(): () => void {
     log(...args);
   });
   return () => spy.mockRestore();
+}
+
+/** The token of the reset link in the last password-reset mail to `email` (null: no such mail). */
+export async function resetToken(owner: pg.Pool, email: string): Promise<string | null> {
+  const r = await owner.query<{ body_text: string }>(`select body_text from saas.mail_outbox where to_address = $1 and kind = 'password_reset' order by id desc limit 1`, [email]);
+  return /\/reset-password\/([0-9a-f-]{36}\.[A-Za-z0-9_-]{43})/.exec(r.rows[0]?.body_text ?? '')?.[1] ?? null;
 }
 
 // ---------------------------------------------------------------------------
@@ -137,13 +144,6 @@ export async function createSide(owner: pg.Pool, label: string): Promise<Side> {
 }
 
 const tag = () => randomUUID().slice(0, 8);
-
-/** day + n days. */
-export function addDays(day: string, n: number): string {
-  const d = new Date(`${day}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + n);
-  return d.toISOString().slice(0, 10);
-}
 
 /** A setup step through a product handler, as the side's member; its failure is the fixture's, so it throws. */
 async function through<T>(db: Db, action: unknown, userId: string, input: Record<string, unknown>): Promise<T | undefined> {
