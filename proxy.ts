@@ -2,9 +2,13 @@
 // gives those their headers): a Content-Security-Policy with a fresh nonce,
 // which Next reads from the request to mark its own scripts; HSTS when the
 // public URL is https; and refusals of what a client must not decide: the
-// host the app answers for (X-Forwarded-Host) and cross-site writes.
-// docs/security-web.md explains each choice.
+// host the app answers for (X-Forwarded-Host) and cross-site writes; and,
+// while a database outage that a page met goes on, 503 with Retry-After for
+// the pages (lib/db/health.ts). docs/security-web.md explains each choice.
 import { NextResponse, type NextRequest } from 'next/server';
+import { appDatabaseUrl } from './lib/db/config';
+import { databaseOutageRecorded, databaseStillDown } from './lib/db/health';
+import { DATABASE_UNAVAILABLE_PAGE, DATABASE_UNAVAILABLE_TITLE, RETRY_AFTER_SECONDS } from './lib/db/unavailable';
 
 export const HSTS = 'max-age=63072000; includeSubDomains';
 
@@ -124,15 +128,38 @@ function refusal(request: NextRequest, pub: URL | null): [number, string] | null
   return undecodable(request.nextUrl.pathname) ? [404, MALFORMED_PATH] : null;
 }
 
-export function proxy(request: NextRequest): NextResponse {
+/** A page request (the API answers its own 503, in JSON). */
+function isPage(request: NextRequest): boolean {
+  return SAFE_METHODS.has(request.method) && !request.nextUrl.pathname.startsWith('/api/') && !request.nextUrl.pathname.startsWith('/_next/');
+}
+
+const escapeHtml = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** The page a request gets while the database is away: what happened, that nothing changed, and a retry. */
+export function unavailablePage(nonce: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(DATABASE_UNAVAILABLE_TITLE)} · AEGIS</title>
+<style nonce="${escapeHtml(nonce)}">body{font-family:system-ui,sans-serif;margin:0;background:#f8fafc;color:#0f172a}main{max-width:32rem;margin:15vh auto;padding:1.5rem;background:#fff;border:1px solid #e2e8f0;border-radius:.5rem}h1{font-size:1.25rem;margin:0 0 .75rem}p{line-height:1.5;margin:0 0 1rem;color:#334155}a{display:inline-block;padding:.5rem 1rem;border-radius:.375rem;background:#1d4ed8;color:#fff;text-decoration:none}</style>
+</head><body><main role="alert"><h1>${escapeHtml(DATABASE_UNAVAILABLE_TITLE)}</h1><p>${escapeHtml(DATABASE_UNAVAILABLE_PAGE)}</p><a href="">Try again</a></main></body></html>
+`;
+}
+
+export async function proxy(request: NextRequest): Promise<NextResponse> {
   const pub = publicUrl(process.env.NEXTAUTH_URL);
-  const csp = contentSecurityPolicy(newNonce(), process.env.NODE_ENV === 'development');
+  const nonce = newNonce();
+  const csp = contentSecurityPolicy(nonce, process.env.NODE_ENV === 'development');
   const refused = refusal(request, pub);
   let response: NextResponse;
   if (refused) {
     response = new NextResponse(`${refused[1]}\n`, {
       status: refused[0],
       headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' },
+    });
+  } else if (isPage(request) && databaseOutageRecorded() && (await databaseStillDown(appDatabaseUrl))) {
+    response = new NextResponse(request.method === 'HEAD' ? null : unavailablePage(nonce), {
+      status: 503,
+      headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'retry-after': String(RETRY_AFTER_SECONDS) },
     });
   } else {
     // Next takes the nonce from the request's policy when it renders.

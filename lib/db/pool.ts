@@ -6,7 +6,8 @@ import { CompiledQuery, Kysely, PostgresDialect, sql, type Transaction } from 'k
 import pg from 'pg';
 import { appDatabaseUrl } from './config';
 import type { Database } from './schema.generated';
-import { markDatabaseUnavailable } from './unavailable';
+import { noteDatabaseUnavailable } from './health';
+import { isDatabaseUnavailable, markDatabaseUnavailable } from './unavailable';
 
 export type { Database };
 export type Tx = Transaction<Database>;
@@ -88,8 +89,12 @@ export async function withTenant<T>(
     .catch(rethrowMarked);
 }
 
-/** A database that is away reaches the pages' error boundaries with a digest of its own (lib/db/unavailable.ts). */
+/**
+ * A database that is away reaches the pages' error boundaries with a digest of its own (lib/db/unavailable.ts),
+ * and is recorded so the next pages are answered 503 by the proxy while it stays away (lib/db/health.ts).
+ */
 function rethrowMarked(err: unknown): never {
+  if (isDatabaseUnavailable(err)) noteDatabaseUnavailable();
   throw markDatabaseUnavailable(err);
 }
 
