@@ -11,8 +11,9 @@
 -- check, and is executable by aegis_app only (EXECUTE is revoked from PUBLIC).
 --
 -- Re-applied on every deploy, after the numbered migrations (it needs the
--- columns and the table of db/migrations/001_auth.sql): only functions, their
--- triggers and grants, all replaced, so running it again changes nothing.
+-- columns and the table of db/migrations/001_auth.sql) and after accounts.sql:
+-- functions, their triggers and grants, all replaced, and the key of the sign-in
+-- decoys, created once and then kept, so running it again changes nothing.
 
 BEGIN;
 
@@ -29,22 +30,108 @@ $check$;
 SET LOCAL ROLE aegis_owner;
 
 -- ---------------------------------------------------------------------------
--- Sign-in look-ups
+-- Sign-in look-ups. The stored hash never leaves the database. PostgreSQL has
+-- no argon2, so the web tier does the hashing: saas.auth_params gives the head
+-- of an email's hash (algorithm, parameters and salt, never the digest), the
+-- web tier hashes the password typed with it, and saas.auth_check returns the
+-- account only when the result is the stored hash, whole.
+--
+-- An email without a password to check (no account, or single sign-on only)
+-- gets a head of the same shape: the app's parameters and a salt derived from
+-- the email and a secret key, the same on every call. So neither the answer,
+-- nor its repetition, nor the work that follows tells which emails have an
+-- account. The key is 32 random bytes made at the first deployment, in a
+-- table only the owner reads.
 -- ---------------------------------------------------------------------------
-CREATE OR REPLACE FUNCTION saas.auth_lookup(p_email text)
-RETURNS TABLE (id uuid, password_hash text, disabled boolean, name text, password_temporary boolean, password_expired boolean)
-LANGUAGE sql STABLE SECURITY DEFINER
+DROP FUNCTION IF EXISTS saas.auth_lookup(text);
+
+CREATE TABLE IF NOT EXISTS aegis_deploy.auth_decoy_key (
+  id         boolean     PRIMARY KEY DEFAULT true CHECK (id),
+  key        bytea       NOT NULL CHECK (pg_catalog.length(key) = 32),
+  created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE aegis_deploy.auth_decoy_key IS
+  'One row: the secret key from which saas.auth_params derives the salt it gives for an email without a password. '
+  'Made once (random), never sent anywhere; owner only.';
+REVOKE ALL ON TABLE aegis_deploy.auth_decoy_key FROM PUBLIC;
+-- gen_random_uuid draws from the server's strong random source: two give 244 random bits.
+INSERT INTO aegis_deploy.auth_decoy_key (id, key)
+VALUES (true, pg_catalog.sha256(pg_catalog.convert_to(pg_catalog.gen_random_uuid()::text || pg_catalog.gen_random_uuid()::text, 'UTF8')))
+ON CONFLICT (id) DO NOTHING;
+
+CREATE OR REPLACE FUNCTION saas.auth_params(p_email text)
+RETURNS text
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$
-  SELECT u.id, u.password_hash, u.disabled_at IS NOT NULL, u.name, u.password_must_change,
-         u.password_expires_at IS NOT NULL AND u.password_expires_at <= pg_catalog.now()
+AS $fn$
+DECLARE
+  v_email text := pg_catalog.lower(pg_catalog.btrim(p_email));
+  v_decoy text;
+  v_params text;
+BEGIN
+  IF v_email IS NULL OR v_email = '' OR pg_catalog.length(v_email) > 320 THEN
+    RAISE EXCEPTION 'auth_params: an email of 1 to 320 characters is required' USING ERRCODE = '22023';
+  END IF;
+  -- Derived for every email, so that each answer costs the same. The parameters
+  -- are the app's (lib/auth/password-hash.ts PASSWORD_PARAMS; a test compares).
+  SELECT '$argon2id$v=19$m=19456,t=2,p=1$'
+         || pg_catalog.rtrim(pg_catalog.encode(
+              pg_catalog.substr(pg_catalog.sha256(k.key || '\x00'::bytea || pg_catalog.convert_to(v_email, 'UTF8')), 1, 16),
+              'base64'), '=')
+    INTO v_decoy
+  FROM aegis_deploy.auth_decoy_key k
+  WHERE k.id;
+  IF v_decoy IS NULL THEN
+    RAISE EXCEPTION 'auth_params: the decoy key is missing; apply db/functions/auth.sql again' USING ERRCODE = '55000';
+  END IF;
+  -- A disabled account answers with its own head too: saas.auth_check says it is disabled.
+  SELECT saas.password_params_of(u.password_hash) INTO v_params
   FROM saas.users u
-  WHERE u.email = pg_catalog.lower(pg_catalog.btrim(p_email))
-$$;
-COMMENT ON FUNCTION saas.auth_lookup(text) IS
-  'Sign-in look-up by email, before any tenant is known: the account id, its argon2id hash (NULL for single-sign-on '
-  'accounts), whether it is disabled, whether its password is a temporary one and whether that has expired. '
-  'SECURITY DEFINER; for the web tier''s credential check only, never sent to a browser.';
+  WHERE u.email = v_email;
+  RETURN coalesce(v_params, v_decoy);
+END
+$fn$;
+COMMENT ON FUNCTION saas.auth_params(text) IS
+  'Sign-in, step one, before any tenant is known: the head of the argon2id hash of the account of this email (the PHC '
+  'string up to and including its salt: $argon2id$v=19$m=...,t=...,p=...$<salt>), never its digest. For an email with '
+  'no password (no account, or single sign-on only) a head of the same shape, with the app''s parameters and a salt '
+  'derived from the email and a secret key: the same on every call, so answers do not tell which emails exist. '
+  'SECURITY DEFINER; refuses (22023) an empty email or one over 320 characters.';
+
+CREATE OR REPLACE FUNCTION saas.auth_check(p_email text, p_hash text)
+RETURNS TABLE (id uuid, disabled boolean, name text, password_temporary boolean, password_expired boolean)
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  v_email text := pg_catalog.lower(pg_catalog.btrim(p_email));
+BEGIN
+  IF v_email IS NULL OR v_email = '' OR pg_catalog.length(v_email) > 320 THEN
+    RAISE EXCEPTION 'auth_check: an email of 1 to 320 characters is required' USING ERRCODE = '22023';
+  END IF;
+  IF p_hash IS NULL OR pg_catalog.length(p_hash) > 300 OR saas.password_params_of(p_hash) IS NULL THEN
+    RAISE EXCEPTION 'auth_check: p_hash must be an argon2id PHC string of at most 300 characters, '
+                    '$argon2id$v=19$m=<KiB>,t=<passes>,p=<lanes>$<salt>$<digest> (base64 without padding)'
+      USING ERRCODE = '22023';
+  END IF;
+  -- The whole string must match. Compared through their SHA-256, so the time
+  -- the comparison takes says nothing about how much of the digest matched.
+  RETURN QUERY
+    SELECT u.id, u.disabled_at IS NOT NULL, u.name, u.password_must_change,
+           u.password_expires_at IS NOT NULL AND u.password_expires_at <= pg_catalog.now()
+    FROM saas.users u
+    WHERE u.email = v_email
+      AND u.password_hash IS NOT NULL
+      AND pg_catalog.sha256(pg_catalog.convert_to(u.password_hash, 'UTF8'))
+          = pg_catalog.sha256(pg_catalog.convert_to(p_hash, 'UTF8'));
+END
+$fn$;
+COMMENT ON FUNCTION saas.auth_check(text, text) IS
+  'Sign-in, step two: the account of this email (id, whether it is disabled, name, whether its password is a temporary '
+  'one and whether that has expired) when p_hash, computed by the web tier from the password typed and the head given '
+  'by saas.auth_params, is exactly its stored argon2id hash; no row otherwise (wrong password, no account, single '
+  'sign-on only). The stored hash is never returned. SECURITY DEFINER; refuses (22023) an empty or over-long email and '
+  'a p_hash that is not a well-formed argon2id PHC string.';
 
 CREATE OR REPLACE FUNCTION saas.user_memberships(p_user_id uuid)
 RETURNS TABLE (tenant_id uuid, tenant_name text, currency text, role saas.member_role)
@@ -104,6 +191,9 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+  -- The email is marked verified only together with the identity that
+  -- asserted it: without one, this would verify an address for nobody.
+  PERFORM saas.sso_identity_check('sso_link', p_email, p_issuer, p_subject);
   -- Links only an enabled, unlinked account whose email is the one the identity
   -- provider verified: the person proved the address, so the account is
   -- theirs. A password nobody proved (a temporary one an admin saw, or one set
@@ -126,7 +216,57 @@ $$;
 COMMENT ON FUNCTION saas.sso_link(uuid, text, text, text) IS
   'Links a single-sign-on identity (issuer, subject) to the unlinked, enabled account with this email and marks the '
   'email verified, dropping a password nobody had proved (temporary, or on an unverified account) and its sessions; '
-  'false when nothing matched. SECURITY DEFINER; the caller must have checked email_verified.';
+  'false when nothing matched. Refuses (22023) a missing or malformed email, issuer or subject. SECURITY DEFINER; the '
+  'caller must have checked email_verified.';
+
+CREATE OR REPLACE FUNCTION saas.sso_create(p_email text, p_name text, p_issuer text, p_subject text)
+RETURNS uuid
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  v_id uuid;
+BEGIN
+  PERFORM saas.sso_identity_check('sso_create', p_email, p_issuer, p_subject);
+  IF p_name IS NOT NULL AND pg_catalog.length(p_name) > 200 THEN
+    RAISE EXCEPTION 'sso_create: a name is at most 200 characters' USING ERRCODE = '22023';
+  END IF;
+  -- No password, no membership; verified now, by this identity, and only so.
+  INSERT INTO saas.users AS u (email, name, sso_issuer, sso_subject, email_verified_at)
+  VALUES (pg_catalog.lower(pg_catalog.btrim(p_email)), NULLIF(pg_catalog.btrim(p_name), ''), p_issuer, p_subject, pg_catalog.now())
+  ON CONFLICT DO NOTHING
+  RETURNING u.id INTO v_id;
+  RETURN v_id;
+END
+$fn$;
+COMMENT ON FUNCTION saas.sso_create(text, text, text, text) IS
+  'Creates the account of a single-sign-on identity (issuer, subject) seen for the first time, whose identity provider '
+  'verified this email: no password, no membership, email_verified_at now. NULL when the email or the identity already '
+  'has an account (created meanwhile). Refuses (22023) a missing or malformed email, issuer or subject. SECURITY '
+  'DEFINER: the app role inserts no account itself, so it can mark no email verified but with an identity.';
+
+CREATE OR REPLACE FUNCTION saas.sso_identity_check(p_caller text, p_email text, p_issuer text, p_subject text)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+  IF p_email IS NULL OR pg_catalog.length(pg_catalog.btrim(p_email)) NOT BETWEEN 3 AND 320
+     OR pg_catalog.btrim(p_email) NOT LIKE '%_@_%' OR p_email ~ '[[:cntrl:]]' THEN
+    RAISE EXCEPTION '%: the email the identity provider verified (3 to 320 characters, with an @) is required', p_caller
+      USING ERRCODE = '22023';
+  END IF;
+  IF p_issuer IS NULL OR pg_catalog.length(p_issuer) NOT BETWEEN 1 AND 500
+     OR p_subject IS NULL OR pg_catalog.length(p_subject) NOT BETWEEN 1 AND 255 THEN
+    RAISE EXCEPTION '%: an identity is required: issuer of 1 to 500 and subject of 1 to 255 characters', p_caller
+      USING ERRCODE = '22023';
+  END IF;
+END
+$fn$;
+COMMENT ON FUNCTION saas.sso_identity_check(text, text, text, text) IS
+  'Helper of saas.sso_link and saas.sso_create: raises 22023 (naming p_caller) unless the email and the identity '
+  '(issuer, subject) are present and within the bounds of saas.users. Not callable by the app role.';
+REVOKE ALL ON FUNCTION saas.sso_identity_check(text, text, text, text) FROM PUBLIC;
 
 -- ---------------------------------------------------------------------------
 -- Login rate limiting. An attempt is counted BEFORE its password is verified:
@@ -398,9 +538,11 @@ CREATE TRIGGER memberships_forget_pending
 -- ---------------------------------------------------------------------------
 -- Grants: the app role, and nobody else, may call the functions.
 -- ---------------------------------------------------------------------------
-REVOKE ALL ON FUNCTION saas.auth_lookup(text), saas.user_memberships(uuid), saas.sso_lookup(text, text, text), saas.sso_link(uuid, text, text, text),
+REVOKE ALL ON FUNCTION saas.auth_params(text), saas.auth_check(text, text), saas.user_memberships(uuid),
+  saas.sso_lookup(text, text, text), saas.sso_link(uuid, text, text, text), saas.sso_create(text, text, text, text),
   saas.tg_memberships_keep_an_admin(), saas.tg_memberships_forget_pending() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION saas.auth_lookup(text), saas.user_memberships(uuid), saas.sso_lookup(text, text, text), saas.sso_link(uuid, text, text, text)
+GRANT EXECUTE ON FUNCTION saas.auth_params(text), saas.auth_check(text, text), saas.user_memberships(uuid),
+  saas.sso_lookup(text, text, text), saas.sso_link(uuid, text, text, text), saas.sso_create(text, text, text, text)
   TO aegis_app;
 
 INSERT INTO public.deployment_log (phase, status, message)

@@ -2,10 +2,13 @@
 // the sign-in counts, since a wrong guess here is a password guess), the new
 // one hashed and swapped in for the hash that was checked, the temporary-password
 // flag cleared, and the change audited in the user's current tenant, all in one
-// transaction. The app role cannot read or write password_hash: the hash comes
-// from saas.own_password_hash() and goes back through saas.replace_own_password,
-// both acting on saas.user_id's account only (db/functions/accounts.sql). Free
-// of Next's request context so it can be tested directly.
+// transaction. The app role cannot read or write password_hash, and no stored
+// hash reaches this process: saas.own_password_params() gives the salt and
+// parameters of the account's hash, the current password typed is hashed with
+// them, saas.auth_check says whether that is the stored hash, and
+// saas.replace_own_password swaps it for the new one, acting on saas.user_id's
+// account only (db/functions/accounts.sql). Free of Next's request context so
+// it can be tested directly.
 import 'server-only';
 import { sql } from 'kysely';
 import { recordAudit } from '@/lib/audit/mutations';
@@ -13,9 +16,9 @@ import { appDb, withTenant, withUser, type Db, type Tx } from '@/lib/db';
 import type { ActionResult } from '@/lib/request/result';
 import { ActionError, INVALID_INPUT, invalidInput, parseInput, SIGNED_OUT } from '@/lib/request/action-core';
 import { changePasswordSchema } from './schema';
-import { TEMPORARY_PASSWORD_EXPIRED } from '@/lib/auth/credentials';
+import { accountWithHash, TEMPORARY_PASSWORD_EXPIRED } from '@/lib/auth/credentials';
 import { loadAccess } from '@/lib/tenancy/membership';
-import { hashPassword, verifyPassword } from '@/lib/auth/password';
+import { hashPassword, hashWithParams } from '@/lib/auth/password';
 import { beginLoginAttempt, loginAttemptSucceeded, tooManyAttemptsMessage } from '@/lib/auth/rate-limit';
 
 export const WRONG_CURRENT_PASSWORD = 'That is not your current password.';
@@ -59,29 +62,31 @@ export async function changePassword(o: ChangePasswordOptions): Promise<ActionRe
       trx
         .selectFrom('saas.users')
         .select([
-          sql<string | null>`saas.own_password_hash()`.as('password_hash'),
+          sql<string | null>`saas.own_password_params()`.as('params'),
           'password_must_change',
           sql<boolean>`coalesce(password_expires_at <= now(), false)`.as('expired'),
         ])
         .where('id', '=', userId)
-        // A disabled account has no row here, so the function is never asked for its hash.
+        // A disabled account has no row here, so the function is never asked for its parameters.
         .where('disabled_at', 'is', null)
         .executeTakeFirst(),
     db,
   );
   if (!row) return { ok: false, message: SIGNED_OUT };
-  if (!row.password_hash) return { ok: false, message: NO_PASSWORD };
+  if (!row.params) return { ok: false, message: NO_PASSWORD };
   // Counted before the password is verified (a failure until it proves right): simultaneous guesses take turns.
   const attempt = await beginLoginAttempt(db, { account: email, address: o.address });
   if (!attempt.allowed) return { ok: false, message: tooManyAttemptsMessage(attempt.retryAfterSeconds) };
-  if (!(await verifyPassword(row.password_hash, input.currentPassword))) {
+  // Equal to the stored hash exactly when the current password is right.
+  const oldHash = await hashWithParams(row.params, input.currentPassword);
+  const matched = await accountWithHash(db, email, oldHash);
+  if (!matched || matched.id !== userId) {
     return { ok: false, message: INVALID_INPUT, fieldErrors: { currentPassword: [WRONG_CURRENT_PASSWORD] } };
   }
   // The current password is right: the attempt is no failure, whatever follows.
   await loginAttemptSucceeded(db, email, attempt.attemptId);
   if (row.expired) return { ok: false, message: TEMPORARY_PASSWORD_EXPIRED };
 
-  const oldHash = row.password_hash;
   const newHash = await hashPassword(input.newPassword);
   let sessionVersion = 0;
   const write = async (trx: Tx) => {

@@ -1,15 +1,19 @@
 // The credential check behind the sign-in form, free of next-auth so it can be
 // tested on its own: input bounds, rate limit (the attempt is counted before
-// the password is verified), look-up by email, argon2id verification, the
-// expiry of a temporary password (one an admin was shown), and the browser's
-// known-device token. A temporary password that is still valid signs in, but
+// the password is verified), the argon2id check, the expiry of a temporary
+// password (one an admin was shown), and the browser's known-device token.
+// The stored hash never reaches this process: saas.auth_params gives the salt
+// and parameters of the email's hash, the password typed is hashed with them
+// here, and saas.auth_check says whether that is the stored hash. Every email
+// gets a head of the same shape (a derived salt when it has no password), so
+// every attempt does the same work: one argon2id hash and two queries. A temporary password that is still valid signs in, but
 // the account can then do nothing but choose its own password (see
 // membership.ts and /account/password).
 import 'server-only';
 import { sql } from 'kysely';
 import type { Db } from '@/lib/db';
 import { deviceTokenHash, newDeviceToken } from './known-device';
-import { decoyHash, verifyPassword } from './password';
+import { hashWithParams } from './password';
 import { beginLoginAttempt, loginAttemptSucceeded } from './rate-limit';
 import { SIGN_IN_MESSAGES, tooManyAttemptsMessage } from './sign-in-errors';
 
@@ -68,17 +72,11 @@ export async function checkCredentials(db: Db, input: SignInInput): Promise<Sign
       retryAfterSeconds: attempt.retryAfterSeconds,
     };
   }
-  const found = await sql<{
-    id: string;
-    password_hash: string | null;
-    disabled: boolean;
-    name: string | null;
-    password_expired: boolean;
-  }>`select id, password_hash, disabled, name, password_expired from saas.auth_lookup(${email})`.execute(db);
-  const user = found.rows[0];
-  // Verify even when there is no such account, so timing does not tell which emails exist.
-  const valid = await verifyPassword(user?.password_hash ?? (await decoyHash()), password);
-  if (!user || !user.password_hash || user.disabled || !valid) {
+  const head = await passwordParams(db, email);
+  // Hashed for every email, known or not, so timing does not tell which exist.
+  const candidate = await hashWithParams(head, password);
+  const user = await accountWithHash(db, email, candidate);
+  if (!user || user.disabled) {
     return { ok: false, reason: 'invalid', message: INVALID_CREDENTIALS };
   }
   // The password is right: the attempt is no failure, even when the password has expired.
@@ -91,4 +89,28 @@ export async function checkCredentials(db: Db, input: SignInInput): Promise<Sign
   const deviceToken = presented && attempt.scope === 'device' ? presented : newDeviceToken();
   await loginAttemptSucceeded(db, email, attempt.attemptId, deviceTokenHash(deviceToken));
   return { ok: true, user: { id: user.id, email, name: user.name }, deviceToken };
+}
+
+/** What saas.auth_check says of the account whose stored hash a candidate matched. */
+export interface MatchedAccount {
+  id: string;
+  disabled: boolean;
+  name: string | null;
+  password_temporary: boolean;
+  password_expired: boolean;
+}
+
+/** saas.auth_params: the head of the email's hash (up to its salt), or one of the same shape for an email without a password. */
+export async function passwordParams(db: Db, email: string): Promise<string> {
+  const r = await sql<{ head: string | null }>`select saas.auth_params(${email}) as head`.execute(db);
+  const head = r.rows[0]?.head;
+  if (!head) throw new Error('saas.auth_params gave no parameters');
+  return head;
+}
+
+/** saas.auth_check: the account of `email` when `candidate` is exactly its stored hash; null otherwise. */
+export async function accountWithHash(db: Db, email: string, candidate: string): Promise<MatchedAccount | null> {
+  const r = await sql<MatchedAccount>`
+    select id, disabled, name, password_temporary, password_expired from saas.auth_check(${email}, ${candidate})`.execute(db);
+  return r.rows[0] ?? null;
 }

@@ -1,11 +1,13 @@
-// Passwords for the app: hashing (see password-hash.ts), verification that
-// never throws, a decoy for unknown accounts, and generated passwords.
+// Passwords for the app: hashing (see password-hash.ts: a new hash, and the
+// hash of a candidate with the salt and parameters of a stored one),
+// verification of a hash in hand that never throws, and generated passwords.
+// (The decoy for unknown accounts is the database's: saas.auth_params answers
+// every email with a head of the same shape.)
 import 'server-only';
 import { randomBytes } from 'node:crypto';
 import { verify } from '@node-rs/argon2';
-import { hashPassword } from './password-hash';
 
-export { hashPassword, PASSWORD_PARAMS } from './password-hash';
+export { hashPassword, hashWithParams, parseHashParams, PASSWORD_PARAMS, type HashParams } from './password-hash';
 export { MIN_PASSWORD_LENGTH } from '@/lib/account/schema';
 
 /** False for a wrong password and for a malformed or missing hash; never throws on them. */
@@ -16,14 +18,6 @@ export async function verifyPassword(passwordHash: string | null, password: stri
   } catch {
     return false;
   }
-}
-
-// A real hash of a random secret, verified against when the account does not
-// exist, so an unknown email takes as long to refuse as a wrong password.
-let decoy: Promise<string> | undefined;
-export function decoyHash(): Promise<string> {
-  decoy ??= hashPassword(randomBytes(16).toString('hex'));
-  return decoy;
 }
 
 // No look-alike characters (0/O, 1/l/I), so it can be read out or typed from a screen.

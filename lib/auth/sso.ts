@@ -5,7 +5,6 @@
 // a missing claim is not a yes. decideSsoAccount is the pure rule (tested on
 // its own); resolveSsoAccount reads, links or creates in the database.
 import 'server-only';
-import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db } from '@/lib/db';
 import { normaliseEmail } from './credentials';
@@ -52,7 +51,8 @@ export function decideSsoAccount(claims: OidcClaims, bySubject: SsoCandidate | n
     if (byEmail.linked) return { action: 'refuse', message: SSO_OTHER_IDENTITY };
     return { action: 'link', userId: byEmail.id, email };
   }
-  return { action: 'create', email, name: claims.name?.trim() || null };
+  // saas.users keeps a name of at most 200 characters.
+  return { action: 'create', email, name: claims.name?.trim().slice(0, 200) || null };
 }
 
 interface LookupRow extends SsoCandidate {
@@ -87,13 +87,13 @@ export async function resolveSsoAccount(db: Db, issuer: string, claims: OidcClai
       return r.rows[0]?.linked ? { ok: true, userId: decision.userId } : { ok: false, message: SSO_RACE };
     }
     case 'create': {
-      // No RETURNING: the new row is not visible to the app role until it is someone's member.
-      await db
-        .insertInto('saas.users')
-        // The identity provider verified the email (decideSsoAccount requires it).
-        .values({ id: randomUUID(), email: decision.email, name: decision.name, sso_issuer: issuer, sso_subject: claims.sub!, email_verified_at: new Date() })
-        .onConflict((oc) => oc.doNothing())
-        .execute();
+      // saas.sso_create marks the email verified with this identity, now (the
+      // app role inserts no account itself). NULL: created meanwhile by a
+      // simultaneous first sign-in, or the email was taken since the look-up.
+      const r = await sql<{ id: string | null }>`
+        select saas.sso_create(${decision.email}, ${decision.name}, ${issuer}, ${claims.sub!}) as id`.execute(db);
+      const created = r.rows[0]?.id;
+      if (created) return { ok: true, userId: created };
       const again = await lookup(db, issuer, claims.sub!, null);
       return again.bySubject && !again.bySubject.disabled ? { ok: true, userId: again.bySubject.id } : { ok: false, message: SSO_RACE };
     }

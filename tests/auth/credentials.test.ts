@@ -2,12 +2,15 @@
 // accounts, input refused before any query, the database-backed rate limit
 // with its message (attempts counted before the password is verified, so
 // parallel guesses cannot outrun it), and known devices (the aegis-device
-// cookie) that strangers' failures do not lock out.
+// cookie) that strangers' failures do not lock out. The stored hash never
+// reaches the app: every attempt, whatever the email, asks for the head of a
+// hash, hashes the password with it and asks the database to compare.
+import { Kysely, PostgresDialect } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { BAD_EMAIL, checkCredentials, INVALID_CREDENTIALS, TEMPORARY_PASSWORD_EXPIRED } from '../../lib/auth/credentials';
 import { newDeviceToken } from '../../lib/auth/known-device';
 import { MAX_FAILURES_PER_ACCOUNT, tooManyAttemptsMessage } from '../../lib/auth/rate-limit';
-import { createDb } from '../../lib/db/pool';
+import { createDb, type Database } from '../../lib/db/pool';
 import { appKysely } from '../helpers/app-db';
 import { ownerPool } from '../helpers/db';
 import { createUser, PASSWORD } from './fixtures';
@@ -40,6 +43,15 @@ describe('checkCredentials', () => {
         message: INVALID_CREDENTIALS,
       });
       expect(await failures(email)).toBe(1);
+    }
+  });
+
+  it('refuses a single-sign-on account by password, whatever the password, with the same message', async () => {
+    const u = await createUser(owner);
+    await owner.query("update saas.users set password_hash = null, sso_issuer = 'https://idp.example', sso_subject = $2 where id = $1", [u.id, `sub-${u.id}`]);
+    for (const password of [PASSWORD, 'anything at all']) {
+      const r = await checkCredentials(app.db, { email: u.email, password, address: '10.1.0.6' });
+      expect(r).toEqual({ ok: false, reason: 'invalid', message: INVALID_CREDENTIALS });
     }
   });
 
@@ -119,6 +131,49 @@ describe('checkCredentials', () => {
     // Surrounding whitespace (a pasted line break) is trimmed as before.
     const u = await createUser(owner);
     expect((await checkCredentials(app.db, { email: ` ${u.email}\n`, password: PASSWORD, address: null })).ok).toBe(true);
+  });
+});
+
+describe('checkCredentials does the same work for every email, and never holds a stored hash', () => {
+  // The app's own pool, with every query it sends recorded.
+  const sent: { sql: string; parameters: readonly unknown[] }[] = [];
+  const logged = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: app.pool }),
+    log: (e) => {
+      if (e.level === 'query') sent.push({ sql: e.query.sql, parameters: e.query.parameters });
+    },
+  });
+  const attempt = async (email: string, password: string) => {
+    sent.length = 0;
+    const result = await checkCredentials(logged, { email, password, address: null });
+    return { result, calls: sent.map((q) => /saas\.(\w+)\(/.exec(q.sql)?.[1]), queries: [...sent] };
+  };
+
+  it('an unknown email, a single-sign-on account, a disabled one and a wrong password: one head, one hash with it, one comparison', async () => {
+    const [u, off, sso] = await Promise.all([createUser(owner), createUser(owner, { disabled: true }), createUser(owner)]);
+    await owner.query('update saas.users set password_hash = null where id = $1', [sso.id]);
+    const stored = (await owner.query<{ h: string }>('select password_hash as h from saas.users where id = $1', [u.id])).rows[0]!.h;
+    const cases = {
+      unknown: await attempt(`nobody-${Date.now()}@auth.test`, PASSWORD),
+      sso: await attempt(sso.email, PASSWORD),
+      disabled: await attempt(off.email, PASSWORD),
+      wrong: await attempt(u.email, 'not the password'),
+      right: await attempt(u.email, PASSWORD),
+    };
+    for (const [name, c] of Object.entries(cases)) {
+      expect(c.result.ok, name).toBe(name === 'right');
+      expect(c.calls.slice(0, 3), name).toEqual(['login_attempt_begin', 'auth_params', 'auth_check']);
+      // The candidate sent is a full hash made with the head the database gave: the same parameters for every email.
+      const [head] = (await app.pool.query<{ h: string }>('select saas.auth_params($1) as h', [c.queries[1]!.parameters[0]])).rows.map((r) => r.h);
+      const candidate = String(c.queries[2]!.parameters[1]);
+      expect(candidate.startsWith(`${head}$`), name).toBe(true);
+      expect(candidate, name).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/);
+      // Nothing the database answered holds the stored hash's digest.
+      expect(JSON.stringify(c.result), name).not.toContain(stored.slice(stored.lastIndexOf('$') + 1));
+    }
+    // Only the right password's candidate is the stored hash: it is the web tier's own computation, not a read.
+    expect(String(cases.right.queries[2]!.parameters[1])).toBe(stored);
+    expect(String(cases.wrong.queries[2]!.parameters[1])).not.toBe(stored);
   });
 });
 

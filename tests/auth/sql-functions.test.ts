@@ -1,4 +1,6 @@
-// The SQL behind sign-in (db/migrations/001_auth.sql): look-up by email,
+// The SQL behind sign-in (db/functions/auth.sql): the head of an email's hash
+// and the check of a computed hash (the stored one never returned; unknown
+// emails answered alike, with a stable derived salt),
 // a user's memberships, the admin-only account look-up (refusing accounts
 // pending activation elsewhere), temporary-password resets, the self-only
 // update rule on accounts (which survives a re-applied deploy.sql), login rate
@@ -9,8 +11,9 @@ import path from 'node:path';
 import type pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dbDir, migrate, readSqlFile } from '../../db/tools/migrate';
-import { appPool, errorOf, ownerPool, rollback, runSql, scratchDatabase, setTenant } from '../helpers/db';
-import { addMembership, createTeam, createUser } from './fixtures';
+import { hashWithParams, PASSWORD_PARAMS } from '../../lib/auth/password-hash';
+import { appPool, errorOf, ownerPool, queryRows, rollback, runSql, scratchDatabase, setTenant } from '../helpers/db';
+import { addMembership, createTeam, createUser, PASSWORD } from './fixtures';
 
 let owner: pg.Pool;
 let app: pg.Pool;
@@ -23,10 +26,12 @@ beforeAll(() => {
 const setUser = (c: pg.ClientBase, id: string | null) => c.query("select set_config('saas.user_id', $1, true)", [id ?? '']);
 
 const DEFINERS = [
-  'saas.auth_lookup(text)',
+  'saas.auth_params(text)',
+  'saas.auth_check(text,text)',
   'saas.user_memberships(uuid)',
   'saas.sso_lookup(text,text,text)',
   'saas.sso_link(uuid,text,text,text)',
+  'saas.sso_create(text,text,text,text)',
   'saas.login_attempt_begin(text,text,bytea,interval,integer,integer,integer)',
   'saas.login_attempt_succeeded(text,bigint,bytea)',
   'saas.login_forgive(text)',
@@ -60,21 +65,166 @@ describe('function hygiene', () => {
   });
 });
 
-describe('saas.auth_lookup', () => {
-  it('finds an account by email whatever the case and spaces, with its hash and disabled flag', async () => {
-    const u = await createUser(owner, { email: `Lookup-${Date.now()}@auth.test`.toLowerCase() });
-    const off = await createUser(owner, { disabled: true });
+const markTemporary = (id: string, interval = '1 day') =>
+  owner.query('update saas.users set password_must_change = true, password_expires_at = now() + $2::interval where id = $1', [id, interval]);
+
+const HEAD_RE = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$([A-Za-z0-9+/]{22})$/;
+const storedHash = async (id: string) =>
+  (await owner.query<{ h: string | null }>('select password_hash as h from saas.users where id = $1', [id])).rows[0]!.h;
+const headOf = (hash: string) => hash.slice(0, hash.lastIndexOf('$'));
+const params = async (c: pg.ClientBase, email: string) => (await c.query<{ h: string }>('select saas.auth_params($1) as h', [email])).rows[0]!.h;
+const check = async (c: pg.ClientBase, email: string, hash: string) => (await c.query('select * from saas.auth_check($1, $2)', [email, hash])).rows;
+/** The same hash with one character of its digest changed: the right shape, the wrong digest. */
+const tamper = (hash: string) => hash.slice(0, -2) + (hash.at(-2) === 'A' ? 'B' : 'A') + hash.slice(-1);
+
+describe('saas.auth_params and saas.auth_check', () => {
+  it('give the head of the hash (never the digest) and the account only for its exact hash, whatever the case and spaces of the email', async () => {
+    const u = await createUser(owner, { email: `lookup-${Date.now()}@auth.test` });
+    const hash = (await storedHash(u.id))!;
     await rollback(app, async (c) => {
-      const r = await c.query('select * from saas.auth_lookup($1)', [`  ${u.email.toUpperCase()} `]);
-      expect(r.rows).toHaveLength(1);
-      expect(r.rows[0]).toMatchObject({ id: u.id, disabled: false });
-      expect(r.rows[0].password_hash).toMatch(/^\$argon2id\$/);
-      const d = await c.query('select id, disabled from saas.auth_lookup($1)', [off.email]);
-      expect(d.rows).toEqual([{ id: off.id, disabled: true }]);
-      expect((await c.query('select * from saas.auth_lookup($1)', ['nobody@auth.test'])).rowCount).toBe(0);
-      // The same account is invisible to a plain query without a tenant: the function is the only way in.
+      const head = await params(c, `  ${u.email.toUpperCase()} `);
+      expect(head).toBe(headOf(hash));
+      expect(head).toMatch(HEAD_RE);
+      expect(hash.startsWith(`${head}$`)).toBe(true);
+      // The password typed, hashed with that head: the stored hash, so the account.
+      const computed = await hashWithParams(head, PASSWORD);
+      expect(computed).toBe(hash);
+      expect(await check(c, ` ${u.email.toUpperCase()}`, computed)).toEqual([
+        { id: u.id, disabled: false, name: u.name, password_temporary: false, password_expired: false },
+      ]);
+      // A wrong password, a hash of the right shape with a wrong digest, one cut short: nothing.
+      expect(await check(c, u.email, await hashWithParams(head, 'not the password'))).toEqual([]);
+      expect(await check(c, u.email, tamper(hash))).toEqual([]);
+      expect(await check(c, u.email, hash.slice(0, -1))).toEqual([]);
+      // Another account's right hash is not this one's (the factory gives one hash per password: another password).
+      const other = await createUser(owner, { password: 'another passphrase entirely' });
+      expect(await check(c, u.email, (await storedHash(other.id))!)).toEqual([]);
+      // The account is invisible to a plain query without a tenant: the functions are the only way in.
       expect((await c.query('select 1 from saas.users where email = $1', [u.email])).rowCount).toBe(0);
     });
+  });
+
+  it('say a disabled account is disabled, and a temporary password temporary, then expired', async () => {
+    const off = await createUser(owner, { disabled: true });
+    const temp = await createUser(owner);
+    await markTemporary(temp.id, '1 hour');
+    await rollback(app, async (c) => {
+      expect(await params(c, off.email)).toBe(headOf((await storedHash(off.id))!));
+      expect(await check(c, off.email, (await storedHash(off.id))!)).toMatchObject([{ id: off.id, disabled: true }]);
+      expect(await check(c, temp.email, (await storedHash(temp.id))!)).toMatchObject([{ id: temp.id, password_temporary: true, password_expired: false }]);
+    });
+    await markTemporary(temp.id, '-1 second');
+    await rollback(app, async (c) => {
+      expect(await check(c, temp.email, (await storedHash(temp.id))!)).toMatchObject([{ id: temp.id, password_temporary: true, password_expired: true }]);
+    });
+  });
+
+  it('answer an email without a password (none, or single sign-on only) alike: the same shape and parameters, a salt stable for the email', async () => {
+    const real = await createUser(owner);
+    const sso = await createUser(owner);
+    await owner.query("update saas.users set password_hash = null, sso_issuer = 'https://idp.example', sso_subject = $2 where id = $1", [sso.id, `s-${sso.id}`]);
+    const unknown = `nobody-${Date.now()}@auth.test`;
+    const [h1, h2, again, spaced, realHead, ssoHead, ssoAgain] = await rollback(app, async (c) => [
+      await params(c, unknown),
+      await params(c, `other-${unknown}`),
+      await params(c, unknown),
+      await params(c, ` ${unknown.toUpperCase()}`),
+      await params(c, real.email),
+      await params(c, sso.email),
+      await params(c, sso.email),
+    ]);
+    // From another connection as well: derived, not remembered.
+    const fresh = appPool();
+    const later = (await fresh.query<{ h: string }>('select saas.auth_params($1) as h', [unknown])).rows[0]!.h;
+    expect([again, spaced, later]).toEqual([h1, h1, h1]);
+    expect(ssoAgain).toBe(ssoHead);
+    expect(new Set([h1, h2, realHead, ssoHead]).size).toBe(4);
+    // The same shape as a real head, with the app's parameters (what a new hash gets: lib/auth/password-hash.ts).
+    for (const h of [h1, h2, realHead, ssoHead]) {
+      const m = HEAD_RE.exec(h);
+      expect(m, h).not.toBeNull();
+      expect(m!.slice(1, 4).map(Number)).toEqual([PASSWORD_PARAMS.memoryCost, PASSWORD_PARAMS.timeCost, PASSWORD_PARAMS.parallelism]);
+      expect(Buffer.from(m![4]!, 'base64')).toHaveLength(16);
+    }
+    // Hashing with a derived head is the same work, and nothing matches it.
+    await rollback(app, async (c) => {
+      expect(await check(c, unknown, await hashWithParams(h1, PASSWORD))).toEqual([]);
+      expect(await check(c, sso.email, await hashWithParams(ssoHead, PASSWORD))).toEqual([]);
+    });
+  });
+
+  it('derive the salt of an unknown email from a key only the owner reads', async () => {
+    const unknown = `keyed-${Date.now()}@auth.test`;
+    const before = (await app.query<{ h: string }>('select saas.auth_params($1) as h', [unknown])).rows[0]!.h;
+    // Not a digest of the email alone: another key gives another salt (rolled back).
+    const other = await rollback(owner, async (c) => {
+      await c.query("update aegis_deploy.auth_decoy_key set key = sha256('another key'::bytea)");
+      return (await c.query<{ h: string }>('select saas.auth_params($1) as h', [unknown])).rows[0]!.h;
+    });
+    expect(other).not.toBe(before);
+    expect(other).toMatch(HEAD_RE);
+    const key = await owner.query<{ n: number; len: number }>('select count(*)::int as n, max(length(key)) as len from aegis_deploy.auth_decoy_key');
+    expect(key.rows).toEqual([{ n: 1, len: 32 }]);
+    await rollback(app, async (c) => {
+      expect(await errorOf(c, 'select key from aegis_deploy.auth_decoy_key')).toMatch(/permission denied/);
+    });
+  });
+
+  it('refuse an empty or over-long email and a p_hash that is not an argon2id PHC string, naming what is wrong', async () => {
+    const u = await createUser(owner);
+    const hash = (await storedHash(u.id))!;
+    await rollback(app, async (c) => {
+      for (const email of ['', '   ', `${'a'.repeat(316)}@x.test`]) {
+        expect(await errorOf(c, 'select saas.auth_params($1)', [email]), email).toMatch(/auth_params: an email of 1 to 320 characters/);
+        expect(await errorOf(c, 'select * from saas.auth_check($1, $2)', [email, hash]), email).toMatch(/auth_check: an email of 1 to 320/);
+      }
+      expect(await errorOf(c, 'select saas.auth_params(null)')).toMatch(/auth_params: an email/);
+      for (const bad of [
+        null,
+        '',
+        'not a hash',
+        headOf(hash),
+        hash.replace('$argon2id$', '$argon2i$'),
+        hash.replace('$v=19$', '$v=16$'),
+        hash.replace(',p=1$', ',p=0$'),
+        `${headOf(hash)}$${'A'.repeat(300)}`,
+        `${hash}$extra`,
+        hash.replace(/\$[^$]*$/, '$short'),
+      ]) {
+        const err = await errorOf(c, 'select * from saas.auth_check($1, $2)', [u.email, bad]);
+        expect(err, String(bad)).toMatch(/auth_check: p_hash must be an argon2id PHC string/);
+      }
+    });
+    const code = await app.query('select * from saas.auth_check($1, $2)', [u.email, 'x']).catch((e: { code: string }) => e.code);
+    expect(code).toBe('22023');
+  });
+
+  it('saas.auth_lookup, which returned whole hashes, is gone, and a database deployed with it ends without it', async () => {
+    expect((await owner.query("select to_regprocedure('saas.auth_lookup(text)') as f")).rows).toEqual([{ f: null }]);
+    const url = await scratchDatabase('auth_params');
+    await migrate(url);
+    const keyOf = async () => (await queryRows<{ k: string }>(url, "select encode(key, 'hex') as k from aegis_deploy.auth_decoy_key"))[0]!.k;
+    const key = await keyOf();
+    // As a database deployed before: the old function, granted to the app role.
+    await runSql(
+      url,
+      `create function saas.auth_lookup(p_email text)
+       returns table (id uuid, password_hash text, disabled boolean, name text, password_temporary boolean, password_expired boolean)
+       language sql stable security definer set search_path = pg_catalog, pg_temp
+       as $$ select u.id, u.password_hash, false, u.name, false, false from saas.users u where u.email = p_email $$;
+       alter function saas.auth_lookup(text) owner to aegis_owner;
+       grant execute on function saas.auth_lookup(text) to aegis_app;`,
+    );
+    const authSql = readSqlFile(path.join(dbDir, 'functions', 'auth.sql'));
+    await runSql(url, authSql);
+    await runSql(url, authSql);
+    const fns = await queryRows<{ f: string }>(
+      url,
+      "select p.oid::regprocedure::text as f from pg_proc p where p.proname in ('auth_lookup', 'auth_params', 'auth_check') order by 1",
+    );
+    expect(fns.map((r) => r.f)).toEqual(['saas.auth_check(text,text)', 'saas.auth_params(text)']);
+    // Applied again, the key stays: unknown emails keep their salts across deployments.
+    expect(await keyOf()).toBe(key);
   });
 });
 
@@ -116,8 +266,6 @@ describe('saas.user_memberships', () => {
   });
 });
 
-const markTemporary = (id: string, interval = '1 day') =>
-  owner.query('update saas.users set password_must_change = true, password_expires_at = now() + $2::interval where id = $1', [id, interval]);
 
 describe('saas.users: an account is updated by its owner only', () => {
   const tryUpdate = (c: pg.ClientBase, id: string) =>

@@ -1,6 +1,7 @@
 // Single sign-on: the decision rule (pure), then the database side — an
 // identity is linked on first sign-in with a verified email, later matched by
-// (issuer, subject) even when the email changes, never by email alone.
+// (issuer, subject) even when the email changes, never by email alone; the
+// app role marks an email verified only with the identity that asserted it.
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { buildAuthOptions } from '../../lib/auth/options';
@@ -16,7 +17,7 @@ import {
   type SsoCandidate,
 } from '../../lib/auth/sso';
 import { appKysely } from '../helpers/app-db';
-import { ownerPool } from '../helpers/db';
+import { appPool, errorOf, ownerPool, rollback } from '../helpers/db';
 import { addMembership, createTeam, createUser } from './fixtures';
 
 const acct = (over: Partial<SsoCandidate> = {}): SsoCandidate => ({ id: 'u1', disabled: false, linked: false, pending: false, ...over });
@@ -148,5 +149,78 @@ describe('resolveSsoAccount on the database', () => {
       ok: false,
       message: SSO_DISABLED,
     });
+  });
+});
+
+describe('an email is marked verified only with the identity that asserted it', () => {
+  const owner = ownerPool();
+  const app = appPool();
+  const ISSUER = 'https://idp.example';
+  const verifiedAt = async (id: string) =>
+    (await owner.query<{ v: Date | null; sso_subject: string | null }>('select email_verified_at as v, sso_subject from saas.users where id = $1', [id])).rows[0]!;
+
+  it('the app role inserts no account itself, verified or not, with or without an identity', async () => {
+    await rollback(app, async (c) => {
+      for (const text of [
+        "insert into saas.users (id, email, email_verified_at) values (gen_random_uuid(), 'planted-a@auth.test', '2000-01-01')",
+        "insert into saas.users (id, email, sso_issuer, sso_subject, email_verified_at) values (gen_random_uuid(), 'planted-b@auth.test', 'x', 'y', now())",
+        "insert into saas.users (id, email) values (gen_random_uuid(), 'planted-c@auth.test')",
+      ]) {
+        expect(await errorOf(c, text), text).toMatch(/permission denied/);
+      }
+    });
+  });
+
+  it('saas.sso_create makes an account verified now, bound to its identity, and refuses one without an identity', async () => {
+    const email = `created-${randomUUID().slice(0, 8)}@auth.test`;
+    const sub = `created-${randomUUID()}`;
+    await rollback(app, async (c) => {
+      for (const [issuer, subject] of [
+        [null, null],
+        [ISSUER, null],
+        [null, sub],
+        ['', sub],
+        [ISSUER, ''],
+        [ISSUER, 's'.repeat(256)],
+      ]) {
+        expect(await errorOf(c, 'select saas.sso_create($1, $2, $3, $4)', [email, 'N', issuer, subject]), `${issuer} ${subject}`).toMatch(
+          /sso_create: an identity is required/,
+        );
+      }
+      for (const bad of [null, '', 'no-at-sign', `a\u0001@auth.test`]) {
+        expect(await errorOf(c, 'select saas.sso_create($1, null, $2, $3)', [bad, ISSUER, sub]), String(bad)).toMatch(/sso_create: the email/);
+      }
+    });
+    const before = Date.now();
+    const id = (await app.query<{ id: string | null }>('select saas.sso_create($1, $2, $3, $4) as id', [` ${email.toUpperCase()}`, ' Sam ', ISSUER, sub])).rows[0]!.id;
+    expect(id).toEqual(expect.any(String));
+    const row = (await owner.query('select email, name, password_hash, sso_issuer, sso_subject, email_verified_at from saas.users where id = $1', [id])).rows[0];
+    expect(row).toMatchObject({ email, name: 'Sam', password_hash: null, sso_issuer: ISSUER, sso_subject: sub });
+    expect(Math.abs((row.email_verified_at as Date).getTime() - before)).toBeLessThan(60_000);
+    // The email or the identity taken: nothing created, NULL.
+    expect((await app.query('select saas.sso_create($1, null, $2, $3) as id', [email, ISSUER, `other-${sub}`])).rows).toEqual([{ id: null }]);
+    expect((await app.query('select saas.sso_create($1, null, $2, $3) as id', [`other-${email}`, ISSUER, sub])).rows).toEqual([{ id: null }]);
+  });
+
+  it('saas.sso_link verifies nothing without an identity: an unverified account stays unverified and keeps its password', async () => {
+    const u = await createUser(owner, { verified: false });
+    const hash = (await owner.query<{ h: string }>('select password_hash as h from saas.users where id = $1', [u.id])).rows[0]!.h;
+    await rollback(app, async (c) => {
+      for (const [issuer, subject] of [
+        [null, null],
+        [ISSUER, null],
+        [null, 'sub'],
+      ]) {
+        expect(await errorOf(c, 'select saas.sso_link($1, $2, $3, $4)', [u.id, u.email, issuer, subject]), `${issuer} ${subject}`).toMatch(
+          /sso_link: an identity is required/,
+        );
+      }
+    });
+    expect(await verifiedAt(u.id)).toEqual({ v: null, sso_subject: null });
+    expect((await owner.query('select password_hash as h from saas.users where id = $1', [u.id])).rows).toEqual([{ h: hash }]);
+    // With an identity, for the account of that email: linked and verified together.
+    const sub = `link-${randomUUID()}`;
+    expect((await app.query('select saas.sso_link($1, $2, $3, $4) as ok', [u.id, u.email, ISSUER, sub])).rows).toEqual([{ ok: true }]);
+    expect(await verifiedAt(u.id)).toEqual({ v: expect.any(Date), sso_subject: sub });
   });
 });

@@ -1,11 +1,13 @@
 // The database's security contract, read from the catalog of the migrated test database: every tenant table under
 // forced row-level security, no view that runs as its owner, a fixed search_path (pg_catalog first, pg_temp last)
 // on every function of ours, an app role that can bypass nothing, own nothing and create nothing, and password
-// hashes reachable only through the SECURITY DEFINER functions (the definers themselves: tests/engine/catalog.test.ts).
+// hashes that the app role can neither read nor get from any function it may call: the definers compare a hash they
+// are given, and return at most the head of one (up to its salt). (The definers themselves: tests/engine/catalog.test.ts.)
 // Each check is a query listing offenders; a planted offender, rolled back, shows the check would catch it.
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { hashPassword } from '../../lib/auth/password-hash';
 import { appPool, errorOf, ownerPool, rollback, setTenant } from '../helpers/db';
 import { createTenant, factories } from '../helpers/factories';
 
@@ -21,6 +23,9 @@ beforeAll(() => {
 });
 
 const setUser = (c: pg.ClientBase, id: string | null) => c.query("select set_config('saas.user_id', $1, true)", [id ?? '']);
+/** A PHC string up to its salt, and its digest (after the last $). */
+const headOf = (hash: string) => hash.slice(0, hash.lastIndexOf('$'));
+const digestOf = (hash: string) => hash.slice(hash.lastIndexOf('$') + 1);
 const f = factories({ password: 'a long catalog passphrase', emailPrefix: 'sec', domain: 'security.test', namePrefix: 'Security' });
 
 /** Tables with a tenant_id column that forced row-level security does not cover, and the partitions let off. */
@@ -234,19 +239,20 @@ describe('the app role', () => {
     });
   });
 
-  it('reads exactly the account columns the app needs, inserts only a single-sign-on account, updates none', async () => {
+  it('reads exactly the account columns the app needs, inserts and updates none (a first single sign-on goes through saas.sso_create)', async () => {
     const r = await owner.query<{ column: string; s: boolean; i: boolean; u: boolean }>(`
       select a.attname as column, has_column_privilege('aegis_app', a.attrelid, a.attnum, 'SELECT') as s,
              has_column_privilege('aegis_app', a.attrelid, a.attnum, 'INSERT') as i, has_column_privilege('aegis_app', a.attrelid, a.attnum, 'UPDATE') as u
       from pg_attribute a where a.attrelid = 'saas.users'::regclass and a.attnum > 0 and not a.attisdropped order by a.attnum`);
     const which = (k: 's' | 'i' | 'u') => r.rows.filter((x) => x[k]).map((x) => x.column).sort();
     expect(which('s')).toEqual(['disabled_at', 'email', 'id', 'name', 'password_expires_at', 'password_must_change', 'session_version']);
-    expect(which('i')).toEqual(['email', 'email_verified_at', 'id', 'name', 'sso_issuer', 'sso_subject']);
+    expect(which('i')).toEqual([]);
     expect(which('u')).toEqual([]);
     const t = await owner.query(
-      "select has_table_privilege('aegis_app', 'saas.users', 'SELECT') as s, has_table_privilege('aegis_app', 'saas.users', 'UPDATE') as u",
+      `select has_table_privilege('aegis_app', 'saas.users', 'SELECT') as s, has_table_privilege('aegis_app', 'saas.users', 'INSERT') as i,
+              has_table_privilege('aegis_app', 'saas.users', 'UPDATE') as u`,
     );
-    expect(t.rows[0]).toEqual({ s: false, u: false });
+    expect(t.rows[0]).toEqual({ s: false, i: false, u: false });
   });
 });
 
@@ -269,26 +275,39 @@ describe('password_hash', () => {
     });
   });
 
-  it("saas.own_password_hash returns the signed-in account's own hash, and refuses without an enabled account", async () => {
-    const [a, b, off] = await Promise.all([f.createUser(owner), f.createUser(owner, { password: 'another passphrase' }), f.createUser(owner, { disabled: true })]);
+  it("saas.own_password_params returns the head of the signed-in account's own hash, never its digest, and refuses without an enabled account", async () => {
+    const [a, b, off, sso] = await Promise.all([
+      f.createUser(owner),
+      f.createUser(owner, { password: 'another passphrase' }),
+      f.createUser(owner, { disabled: true }),
+      f.createUser(owner),
+    ]);
+    await owner.query('update saas.users set password_hash = null where id = $1', [sso.id]);
     const hashes = await owner.query<{ id: string; password_hash: string }>('select id, password_hash from saas.users where id = any($1)', [[a.id, b.id]]);
     const hashOf = (id: string) => hashes.rows.find((x) => x.id === id)!.password_hash;
     expect(hashOf(a.id)).not.toBe(hashOf(b.id));
     await rollback(app, async (c) => {
-      await setUser(c, a.id);
-      expect((await c.query('select saas.own_password_hash() as h')).rows).toEqual([{ h: hashOf(a.id) }]);
-      await setUser(c, b.id);
-      expect((await c.query('select saas.own_password_hash() as h')).rows).toEqual([{ h: hashOf(b.id) }]);
+      for (const u of [a, b]) {
+        await setUser(c, u.id);
+        const h = (await c.query<{ h: string }>('select saas.own_password_params() as h')).rows[0]!.h;
+        expect(h).toBe(headOf(hashOf(u.id)));
+        expect(h).not.toContain(digestOf(hashOf(u.id)));
+      }
+      // An account without a password (single sign-on only) has no head.
+      await setUser(c, sso.id);
+      expect((await c.query('select saas.own_password_params() as h')).rows).toEqual([{ h: null }]);
       for (const who of [null, off.id, randomUUID()]) {
         await setUser(c, who);
-        expect(await errorOf(c, 'select saas.own_password_hash()'), String(who)).toMatch(/saas\.user_id/);
+        expect(await errorOf(c, 'select saas.own_password_params()'), String(who)).toMatch(/saas\.user_id/);
       }
+      // The function that returned the whole hash is gone.
+      expect((await c.query("select to_regprocedure('saas.own_password_hash()') as f")).rows).toEqual([{ f: null }]);
     });
   });
 
   it('saas.replace_own_password swaps only the caller\'s hash, only from the hash it verified, and keeps the account rules', async () => {
     const [a, b] = await Promise.all([f.createUser(owner), f.createUser(owner, { password: 'another passphrase' })]);
-    const NEW = '$argon2id$v=19$m=19456,t=2,p=1$bmV3c2FsdA$bmV3aGFzaA';
+    const NEW = await hashPassword('the replacement passphrase');
     const before = await owner.query<{ id: string; password_hash: string; session_version: number }>(
       'select id, password_hash, session_version from saas.users where id = any($1)',
       [[a.id, b.id]],
@@ -305,7 +324,9 @@ describe('password_hash', () => {
       expect((await c.query('select saas.replace_own_password($1, $2) as v', [row(a.id).password_hash, NEW])).rows).toEqual([
         { v: row(a.id).session_version + 1 },
       ]);
-      expect((await c.query('select saas.own_password_hash() as h')).rows).toEqual([{ h: NEW }]);
+      // Its hash is now exactly NEW (compared in the database; the app role reads no hash).
+      expect((await c.query('select id from saas.auth_check($1, $2)', [a.email, NEW])).rows).toEqual([{ id: a.id }]);
+      expect((await c.query('select saas.own_password_params() as h')).rows).toEqual([{ h: headOf(NEW) }]);
       expect((await c.query('select password_must_change, password_expires_at, session_version from saas.users where id = $1', [a.id])).rows).toEqual([
         { password_must_change: false, password_expires_at: null, session_version: row(a.id).session_version + 1 },
       ]);
@@ -329,6 +350,109 @@ describe('password_hash', () => {
         await setUser(c, u.id);
         expect((await c.query('select saas.replace_own_password($1, $2) as v', [hashOf(u.id), hashOf(u.id)])).rows, u.email).toEqual([{ v: null }]);
       }
+    });
+  });
+});
+
+interface Victim {
+  id: string;
+  email: string;
+  tenantId: string;
+  hash: string;
+}
+
+/**
+ * Calls, as the app role, every function of our schemas it may execute (triggers and polymorphic ones aside), with
+ * the victim's email for each text argument, its id for each uuid one and NULL for the rest, once as the victim
+ * (saas.user_id and saas.tenant_id set to theirs: what an app role that sets them could do) and once as nobody. Lists
+ * the functions whose answer, read as text, holds the digest of the victim's stored hash. Each call runs in its own
+ * savepoint (errors are refusals, not leaks), bounded in time; the caller rolls everything back.
+ */
+async function functionsRevealingTheDigest(c: pg.ClientBase, v: Victim): Promise<{ leaks: string[]; answered: string[] }> {
+  const fns = await c.query<{ sig: string; call: string; args: string[] }>(
+    `select p.oid::regprocedure::text as sig, quote_ident(n.nspname) || '.' || quote_ident(p.proname) as call,
+            array(select format_type(t, null) from unnest(p.proargtypes) t) as args
+     from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+     where n.nspname = any($1) and p.prokind = 'f' and p.prorettype <> 'trigger'::regtype
+       and has_function_privilege('aegis_app', p.oid, 'EXECUTE')
+       and not exists (select 1 from unnest(p.proargtypes) t where format_type(t, null) like 'any%')
+     order by 1`,
+    [OUR_SCHEMAS],
+  );
+  const digest = digestOf(v.hash);
+  const leaks = new Set<string>();
+  const answered = new Set<string>();
+  await c.query("set local statement_timeout = '5s'");
+  await c.query("set local lock_timeout = '1s'");
+  for (const asVictim of [true, false]) {
+    for (const fn of fns.rows) {
+      const values: unknown[] = [];
+      const args = fn.args.map((type) => {
+        if (type === 'text') return `$${values.push(v.email)}::text`;
+        if (type === 'uuid') return `$${values.push(v.id)}::uuid`;
+        return `NULL::${type}`;
+      });
+      await c.query('savepoint call');
+      try {
+        await setUser(c, asVictim ? v.id : null);
+        await setTenant(c, asVictim ? v.tenantId : null);
+        const r = await c.query<{ out: string | null }>(`select r::text as out from ${fn.call}(${args.join(', ')}) r`, values);
+        answered.add(fn.sig);
+        if (r.rows.some((row) => (row.out ?? '').includes(digest))) leaks.add(fn.sig);
+        await c.query('release savepoint call');
+      } catch {
+        await c.query('rollback to savepoint call');
+      }
+    }
+  }
+  return { leaks: [...leaks].sort(), answered: [...answered].sort() };
+}
+
+describe('no function gives the app role a stored hash', () => {
+  async function victim(): Promise<Victim> {
+    const tenantId = await createTenant(owner, 'Hash victim');
+    const u = await f.createUser(owner);
+    await f.addMembership(owner, tenantId, u.id, 'admin');
+    const hash = (await owner.query<{ h: string }>('select password_hash as h from saas.users where id = $1', [u.id])).rows[0]!.h;
+    expect(hash).toMatch(/^\$argon2id\$.+\$[A-Za-z0-9+/]{43}$/);
+    return { id: u.id, email: u.email, tenantId, hash };
+  }
+
+  it('calling every function the app role may execute, as the account or as nobody, never answers its digest', async () => {
+    const v = await victim();
+    const { leaks, answered } = await rollback(app, (c) => functionsRevealingTheDigest(c, v));
+    expect(leaks).toEqual([]);
+    // The sign-in and password-change functions did answer (with the head, or nothing), so they were looked at.
+    expect(answered).toEqual(expect.arrayContaining(['saas.auth_params(text)', 'saas.own_password_params()', 'saas.user_memberships(uuid)']));
+    expect(answered.length).toBeGreaterThan(20);
+  });
+
+  it('catches a planted function that returns a hash, or a digest inside a row', async () => {
+    const v = await victim();
+    const { leaks } = await planted(async (c) => {
+      await c.query(`create function saas.planted_peek(p_email text) returns text language sql stable security definer
+                       set search_path = pg_catalog, pg_temp as $$ select u.password_hash from saas.users u where u.email = p_email $$`);
+      await c.query(`create function saas.planted_rows(p_id uuid) returns table (id uuid, tail text) language sql stable security definer
+                       set search_path = pg_catalog, pg_temp
+                       as $$ select u.id, pg_catalog.split_part(u.password_hash, '$', 6) from saas.users u where u.id = p_id $$`);
+      await c.query(`create function saas.planted_own() returns text language sql stable security definer set search_path = pg_catalog, pg_temp
+                       as $$ select u.password_hash from saas.users u where u.id = saas.current_user_id() $$`);
+      await c.query('grant execute on function saas.planted_peek(text), saas.planted_rows(uuid), saas.planted_own() to aegis_app');
+      await c.query('set local role aegis_app');
+      return functionsRevealingTheDigest(c, v);
+    });
+    expect(leaks).toEqual(['saas.planted_own()', 'saas.planted_peek(text)', 'saas.planted_rows(uuid)']);
+  });
+
+  it('saas.auth_params answers the head of the hash (up to the salt) and saas.auth_check compares a whole hash, returning none', async () => {
+    const v = await victim();
+    await rollback(app, async (c) => {
+      const head = (await c.query<{ h: string }>('select saas.auth_params($1) as h', [v.email])).rows[0]!.h;
+      expect(head).toBe(headOf(v.hash));
+      expect(head).not.toContain(digestOf(v.hash));
+      const rows = (await c.query('select c::text as out from saas.auth_check($1, $2) c', [v.email, v.hash])).rows;
+      expect(rows).toHaveLength(1);
+      expect(rows[0].out).not.toContain(digestOf(v.hash));
     });
   });
 });

@@ -47,7 +47,11 @@ describe('engine functions in the catalogue', () => {
     'ads_engine.tg_metrics_platform_daily',
     'ads_engine.undo_auto_apply',
     // saas: what happens before a tenant is known (sign-in, links), the account's own password, the mail mark, the membership triggers.
-    'saas.auth_lookup',
+    // Sign-in has no identity yet: saas.auth_params answers every email alike (the head of its hash up to the salt, never
+    // the digest; a derived head for an email without a password), and saas.auth_check's proof is the hash itself (a row
+    // only for the exact stored hash, which it never returns).
+    'saas.auth_check',
+    'saas.auth_params',
     'saas.invitation_accept_existing',
     'saas.invitation_accept_new',
     'saas.invitation_decline',
@@ -58,11 +62,15 @@ describe('engine functions in the catalogue', () => {
     'saas.login_attempt_succeeded',
     'saas.login_forgive',
     'saas.mail_mark',
-    'saas.own_password_hash',
+    // saas.user_id's enabled account only; the head of its hash, never the digest.
+    'saas.own_password_params',
     'saas.password_reset_begin',
     'saas.password_reset_complete',
     'saas.password_reset_lookup',
     'saas.replace_own_password',
+    // An identity (issuer, subject) is required: the email is marked verified only with it, now (the caller has
+    // checked the provider's email_verified); sso_create makes a new account, sso_link only an unlinked one of that email.
+    'saas.sso_create',
     'saas.sso_link',
     'saas.sso_lookup',
     'saas.tg_memberships_forget_pending',
