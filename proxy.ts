@@ -140,7 +140,7 @@ export function unavailablePage(nonce: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(DATABASE_UNAVAILABLE_TITLE)} · AEGIS</title>
-<style nonce="${escapeHtml(nonce)}">body{font-family:system-ui,sans-serif;margin:0;background:#f8fafc;color:#0f172a}main{max-width:32rem;margin:15vh auto;padding:1.5rem;background:#fff;border:1px solid #e2e8f0;border-radius:.5rem}h1{font-size:1.25rem;margin:0 0 .75rem}p{line-height:1.5;margin:0 0 1rem;color:#334155}a{display:inline-block;padding:.5rem 1rem;border-radius:.375rem;background:#1d4ed8;color:#fff;text-decoration:none}</style>
+<style nonce="${escapeHtml(nonce)}">body{font-family:system-ui,sans-serif;margin:0;padding:0 1rem;background:#f8fafc;color:#0f172a}main{max-width:32rem;margin:15vh auto;padding:1.5rem;background:#fff;border:1px solid #e2e8f0;border-radius:.5rem}h1{font-size:1.25rem;margin:0 0 .75rem}p{line-height:1.5;margin:0 0 1rem;color:#334155}a{display:inline-block;padding:.5rem 1rem;border-radius:.375rem;background:#1d4ed8;color:#fff;text-decoration:none}</style>
 </head><body><main role="alert"><h1>${escapeHtml(DATABASE_UNAVAILABLE_TITLE)}</h1><p>${escapeHtml(DATABASE_UNAVAILABLE_PAGE)}</p><a href="">Try again</a></main></body></html>
 `;
 }
