@@ -109,23 +109,54 @@ GRANT SELECT ON ads_engine.metrics_entity_weekly TO aegis_app;
 -- (transition tables allow one event per trigger) and TRUNCATE, for both
 -- rollups.
 --
--- It applies the statement's change as a delta, group by group:
---   + the inserted rows, - the deleted rows, + new - old for updated rows
---   (an update that moves a row to another day, week, platform or parent
---   leaves one group and enters the other; INSERT ... ON CONFLICT DO UPDATE
---   fires the insert trigger with the inserted rows and the update trigger
---   with the updated ones),
--- then deletes the groups whose count fell to zero; first the daily rollup,
--- then the weekly one, always in that order (two statements then wait for
--- each other at the first rollup they share, never crosswise). Deltas
--- rather than a new sum over ads.metrics_daily: numeric addition is exact,
--- and under concurrency a delta is the only correct write. Two loads of the
--- same group in two transactions cannot see each other's rows, so a
+-- It applies the statement's change as a delta, set-based, first to the daily
+-- rollup, then to the weekly one, always in that order (two statements then
+-- wait for each other at the first rollup they share, never crosswise); for
+-- each rollup, one statement and at most one more:
+--   1. the transition tables, read once as signed rows (+ an inserted row and
+--      an updated row's new version, - a deleted row and an updated row's old
+--      version: an update that moves a row to another day, week, platform or
+--      parent leaves one group and enters the other; INSERT ... ON CONFLICT DO
+--      UPDATE fires the insert trigger with the inserted rows and the update
+--      trigger with the updated ones), are summed per group into the delta,
+--      the groups whose delta is all zeros left out;
+--   2. in the same statement, one INSERT ... ON CONFLICT DO UPDATE, in key
+--      order, adds the delta to each group's row, or inserts the row of a new
+--      group, and returns the ctids of the groups left with no rows;
+--   3. one DELETE of those, by ctid.
+-- The rows a group loses travel marked. The CHECK (rows >= 0) applies to the
+-- row an INSERT proposes even when that row then conflicts, so a proposed row
+-- cannot carry a negative count: a group that loses k rows proposes
+-- v_lost + k (v_lost = 2^30), which the update takes off as k. A count from
+-- 2^30 up is therefore always a mark, never a count (a group is one tenant's
+-- platform and level on one day, or one entity's week: far fewer rows).
+--
+-- The rollup missed writes (see the table's comment) where the change takes
+-- rows from a group that has no row (the row the upsert inserts keeps the
+-- mark), takes more rows than the group counts (the update leaves the mark
+-- rather than a negative count), restates the figures of a group that has no
+-- row (inserted with no rows but totals), or empties a group whose totals do
+-- not come to zero: the statement then fails rather than let the rollup drift
+-- on, and no mark is ever committed.
+--
+-- Deltas rather than a new sum over ads.metrics_daily: numeric addition is
+-- exact, and under concurrency a delta is the only correct write. Two loads of
+-- the same group in two transactions cannot see each other's rows, so a
 -- re-aggregation by the second would overwrite the first's total when it
--- commits; the new total is the locked row's, in its latest version, plus the
--- delta (or, for a group another transaction is inserting, ON CONFLICT's
--- "total + delta" on its version), at READ COMMITTED and (or a serialization
--- failure) above.
+-- commits; ON CONFLICT DO UPDATE adds the delta to the row's latest version,
+-- after waiting for a transaction that is inserting or changing it (or
+-- inserts the group again after one that deleted it), at READ COMMITTED (and
+-- fails with a serialization failure above). The upsert locks the groups' rows
+-- in key order, so two statements wait for each other at the first group they
+-- share instead of deadlocking; the DELETE removes only rows it locked.
+--
+-- No statement joins the delta to a rollup table: each group reaches its row
+-- through the primary key (ON CONFLICT) or its ctid, whatever the planner
+-- believes of the table (a join once scanned a tenant's whole rollup for each
+-- group when the statistics predated a large load: 3 s for one restatement of
+-- 4,000 rows). Steps 1 and 2 run with EXECUTE, planned for each firing with
+-- the transition tables' sizes (one row to millions) known, where a plan
+-- cached from a small statement would serve a large one.
 --
 -- Security. The app role holds SELECT only, so the function is SECURITY
 -- DEFINER, owned by aegis_owner, with a fixed search_path and every name
@@ -141,7 +172,8 @@ GRANT SELECT ON ads_engine.metrics_entity_weekly TO aegis_app;
 -- wrote in ads.metrics_daily, by exactly the amounts written: one tenant's
 -- write cannot reach another tenant's totals. The function refuses to run for
 -- any other table or kind of trigger, so it cannot be pointed at a table
--- whose rows name arbitrary tenants.
+-- whose rows name arbitrary tenants. The text it EXECUTEs is made of this
+-- function's own constants; values pass as parameters.
 -- ---------------------------------------------------------------------------
 CREATE OR REPLACE FUNCTION ads_engine.tg_metrics_platform_daily() RETURNS trigger
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -149,17 +181,14 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   v_caller text := pg_catalog.current_setting('saas.tenant_id', true);
-  v_delta ads_engine.metrics_platform_daily[];
-  v_weekly ads_engine.metrics_entity_weekly[];
+  v_changes text;
   v_tenant uuid;
   v_tenants uuid[];
+  v_others boolean;
+  v_only text;
   v_scope text;
-  v_kept_daily ads_engine.metrics_platform_daily[];
-  v_new_daily ads_engine.metrics_platform_daily[];
-  v_kept_weekly ads_engine.metrics_entity_weekly[];
-  v_new_weekly ads_engine.metrics_entity_weekly[];
+  v_lost CONSTANT integer := 1073741824;  -- 2^30, the mark of rows lost (above)
   v_gone pg_catalog.tid[];
-  v_tid pg_catalog.tid;
   v_missing bigint;
   v_switched boolean := false;
 BEGIN
@@ -192,91 +221,51 @@ BEGIN
     RETURN NULL;
   END IF;
 
-  -- The statement's change per group of each rollup, every tenant at once
-  -- (one pass over the transition tables per rollup), as rows of the rollup's
-  -- own type: each ROW(...) lists its table's columns in table order (a column
-  -- added to a table is added here).
+  -- The statement's rows, signed (step 1's input): a row written counts +1
+  -- with its figures, a row removed -1 with its figures negated. They are
+  -- read once beforehand, without sorting or hashing, for their tenants: the
+  -- caller's alone for every write of the app (ads.metrics_daily's policy
+  -- lets it write no other); else, for a role that bypasses RLS, each tenant
+  -- of the rows, in order. A statement that wrote no row (an import with
+  -- nothing new) changes nothing.
+  v_tenant := saas.current_tenant_id();
   IF TG_OP = 'INSERT' THEN
-    SELECT pg_catalog.array_agg(ROW(g.tenant_id, g.level, g.platform, g.day, g.spend, g.impressions, g.clicks, g.conversions, g.conversion_value, g.n)
-                                ::ads_engine.metrics_platform_daily)
-      INTO v_delta
-      FROM (SELECT n.tenant_id, n.level, n.platform, n.day, sum(n.spend) AS spend, sum(n.impressions) AS impressions, sum(n.clicks) AS clicks,
-                   sum(n.conversions) AS conversions, sum(n.conversion_value) AS conversion_value, count(*)::integer AS n
-              FROM new_rows n
-             GROUP BY n.tenant_id, n.level, n.platform, n.day) g;
-    SELECT pg_catalog.array_agg(ROW(g.tenant_id, g.level, g.platform, g.week, g.platform_id, g.campaign_id,
-                                    g.spend, g.impressions, g.clicks, g.conversions, g.conversion_value, g.n)
-                                ::ads_engine.metrics_entity_weekly)
-      INTO v_weekly
-      FROM (SELECT n.tenant_id, n.level, n.platform, pg_catalog.date_trunc('week', n.day::timestamp)::date AS week, n.platform_id,
-                   coalesce(n.campaign_id, '') AS campaign_id,
-                   sum(n.spend) AS spend, sum(n.impressions) AS impressions, sum(n.clicks) AS clicks,
-                   sum(n.conversions) AS conversions, sum(n.conversion_value) AS conversion_value, count(*)::integer AS n
-              FROM new_rows n
-             GROUP BY 1, 2, 3, 4, 5, 6) g;
+    SELECT pg_catalog.bool_or(n.tenant_id IS DISTINCT FROM v_tenant) INTO v_others FROM new_rows n;
+    v_changes := 'SELECT n.tenant_id, n.level, n.platform, n.day, n.platform_id, n.campaign_id,
+                         n.spend, n.impressions, n.clicks, n.conversions, n.conversion_value, 1 AS n
+                    FROM new_rows n';
   ELSIF TG_OP = 'DELETE' THEN
-    SELECT pg_catalog.array_agg(ROW(g.tenant_id, g.level, g.platform, g.day, g.spend, g.impressions, g.clicks, g.conversions, g.conversion_value, g.n)
-                                ::ads_engine.metrics_platform_daily)
-      INTO v_delta
-      FROM (SELECT o.tenant_id, o.level, o.platform, o.day, -sum(o.spend) AS spend, -sum(o.impressions) AS impressions, -sum(o.clicks) AS clicks,
-                   -sum(o.conversions) AS conversions, -sum(o.conversion_value) AS conversion_value, -count(*)::integer AS n
-              FROM old_rows o
-             GROUP BY o.tenant_id, o.level, o.platform, o.day) g;
-    SELECT pg_catalog.array_agg(ROW(g.tenant_id, g.level, g.platform, g.week, g.platform_id, g.campaign_id,
-                                    g.spend, g.impressions, g.clicks, g.conversions, g.conversion_value, g.n)
-                                ::ads_engine.metrics_entity_weekly)
-      INTO v_weekly
-      FROM (SELECT o.tenant_id, o.level, o.platform, pg_catalog.date_trunc('week', o.day::timestamp)::date AS week, o.platform_id,
-                   coalesce(o.campaign_id, '') AS campaign_id,
-                   -sum(o.spend) AS spend, -sum(o.impressions) AS impressions, -sum(o.clicks) AS clicks,
-                   -sum(o.conversions) AS conversions, -sum(o.conversion_value) AS conversion_value, -count(*)::integer AS n
-              FROM old_rows o
-             GROUP BY 1, 2, 3, 4, 5, 6) g;
+    SELECT pg_catalog.bool_or(o.tenant_id IS DISTINCT FROM v_tenant) INTO v_others FROM old_rows o;
+    v_changes := 'SELECT o.tenant_id, o.level, o.platform, o.day, o.platform_id, o.campaign_id,
+                         -o.spend AS spend, -o.impressions AS impressions, -o.clicks AS clicks, -o.conversions AS conversions,
+                         -o.conversion_value AS conversion_value, -1 AS n
+                    FROM old_rows o';
   ELSE
-    SELECT pg_catalog.array_agg(ROW(g.tenant_id, g.level, g.platform, g.day, g.spend, g.impressions, g.clicks, g.conversions, g.conversion_value, g.n)
-                                ::ads_engine.metrics_platform_daily)
-      INTO v_delta
-      FROM (SELECT u.tenant_id, u.level, u.platform, u.day, sum(u.spend) AS spend, sum(u.impressions) AS impressions, sum(u.clicks) AS clicks,
-                   sum(u.conversions) AS conversions, sum(u.conversion_value) AS conversion_value, sum(u.n)::integer AS n
-              FROM (SELECT n.tenant_id, n.level, n.platform, n.day, n.spend, n.impressions::numeric AS impressions, n.clicks::numeric AS clicks,
-                           n.conversions, n.conversion_value, 1 AS n
-                      FROM new_rows n
-                    UNION ALL
-                    SELECT o.tenant_id, o.level, o.platform, o.day, -o.spend, -o.impressions::numeric, -o.clicks::numeric,
-                           -o.conversions, -o.conversion_value, -1
-                      FROM old_rows o) u
-             GROUP BY u.tenant_id, u.level, u.platform, u.day
-             -- an update that changed no figure (names, custom metrics, first_* backfills) changes no total
-            HAVING sum(u.n) <> 0 OR sum(u.spend) <> 0 OR sum(u.impressions) <> 0 OR sum(u.clicks) <> 0
-                OR sum(u.conversions) <> 0 OR sum(u.conversion_value) <> 0) g;
-    SELECT pg_catalog.array_agg(ROW(g.tenant_id, g.level, g.platform, g.week, g.platform_id, g.campaign_id,
-                                    g.spend, g.impressions, g.clicks, g.conversions, g.conversion_value, g.n)
-                                ::ads_engine.metrics_entity_weekly)
-      INTO v_weekly
-      FROM (SELECT u.tenant_id, u.level, u.platform, u.week, u.platform_id, u.campaign_id,
-                   sum(u.spend) AS spend, sum(u.impressions) AS impressions, sum(u.clicks) AS clicks,
-                   sum(u.conversions) AS conversions, sum(u.conversion_value) AS conversion_value, sum(u.n)::integer AS n
-              FROM (SELECT n.tenant_id, n.level, n.platform, pg_catalog.date_trunc('week', n.day::timestamp)::date AS week, n.platform_id,
-                           coalesce(n.campaign_id, '') AS campaign_id,
-                           n.spend, n.impressions::numeric AS impressions, n.clicks::numeric AS clicks, n.conversions, n.conversion_value, 1 AS n
-                      FROM new_rows n
-                    UNION ALL
-                    SELECT o.tenant_id, o.level, o.platform, pg_catalog.date_trunc('week', o.day::timestamp)::date, o.platform_id,
-                           coalesce(o.campaign_id, ''),
-                           -o.spend, -o.impressions::numeric, -o.clicks::numeric, -o.conversions, -o.conversion_value, -1
-                      FROM old_rows o) u
-             GROUP BY u.tenant_id, u.level, u.platform, u.week, u.platform_id, u.campaign_id
-             -- the same: a row that keeps its week, entity, parent and figures changes nothing
-            HAVING sum(u.n) <> 0 OR sum(u.spend) <> 0 OR sum(u.impressions) <> 0 OR sum(u.clicks) <> 0
-                OR sum(u.conversions) <> 0 OR sum(u.conversion_value) <> 0) g;
+    SELECT pg_catalog.bool_or(c.tenant_id IS DISTINCT FROM v_tenant) INTO v_others
+      FROM (SELECT n.tenant_id FROM new_rows n UNION ALL SELECT o.tenant_id FROM old_rows o) c;
+    v_changes := 'SELECT n.tenant_id, n.level, n.platform, n.day, n.platform_id, n.campaign_id,
+                         n.spend, n.impressions, n.clicks, n.conversions, n.conversion_value, 1 AS n
+                    FROM new_rows n
+                  UNION ALL
+                  SELECT o.tenant_id, o.level, o.platform, o.day, o.platform_id, o.campaign_id,
+                         -o.spend, -o.impressions, -o.clicks, -o.conversions, -o.conversion_value, -1
+                    FROM old_rows o';
   END IF;
-  IF v_delta IS NULL AND v_weekly IS NULL THEN
+  IF v_others IS NULL THEN
     RETURN NULL;
   END IF;
+  IF v_others THEN
+    EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(t.tenant_id ORDER BY t.tenant_id) FROM (SELECT DISTINCT c.tenant_id FROM (%s) c) t', v_changes)
+       INTO v_tenants;
+  ELSE
+    v_tenants := ARRAY[v_tenant];
+  END IF;
+  -- Each tenant's rows are picked by a filter only where there are several:
+  -- the planner cannot know how many rows it keeps (it assumes a few), and
+  -- sizes the aggregation of a large statement for a small one.
+  v_only := CASE WHEN pg_catalog.cardinality(v_tenants) > 1 THEN 'WHERE c.tenant_id = $1' ELSE '' END;
 
-  FOR v_tenant IN SELECT d.tenant_id FROM pg_catalog.unnest(v_delta) d
-                  UNION
-                  SELECT w.tenant_id FROM pg_catalog.unnest(v_weekly) w LOOP
+  FOREACH v_tenant IN ARRAY v_tenants LOOP
     IF v_tenant IS DISTINCT FROM saas.current_tenant_id() THEN
       PERFORM pg_catalog.set_config('saas.tenant_id', v_tenant::text, true);
       v_switched := true;
@@ -285,134 +274,85 @@ BEGIN
     -- saas.tenants) has no totals left to keep: its rollup rows go with it.
     CONTINUE WHEN NOT EXISTS (SELECT 1 FROM saas.tenants t WHERE t.id = v_tenant);
 
-    -- 1. The daily rollup. (An update that moved rows only between parents
-    -- changes no daily total: nothing to do here then.)
-    IF v_delta IS NOT NULL THEN
-      -- The groups' existing rows, locked in key order first: two statements
-      -- touching the same groups then wait for each other instead of
-      -- deadlocking. A row another transaction changed meanwhile is locked,
-      -- and read, in its latest version. Each group is sorted by what it has:
-      --   * kept: a row, and rows after the change: its new totals, the locked
-      --     row's plus the delta, written on it below;
-      --   * gone: a row counting exactly the rows it loses: deleted;
-      --   * new: no row, and it gains rows: inserted;
-      --   * missing: no row, or fewer rows than it loses, although the change
-      --     removes or changes rows of it: the rollup missed writes (see the
-      --     table's comment), and it must not drift on.
-      -- No statement here joins the delta to the rollup: each group reaches
-      -- its row through the primary key (the LATERAL probe, ON CONFLICT) or
-      -- its ctid, whatever the planner believes of the table. A join let it
-      -- scan the tenant's whole rollup once per group when the statistics
-      -- predated a large load (a tenant estimated at one row): 3 s for one
-      -- restatement of 4,000 rows, 20 ms for a write of five.
-      SELECT coalesce(pg_catalog.array_agg(ROW((x.d).tenant_id, (x.d).level, (x.d).platform, (x.d).day,
-                                               (x.cur).spend + (x.d).spend, (x.cur).impressions + (x.d).impressions,
-                                               (x.cur).clicks + (x.d).clicks, (x.cur).conversions + (x.d).conversions,
-                                               (x.cur).conversion_value + (x.d).conversion_value, (x.cur).rows + (x.d).rows)
-                                           ::ads_engine.metrics_platform_daily)
-                        FILTER (WHERE (x.cur).rows + (x.d).rows > 0), '{}'),
-             coalesce(pg_catalog.array_agg(x.tid) FILTER (WHERE (x.cur).rows + (x.d).rows = 0), '{}'),
-             coalesce(pg_catalog.array_agg(x.d) FILTER (WHERE x.tid IS NULL AND (x.d).rows > 0), '{}'),
-             pg_catalog.count(*) FILTER (WHERE (x.tid IS NULL AND (x.d).rows <= 0) OR (x.cur).rows + (x.d).rows < 0)
-        INTO v_kept_daily, v_gone, v_new_daily, v_missing
-        FROM (SELECT o.d, l.tid, l.cur
-                FROM (SELECT e AS d, e.tenant_id, e.level, e.day, e.platform
-                        FROM pg_catalog.unnest(v_delta) e
-                       WHERE e.tenant_id = v_tenant
-                       ORDER BY e.level, e.day, e.platform) o
-                LEFT JOIN LATERAL (
-                  SELECT r.ctid AS tid, r AS cur
-                    FROM ads_engine.metrics_platform_daily r
-                   WHERE r.tenant_id = o.tenant_id AND r.level = o.level AND r.day = o.day AND r.platform = o.platform
-                     FOR UPDATE) l ON true) x;
-      IF v_missing > 0 THEN
-        RAISE EXCEPTION 'ads_engine.metrics_platform_daily is out of date for tenant % (rows of ads.metrics_daily changed without its triggers)', v_tenant
-          USING ERRCODE = '55000',
-                HINT = 'As the owner: SELECT ads_engine.rebuild_metrics_platform_daily(tenant_id), or redeploy db/media_buying_deployment.sql.';
-      END IF;
-
-      -- Kept groups: every one conflicts with its locked row, which takes the totals worked out under the lock.
-      INSERT INTO ads_engine.metrics_platform_daily AS r
-             (tenant_id, level, platform, day, spend, impressions, clicks, conversions, conversion_value, rows)
-      SELECT k.tenant_id, k.level, k.platform, k.day, k.spend, k.impressions, k.clicks, k.conversions, k.conversion_value, k.rows
-        FROM pg_catalog.unnest(v_kept_daily) k
-       ORDER BY k.level, k.day, k.platform
-      ON CONFLICT (tenant_id, level, day, platform) DO UPDATE
-         SET spend = EXCLUDED.spend, impressions = EXCLUDED.impressions, clicks = EXCLUDED.clicks,
-             conversions = EXCLUDED.conversions, conversion_value = EXCLUDED.conversion_value, rows = EXCLUDED.rows;
-      FOREACH v_tid IN ARRAY v_gone LOOP
-        DELETE FROM ads_engine.metrics_platform_daily r WHERE r.ctid = v_tid;
-      END LOOP;
-      -- New groups: insert, or add to the row another transaction may have
-      -- just inserted (ON CONFLICT waits for it, then adds to its version).
-      INSERT INTO ads_engine.metrics_platform_daily AS r
-             (tenant_id, level, platform, day, spend, impressions, clicks, conversions, conversion_value, rows)
-      SELECT d.tenant_id, d.level, d.platform, d.day, d.spend, d.impressions, d.clicks, d.conversions, d.conversion_value, d.rows
-        FROM pg_catalog.unnest(v_new_daily) d
-       ORDER BY d.level, d.day, d.platform
-      ON CONFLICT (tenant_id, level, day, platform) DO UPDATE
-         SET spend = r.spend + EXCLUDED.spend,
-             impressions = r.impressions + EXCLUDED.impressions,
-             clicks = r.clicks + EXCLUDED.clicks,
-             conversions = r.conversions + EXCLUDED.conversions,
-             conversion_value = r.conversion_value + EXCLUDED.conversion_value,
-             rows = r.rows + EXCLUDED.rows;
+    -- The daily rollup (an update that moved rows only between parents
+    -- changes no daily total: its delta is empty here). The delta d and its
+    -- upsert w (step 2: the rows gained, or the mark of the rows lost), then
+    -- from w's rows as written: the ctids of those left with no rows, and how
+    -- many show missed writes (marked, or no rows but totals).
+    EXECUTE pg_catalog.format($q$
+      WITH d AS (
+        SELECT c.level, c.platform, c.day, sum(c.spend) AS spend, sum(c.impressions) AS impressions, sum(c.clicks) AS clicks,
+               sum(c.conversions) AS conversions, sum(c.conversion_value) AS conversion_value, sum(c.n)::integer AS n
+          FROM (%s) c
+        %s
+         GROUP BY c.level, c.platform, c.day
+        -- an update that changed no figure (names, custom metrics, first_* backfills) changes no total
+        HAVING sum(c.n) <> 0 OR sum(c.spend) <> 0 OR sum(c.impressions) <> 0 OR sum(c.clicks) <> 0
+            OR sum(c.conversions) <> 0 OR sum(c.conversion_value) <> 0
+      ), w AS (
+        INSERT INTO ads_engine.metrics_platform_daily AS r
+               (tenant_id, level, platform, day, spend, impressions, clicks, conversions, conversion_value, rows)
+        SELECT $1, d.level, d.platform, d.day, d.spend, d.impressions, d.clicks, d.conversions, d.conversion_value,
+               CASE WHEN d.n >= 0 THEN d.n ELSE $2 - d.n END
+          FROM d
+         ORDER BY d.level, d.day, d.platform
+        ON CONFLICT (tenant_id, level, day, platform) DO UPDATE
+           SET spend = r.spend + EXCLUDED.spend, impressions = r.impressions + EXCLUDED.impressions, clicks = r.clicks + EXCLUDED.clicks,
+               conversions = r.conversions + EXCLUDED.conversions, conversion_value = r.conversion_value + EXCLUDED.conversion_value,
+               rows = CASE WHEN EXCLUDED.rows < $2 THEN r.rows + EXCLUDED.rows
+                           WHEN r.rows >= EXCLUDED.rows - $2 THEN r.rows - (EXCLUDED.rows - $2)
+                           ELSE $2 END
+        RETURNING r.ctid AS tid, r.rows,
+                  r.spend = 0 AND r.impressions = 0 AND r.clicks = 0 AND r.conversions = 0 AND r.conversion_value = 0 AS zero
+      )
+      SELECT pg_catalog.array_agg(w.tid) FILTER (WHERE w.rows = 0), pg_catalog.count(*) FILTER (WHERE w.rows >= $2 OR (w.rows = 0 AND NOT w.zero))
+        FROM w$q$, v_changes, v_only) INTO v_gone, v_missing USING v_tenant, v_lost;
+    IF v_missing > 0 THEN
+      RAISE EXCEPTION 'ads_engine.metrics_platform_daily is out of date for tenant % (rows of ads.metrics_daily changed without its triggers)', v_tenant
+        USING ERRCODE = '55000',
+              HINT = 'As the owner: SELECT ads_engine.rebuild_metrics_platform_daily(tenant_id), or redeploy db/media_buying_deployment.sql.';
+    END IF;
+    IF v_gone IS NOT NULL THEN
+      DELETE FROM ads_engine.metrics_platform_daily r WHERE r.ctid = ANY (v_gone);
     END IF;
 
-    -- 2. The weekly rollup: the same steps on its groups.
-    IF v_weekly IS NOT NULL THEN
-      SELECT coalesce(pg_catalog.array_agg(ROW((x.d).tenant_id, (x.d).level, (x.d).platform, (x.d).week, (x.d).platform_id, (x.d).campaign_id,
-                                               (x.cur).spend + (x.d).spend, (x.cur).impressions + (x.d).impressions,
-                                               (x.cur).clicks + (x.d).clicks, (x.cur).conversions + (x.d).conversions,
-                                               (x.cur).conversion_value + (x.d).conversion_value, (x.cur).rows + (x.d).rows)
-                                           ::ads_engine.metrics_entity_weekly)
-                        FILTER (WHERE (x.cur).rows + (x.d).rows > 0), '{}'),
-             coalesce(pg_catalog.array_agg(x.tid) FILTER (WHERE (x.cur).rows + (x.d).rows = 0), '{}'),
-             coalesce(pg_catalog.array_agg(x.d) FILTER (WHERE x.tid IS NULL AND (x.d).rows > 0), '{}'),
-             pg_catalog.count(*) FILTER (WHERE (x.tid IS NULL AND (x.d).rows <= 0) OR (x.cur).rows + (x.d).rows < 0)
-        INTO v_kept_weekly, v_gone, v_new_weekly, v_missing
-        FROM (SELECT o.d, l.tid, l.cur
-                FROM (SELECT e AS d, e.tenant_id, e.level, e.platform, e.week, e.platform_id, e.campaign_id
-                        FROM pg_catalog.unnest(v_weekly) e
-                       WHERE e.tenant_id = v_tenant
-                       ORDER BY e.level, e.platform, e.week, e.platform_id, e.campaign_id) o
-                LEFT JOIN LATERAL (
-                  SELECT r.ctid AS tid, r AS cur
-                    FROM ads_engine.metrics_entity_weekly r
-                   WHERE r.tenant_id = o.tenant_id AND r.level = o.level AND r.platform = o.platform AND r.week = o.week
-                     AND r.platform_id = o.platform_id AND r.campaign_id = o.campaign_id
-                     FOR UPDATE) l ON true) x;
-      IF v_missing > 0 THEN
-        RAISE EXCEPTION 'ads_engine.metrics_entity_weekly is out of date for tenant % (rows of ads.metrics_daily changed without its triggers)', v_tenant
-          USING ERRCODE = '55000',
-                HINT = 'As the owner: SELECT ads_engine.rebuild_metrics_platform_daily(tenant_id), or redeploy db/media_buying_deployment.sql.';
-      END IF;
-
-      INSERT INTO ads_engine.metrics_entity_weekly AS r
-             (tenant_id, level, platform, week, platform_id, campaign_id, spend, impressions, clicks, conversions, conversion_value, rows)
-      SELECT k.tenant_id, k.level, k.platform, k.week, k.platform_id, k.campaign_id,
-             k.spend, k.impressions, k.clicks, k.conversions, k.conversion_value, k.rows
-        FROM pg_catalog.unnest(v_kept_weekly) k
-       ORDER BY k.level, k.platform, k.week, k.platform_id, k.campaign_id
-      ON CONFLICT (tenant_id, level, platform, week, platform_id, campaign_id) DO UPDATE
-         SET spend = EXCLUDED.spend, impressions = EXCLUDED.impressions, clicks = EXCLUDED.clicks,
-             conversions = EXCLUDED.conversions, conversion_value = EXCLUDED.conversion_value, rows = EXCLUDED.rows;
-      FOREACH v_tid IN ARRAY v_gone LOOP
-        DELETE FROM ads_engine.metrics_entity_weekly r WHERE r.ctid = v_tid;
-      END LOOP;
-      INSERT INTO ads_engine.metrics_entity_weekly AS r
-             (tenant_id, level, platform, week, platform_id, campaign_id, spend, impressions, clicks, conversions, conversion_value, rows)
-      SELECT d.tenant_id, d.level, d.platform, d.week, d.platform_id, d.campaign_id,
-             d.spend, d.impressions, d.clicks, d.conversions, d.conversion_value, d.rows
-        FROM pg_catalog.unnest(v_new_weekly) d
-       ORDER BY d.level, d.platform, d.week, d.platform_id, d.campaign_id
-      ON CONFLICT (tenant_id, level, platform, week, platform_id, campaign_id) DO UPDATE
-         SET spend = r.spend + EXCLUDED.spend,
-             impressions = r.impressions + EXCLUDED.impressions,
-             clicks = r.clicks + EXCLUDED.clicks,
-             conversions = r.conversions + EXCLUDED.conversions,
-             conversion_value = r.conversion_value + EXCLUDED.conversion_value,
-             rows = r.rows + EXCLUDED.rows;
+    -- The weekly rollup: the same steps on its groups.
+    EXECUTE pg_catalog.format($q$
+      WITH d AS (
+        SELECT c.level, c.platform, pg_catalog.date_trunc('week', c.day::timestamp)::date AS week, c.platform_id, coalesce(c.campaign_id, '') AS campaign_id,
+               sum(c.spend) AS spend, sum(c.impressions) AS impressions, sum(c.clicks) AS clicks,
+               sum(c.conversions) AS conversions, sum(c.conversion_value) AS conversion_value, sum(c.n)::integer AS n
+          FROM (%s) c
+        %s
+         GROUP BY 1, 2, 3, 4, 5
+        -- the same: a row that keeps its week, entity, parent and figures changes nothing
+        HAVING sum(c.n) <> 0 OR sum(c.spend) <> 0 OR sum(c.impressions) <> 0 OR sum(c.clicks) <> 0
+            OR sum(c.conversions) <> 0 OR sum(c.conversion_value) <> 0
+      ), w AS (
+        INSERT INTO ads_engine.metrics_entity_weekly AS r
+               (tenant_id, level, platform, week, platform_id, campaign_id, spend, impressions, clicks, conversions, conversion_value, rows)
+        SELECT $1, d.level, d.platform, d.week, d.platform_id, d.campaign_id, d.spend, d.impressions, d.clicks, d.conversions, d.conversion_value,
+               CASE WHEN d.n >= 0 THEN d.n ELSE $2 - d.n END
+          FROM d
+         ORDER BY d.level, d.platform, d.week, d.platform_id, d.campaign_id
+        ON CONFLICT (tenant_id, level, platform, week, platform_id, campaign_id) DO UPDATE
+           SET spend = r.spend + EXCLUDED.spend, impressions = r.impressions + EXCLUDED.impressions, clicks = r.clicks + EXCLUDED.clicks,
+               conversions = r.conversions + EXCLUDED.conversions, conversion_value = r.conversion_value + EXCLUDED.conversion_value,
+               rows = CASE WHEN EXCLUDED.rows < $2 THEN r.rows + EXCLUDED.rows
+                           WHEN r.rows >= EXCLUDED.rows - $2 THEN r.rows - (EXCLUDED.rows - $2)
+                           ELSE $2 END
+        RETURNING r.ctid AS tid, r.rows,
+                  r.spend = 0 AND r.impressions = 0 AND r.clicks = 0 AND r.conversions = 0 AND r.conversion_value = 0 AS zero
+      )
+      SELECT pg_catalog.array_agg(w.tid) FILTER (WHERE w.rows = 0), pg_catalog.count(*) FILTER (WHERE w.rows >= $2 OR (w.rows = 0 AND NOT w.zero))
+        FROM w$q$, v_changes, v_only) INTO v_gone, v_missing USING v_tenant, v_lost;
+    IF v_missing > 0 THEN
+      RAISE EXCEPTION 'ads_engine.metrics_entity_weekly is out of date for tenant % (rows of ads.metrics_daily changed without its triggers)', v_tenant
+        USING ERRCODE = '55000',
+              HINT = 'As the owner: SELECT ads_engine.rebuild_metrics_platform_daily(tenant_id), or redeploy db/media_buying_deployment.sql.';
+    END IF;
+    IF v_gone IS NOT NULL THEN
+      DELETE FROM ads_engine.metrics_entity_weekly r WHERE r.ctid = ANY (v_gone);
     END IF;
   END LOOP;
 
@@ -425,8 +365,10 @@ $$;
 COMMENT ON FUNCTION ads_engine.tg_metrics_platform_daily() IS
   'Trigger of ads.metrics_daily (AFTER INSERT / UPDATE / DELETE FOR EACH STATEMENT with transition tables, and AFTER TRUNCATE): adds the statement''s '
   'change to ads_engine.metrics_platform_daily (groups: tenant, level, platform, day) and then to ads_engine.metrics_entity_weekly (groups: tenant, level, '
-  'platform, ISO week, platform_id, coalesce(campaign_id, '''')), group by group (+ inserted, - deleted, + new - old updated rows), and deletes the groups '
-  'left without rows; TRUNCATE empties both. Exact (numeric) and safe under concurrent loads (deltas on the latest row version). '
+  'platform, ISO week, platform_id, coalesce(campaign_id, '''')), set-based: per rollup one pass over the transition tables (+ inserted, - deleted, '
+  '+ new - old updated rows, summed per group), one INSERT ... ON CONFLICT DO UPDATE adding that delta in key order (rows lost proposed as 2^30 + k, '
+  'since the CHECK applies to the proposed row), and one DELETE of the groups left without rows; TRUNCATE empties both. Exact (numeric) and safe '
+  'under concurrent loads (deltas on the latest row version); fails (55000) when a rollup missed writes. '
   'SECURITY DEFINER (owned by aegis_owner, search_path pg_catalog, pg_temp): the app may only read the rollups. It writes each tenant''s rows with '
   'saas.tenant_id set to that tenant (unchanged for the app, whose rows are all of its own tenant; set in turn, then restored, for a superuser''s '
   'statement over several tenants or none), so only the tenants of rows the statement wrote change, by what it wrote. Refuses any other table.';

@@ -331,6 +331,124 @@ describe('ads_engine.metrics_platform_daily follows ads.metrics_daily exactly', 
     });
   });
 
+  it('a random mix of writes, round after round: upserts, restatements, key and parent moves, deletes, and all of them in one statement', async () => {
+    // Each round draws one kind of write over a random share of the rows and compares both rollups with their GROUP BY.
+    await rollback(app, async (c) => {
+      await setTenant(c, tenant);
+      const rnd = mulberry32(20_250_612);
+      // One row in eight with no figure at all (a day without delivery): it still counts in its groups.
+      const blank = (rows: MetricsRow[]) =>
+        rows.map((r, i) => (i % 8 === 3 ? { ...r, spend: '0.00', impressions: 0, clicks: 0, conversions: '0.00', value: '0.00' } : r));
+      await load(c, tenant, blank(randomRows(31, 1500, 120, 40)));
+      await expectExact(c, [tenant]);
+      let shift = 0;
+      const kinds = new Map<string, number>();
+      for (let round = 0; round < 30; round++) {
+        const salt = Math.floor(rnd() * 1e6);
+        const one = 2 + Math.floor(rnd() * 6); // a row in `one` is picked
+        const h = `((hashtext(platform_id || day::text || '${salt}') & 1048575) % ${one})`;
+        // Key moves go past every day used so far, to new ids or to the 'ad' level, so no moved key meets a stored one.
+        shift += 400;
+        const kind = (['upsert', 'restate', 'move', 'delete', 'all at once'] as const)[Math.floor(rnd() * 5)]!;
+        kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+        if (kind === 'upsert') {
+          // Stored keys restated (some with another parent) and new keys, in one statement.
+          await load(c, tenant, blank(randomRows(salt, 150 + Math.floor(rnd() * 300), 140, 45)), UPSERT);
+        } else if (kind === 'restate') {
+          await c.query(
+            `update ads.metrics_daily set spend = spend + 0.01 * (${h} + 1), conversions = conversions * 2, impressions = impressions + 7, entity_name = 'r${round}'
+             where tenant_id = $1 and ${h} = 0`,
+            [tenant],
+          );
+        } else if (kind === 'move') {
+          // One UPDATE: rows moved in time, to another entity, to another level, to another parent; figures changed on some; names only on the rest.
+          await c.query(
+            `update ads.metrics_daily set
+               day = case when ${h} = 0 then day + ${shift} else day end,
+               platform_id = case ${h} when 1 then platform_id || '.${round}a' when 2 then platform_id || '.${round}b' else platform_id end,
+               level = case when ${h} = 2 and level = 'adset' then 'ad' else level end,
+               campaign_id = case when ${h} = 3 and level <> 'campaign' then 'c' || (hashtext(platform_id) & 3) else campaign_id end,
+               spend = case when ${h} in (0, 4) then spend + 1.01 else spend end,
+               entity_name = 'm${round}'
+             where tenant_id = $1`,
+            [tenant],
+          );
+        } else if (kind === 'delete') {
+          await c.query(`delete from ads.metrics_daily where tenant_id = $1 and ${h} = 0`, [tenant]);
+        } else {
+          // A delete, a moving update and an insert in one SQL statement: each part fires its own trigger, at the end of the statement.
+          const fresh = randomRows(salt, 120, 60, 30).map((r) => ({ ...r, platformId: `${r.platformId}.n${round}` }));
+          await c.query(
+            `with gone as (delete from ads.metrics_daily where tenant_id = $1 and ${h} = 0 returning 1),
+                  moved as (update ads.metrics_daily set day = day + ${shift}, clicks = clicks + 1 where tenant_id = $1 and ${h} = 1 returning 1)
+             ${INSERT}`,
+            [
+              tenant,
+              fresh.map((x) => x.platform),
+              fresh.map((x) => x.level),
+              fresh.map((x) => x.platformId),
+              fresh.map((x) => x.day),
+              fresh.map((x) => x.spend),
+              fresh.map((x) => x.impressions),
+              fresh.map((x) => x.clicks),
+              fresh.map((x) => x.conversions),
+              fresh.map((x) => x.value),
+              fresh.map((x) => x.campaignId ?? null),
+            ],
+          );
+        }
+        await expectExact(c, [tenant]);
+      }
+      // Every kind was drawn, and the rollups still hold many groups.
+      expect([...kinds.keys()].sort()).toEqual(['all at once', 'delete', 'move', 'restate', 'upsert']);
+      expect(await expectWeeklyExact(c, [tenant])).toBeGreaterThan(300);
+      // Emptied in one statement: no rollup row is left, not even one with a count of zero.
+      await c.query('delete from ads.metrics_daily where tenant_id = $1', [tenant]);
+      expect(await expectExact(c, [tenant])).toBe(0);
+      for (const table of ['ads_engine.metrics_platform_daily', 'ads_engine.metrics_entity_weekly']) {
+        expect((await c.query(`select count(*)::int as n from ${table}`)).rows[0].n).toBe(0);
+      }
+    });
+  });
+
+  it("a superuser's random statements over three tenants, rows moved between tenants among them, keep each tenant exact", async () => {
+    const third = await createTenant(owner, 'Rollup tenant, third');
+    const tenants = [tenant, other, third];
+    await rollback(owner, async (c) => {
+      await setTenant(c, null);
+      const rnd = mulberry32(77);
+      for (const [i, t] of tenants.entries()) {
+        await setTenant(c, t);
+        await load(c, t, randomRows(500 + i, 400, 50, 20));
+      }
+      await setTenant(c, null);
+      await expectExact(c, tenants);
+      let shift = 0;
+      for (let round = 0; round < 12; round++) {
+        const salt = Math.floor(rnd() * 1e6);
+        const h = `((hashtext(platform_id || day::text || tenant_id::text || '${salt}') & 1048575) % 5)`;
+        shift += 400;
+        // The statement runs with no tenant set, or one of them (not always one whose rows it writes).
+        const setting = round % 4 === 0 ? null : tenants[round % 3]!;
+        await setTenant(c, setting);
+        const to = tenants[Math.floor(rnd() * 3)]!;
+        await c.query(
+          `update ads.metrics_daily set
+             tenant_id = case when ${h} = 0 then $2::uuid else tenant_id end,
+             platform_id = case when ${h} = 0 then platform_id || '.' || left(tenant_id::text, 8) || '.${round}' else platform_id end,
+             day = case when ${h} in (0, 1) then day + ${shift} else day end,
+             spend = case when ${h} = 2 then spend + 0.5 else spend end
+           where tenant_id = any($1::uuid[])`,
+          [tenants, to],
+        );
+        await c.query(`delete from ads.metrics_daily where tenant_id = any($1::uuid[]) and ${h} = 3 and day < date '2024-03-15'`, [tenants]);
+        expect((await c.query(`select current_setting('saas.tenant_id', true) as t`)).rows[0].t).toBe(setting ?? '');
+        await setTenant(c, null);
+        await expectExact(c, tenants);
+      }
+    });
+  });
+
   it("a superuser's statement over two tenants, with no tenant set or another one, keeps each exact and leaves the setting as it was", async () => {
     await rollback(owner, async (c) => {
       await setTenant(c, null);
@@ -365,14 +483,16 @@ describe('ads_engine.metrics_platform_daily follows ads.metrics_daily exactly', 
     const t = await createTenant(owner, 'Rollup concurrency');
     const [c1, c2] = [await app.connect(), await app.connect()];
     try {
-      const round = async (first: MetricsRow[], second: MetricsRow[], text = INSERT) => {
+      // A write: rows to load, or a statement of the tenant's ($1).
+      const write = (c: pg.ClientBase, w: MetricsRow[] | string, text: string) => (typeof w === 'string' ? c.query(w, [t]) : load(c, t, w, text));
+      const round = async (first: MetricsRow[] | string, second: MetricsRow[] | string, text = INSERT) => {
         for (const c of [c1, c2]) {
           await c.query('begin');
           await setTenant(c, t);
         }
-        await load(c1, t, first, text);
+        await write(c1, first, text);
         const pid2 = (await c2.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
-        const pending = load(c2, t, second, text);
+        const pending = write(c2, second, text);
         // Wait until the second is blocked on the first's rollup row, then commit the first.
         for (let i = 0; ; i++) {
           const w = await owner.query(`select wait_event_type from pg_stat_activity where pid = $1`, [pid2]);
@@ -397,6 +517,25 @@ describe('ads_engine.metrics_platform_daily follows ads.metrics_daily exactly', 
         expect(await expectExact(c, [t])).toBe(1);
         expect((await c.query(`select spend::text, rows from ads_engine.metrics_platform_daily where tenant_id = $1`, [t])).rows).toEqual([
           { spend: '33.34', rows: 3 },
+        ]);
+        const daily = () =>
+          c.query(`select to_char(day, 'YYYY-MM-DD') as day, spend::text, rows from ads_engine.metrics_platform_daily where tenant_id = $1 order by day`, [t]);
+        // Rows taken out of the same group by both: a delete, and a move to another day.
+        await round(
+          `delete from ads.metrics_daily where tenant_id = $1 and platform_id = 'x1'`,
+          `update ads.metrics_daily set day = '2024-07-08', spend = spend + 1 where tenant_id = $1 and platform_id = 'x2'`,
+        );
+        await expectExact(c, [t]);
+        expect((await daily()).rows).toEqual([
+          { day: '2024-07-01', spend: '0.01', rows: 1 },
+          { day: '2024-07-08', spend: '23.22', rows: 1 },
+        ]);
+        // The group's last row deleted by one while the other adds a row to it: the second inserts the group again once the first has removed it.
+        await round(`delete from ads.metrics_daily where tenant_id = $1 and platform_id = 'x3'`, [row('meta', 'campaign', 'x4', '2024-07-01', '4.44')]);
+        await expectExact(c, [t]);
+        expect((await daily()).rows).toEqual([
+          { day: '2024-07-01', spend: '4.44', rows: 1 },
+          { day: '2024-07-08', spend: '23.22', rows: 1 },
         ]);
         // Deleting the tenant cascades to its metrics and its totals, whichever goes first.
         await c.query('delete from saas.tenants where id = $1', [t]);
@@ -611,6 +750,50 @@ describe('the deployment and the rebuild', () => {
     expect(end.rollup).toEqual(end.truth);
     expect(end.weekly).toEqual(end.weeklyTruth);
   });
+
+  it('a write a rollup cannot take exactly fails with 55000 and leaves it as it was: more rows taken than a group counts, a group emptied with totals left', async () => {
+    await rollback(owner, async (c) => {
+      await setTenant(c, tenant);
+      await load(c, tenant, [
+        row('meta', 'campaign', 'c1', '2024-09-02', '10.00'),
+        row('meta', 'campaign', 'c2', '2024-09-02', '20.00'),
+        row('meta', 'adset', 'a1', '2024-09-03', '5.00', '1.00', '1.00', 'c1'),
+      ]);
+      await expectExact(c, [tenant]);
+      // Writes the rollups missed (as the owner): the daily group of 2024-09-02 counts one row where there are two; the
+      // weekly group of a1 counts none.
+      await c.query(`update ads_engine.metrics_platform_daily set rows = 1 where tenant_id = $1 and day = '2024-09-02'`, [tenant]);
+      await c.query(`update ads_engine.metrics_entity_weekly set rows = 0 where tenant_id = $1 and platform_id = 'a1'`, [tenant]);
+      const state = async () => [(await c.query(ROLLUP, [[tenant]])).rows, (await c.query(WEEKLY, [[tenant]])).rows];
+      const before = await state();
+      const failure = async (text: string) => {
+        await c.query('savepoint w');
+        try {
+          await c.query(text, [tenant]);
+          return null;
+        } catch (e) {
+          const err = e as { code?: string; message: string; hint?: string };
+          return { code: err.code, message: err.message, hint: err.hint };
+        } finally {
+          await c.query('rollback to savepoint w');
+        }
+      };
+      const outOfDate = (table: string) => ({
+        code: '55000',
+        message: expect.stringContaining(`ads_engine.${table} is out of date for tenant ${tenant}`),
+        hint: expect.stringContaining('rebuild_metrics_platform_daily'),
+      });
+      // Two rows taken from a group that counts one.
+      expect(await failure(`delete from ads.metrics_daily where tenant_id = $1 and day = '2024-09-02'`)).toEqual(outOfDate('metrics_platform_daily'));
+      // One taken: the group counts none, but 20.00 of spend is left.
+      expect(await failure(`delete from ads.metrics_daily where tenant_id = $1 and platform_id = 'c1'`)).toEqual(outOfDate('metrics_platform_daily'));
+      // Figures restated in a weekly group that counts no row.
+      expect(await failure(`update ads.metrics_daily set spend = 6 where tenant_id = $1 and platform_id = 'a1'`)).toEqual(outOfDate('metrics_entity_weekly'));
+      expect(await state()).toEqual(before);
+      // Writes to the groups that are right still go through.
+      expect(await failure(`update ads.metrics_daily set spend = 7 where tenant_id = $1 and platform_id = 'c2'`)).toBeNull();
+    });
+  });
 });
 
 describe('cost of the triggers', () => {
@@ -643,9 +826,9 @@ describe('cost of the triggers', () => {
             );
             small.push(performance.now() - t1);
           }
+          // Printed, not asserted: an absolute time on a shared machine is no test (the import benchmark carries the speed).
           const median = small.sort((a, b) => a - b)[15]!;
           console.log(`[rollups] then 30 writes of 5 rows: median ${median.toFixed(2)} ms`);
-          expect(median).toBeLessThan(10);
           await expectExact(c, [tenant]);
         }
         return ms;
