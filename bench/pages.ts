@@ -134,17 +134,36 @@ export interface Statement {
 const firstLine = (text: string) => text.replace(/\s+/g, ' ').trim().slice(0, 120);
 
 /**
+ * The settings the app role's own connections start with (ALTER ROLE ... SET, e.g. jit = off): they apply at login,
+ * not at SET ROLE, so the replay states them in each of its transactions, for both runs.
+ */
+async function roleSettings(su: pg.ClientBase, role: string): Promise<[string, string][]> {
+  const r = await su.query<{ setting: string }>(
+    `select unnest(s.setconfig) as setting from pg_db_role_setting s join pg_roles r on r.oid = s.setrole
+      where r.rolname = $1 and s.setdatabase in (0, (select oid from pg_database where datname = current_database()))
+      order by s.setdatabase`,
+    [role],
+  );
+  return r.rows.map(({ setting }) => {
+    const at = setting.indexOf('=');
+    return [setting.slice(0, at), setting.slice(at + 1)];
+  });
+}
+
+/**
  * Replays the statements `repeat` times (after one warm-up) on one superuser connection, alternating a run as the app
  * role (SET LOCAL ROLE aegis_app) and a run as the superuser itself, each in a rolled-back transaction with the tenant
- * set: the two see the same server, caches and load, statement by statement.
+ * set and the app role's own settings: the two see the same server, caches, settings and load, statement by statement.
  */
 export async function replay(su: pg.ClientBase, tenant: string, statements: readonly Statement[], repeat: number, appRole = 'aegis_app') {
+  const settings = await roleSettings(su, appRole);
   const times = { app: statements.map(() => [] as number[]), bypass: statements.map(() => [] as number[]) };
   const rows = { app: statements.map(() => 0), bypass: statements.map(() => 0) };
   for (let i = 0; i < 1 + repeat; i++) {
     for (const mode of ['app', 'bypass'] as const) {
       await su.query('begin');
       try {
+        for (const [name, value] of settings) await su.query('select set_config($1, $2, true)', [name, value]);
         if (mode === 'app') await su.query(`set local role ${su.escapeIdentifier(appRole)}`);
         await su.query(SET_TENANT, [tenant]);
         for (const [k, q] of statements.entries()) {
