@@ -188,6 +188,19 @@ DECLARE
   v_only text;
   v_scope text;
   v_lost CONSTANT integer := 1073741824;  -- 2^30, the mark of rows lost (above)
+  -- Both rollups' conflict action and answer: the delta added (a marked count subtracted), and the groups left
+  -- empty (to delete) or wrong (rows lost that the group never had, or totals without rows: to refuse).
+  v_merge CONSTANT text := $m$DO UPDATE
+           SET spend = r.spend + EXCLUDED.spend, impressions = r.impressions + EXCLUDED.impressions, clicks = r.clicks + EXCLUDED.clicks,
+               conversions = r.conversions + EXCLUDED.conversions, conversion_value = r.conversion_value + EXCLUDED.conversion_value,
+               rows = CASE WHEN EXCLUDED.rows < $2 THEN r.rows + EXCLUDED.rows
+                           WHEN r.rows >= EXCLUDED.rows - $2 THEN r.rows - (EXCLUDED.rows - $2)
+                           ELSE $2 END
+        RETURNING r.ctid AS tid, r.rows,
+                  r.spend = 0 AND r.impressions = 0 AND r.clicks = 0 AND r.conversions = 0 AND r.conversion_value = 0 AS zero
+      )
+      SELECT pg_catalog.array_agg(w.tid) FILTER (WHERE w.rows = 0), pg_catalog.count(*) FILTER (WHERE w.rows >= $2 OR (w.rows = 0 AND NOT w.zero))
+        FROM w$m$;
   v_gone pg_catalog.tid[];
   v_missing bigint;
   v_switched boolean := false;
@@ -296,17 +309,7 @@ BEGIN
                CASE WHEN d.n >= 0 THEN d.n ELSE $2 - d.n END
           FROM d
          ORDER BY d.level, d.day, d.platform
-        ON CONFLICT (tenant_id, level, day, platform) DO UPDATE
-           SET spend = r.spend + EXCLUDED.spend, impressions = r.impressions + EXCLUDED.impressions, clicks = r.clicks + EXCLUDED.clicks,
-               conversions = r.conversions + EXCLUDED.conversions, conversion_value = r.conversion_value + EXCLUDED.conversion_value,
-               rows = CASE WHEN EXCLUDED.rows < $2 THEN r.rows + EXCLUDED.rows
-                           WHEN r.rows >= EXCLUDED.rows - $2 THEN r.rows - (EXCLUDED.rows - $2)
-                           ELSE $2 END
-        RETURNING r.ctid AS tid, r.rows,
-                  r.spend = 0 AND r.impressions = 0 AND r.clicks = 0 AND r.conversions = 0 AND r.conversion_value = 0 AS zero
-      )
-      SELECT pg_catalog.array_agg(w.tid) FILTER (WHERE w.rows = 0), pg_catalog.count(*) FILTER (WHERE w.rows >= $2 OR (w.rows = 0 AND NOT w.zero))
-        FROM w$q$, v_changes, v_only) INTO v_gone, v_missing USING v_tenant, v_lost;
+        ON CONFLICT (tenant_id, level, day, platform) %s$q$, v_changes, v_only, v_merge) INTO v_gone, v_missing USING v_tenant, v_lost;
     IF v_missing > 0 THEN
       RAISE EXCEPTION 'ads_engine.metrics_platform_daily is out of date for tenant % (rows of ads.metrics_daily changed without its triggers)', v_tenant
         USING ERRCODE = '55000',
@@ -335,17 +338,7 @@ BEGIN
                CASE WHEN d.n >= 0 THEN d.n ELSE $2 - d.n END
           FROM d
          ORDER BY d.level, d.platform, d.week, d.platform_id, d.campaign_id
-        ON CONFLICT (tenant_id, level, platform, week, platform_id, campaign_id) DO UPDATE
-           SET spend = r.spend + EXCLUDED.spend, impressions = r.impressions + EXCLUDED.impressions, clicks = r.clicks + EXCLUDED.clicks,
-               conversions = r.conversions + EXCLUDED.conversions, conversion_value = r.conversion_value + EXCLUDED.conversion_value,
-               rows = CASE WHEN EXCLUDED.rows < $2 THEN r.rows + EXCLUDED.rows
-                           WHEN r.rows >= EXCLUDED.rows - $2 THEN r.rows - (EXCLUDED.rows - $2)
-                           ELSE $2 END
-        RETURNING r.ctid AS tid, r.rows,
-                  r.spend = 0 AND r.impressions = 0 AND r.clicks = 0 AND r.conversions = 0 AND r.conversion_value = 0 AS zero
-      )
-      SELECT pg_catalog.array_agg(w.tid) FILTER (WHERE w.rows = 0), pg_catalog.count(*) FILTER (WHERE w.rows >= $2 OR (w.rows = 0 AND NOT w.zero))
-        FROM w$q$, v_changes, v_only) INTO v_gone, v_missing USING v_tenant, v_lost;
+        ON CONFLICT (tenant_id, level, platform, week, platform_id, campaign_id) %s$q$, v_changes, v_only, v_merge) INTO v_gone, v_missing USING v_tenant, v_lost;
     IF v_missing > 0 THEN
       RAISE EXCEPTION 'ads_engine.metrics_entity_weekly is out of date for tenant % (rows of ads.metrics_daily changed without its triggers)', v_tenant
         USING ERRCODE = '55000',
