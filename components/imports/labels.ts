@@ -1,9 +1,8 @@
 // Words for what the import core reports: platforms, levels, delimiters,
 // encodings, fields. Client-safe.
 import { formatNumber } from '@/lib/format/number';
-import { PLATFORM_WORDS } from '@/lib/ingest/detect';
 import { REQUIRED_FIELDS } from '@/lib/ingest/headers';
-import { IMPORT_PLATFORMS, type DetectedFormat, type ImportLevel, type ImportPlatform, type TargetField } from '@/lib/ingest/types';
+import { IMPORT_PLATFORMS, PLATFORM_WORDS, type DetectedFormat, type ImportLevel, type ImportPlatform, type TargetField } from '@/lib/ingest/types';
 
 export const PLATFORM_CHOICES: { value: 'detect' | ImportPlatform; label: string }[] = [
   { value: 'detect', label: 'Detect from the file' },

@@ -19,7 +19,7 @@ import {
 import { parseRecords } from './csv';
 import { decodeHead, detectEncoding, UnreadableText, type Encoding } from './text';
 import { CONTROL_CHARACTERS, orderOfValues, styleOfValues, type DateOrder, type NumberStyle } from './values';
-import { TARGET_FIELDS, type ColumnMapping, type DetectedFormat, type ImportLevel, type ImportPlatform, type Refusal, type TargetField } from './types';
+import { PLATFORM_WORDS, TARGET_FIELDS, type ColumnMapping, type DetectedFormat, type ImportLevel, type ImportPlatform, type Refusal, type TargetField } from './types';
 
 /** Bytes read before deciding the format (and all of a smaller file). */
 export const SNIFF_BYTES = 64 * 1024;
@@ -338,7 +338,8 @@ function formatName(platform: ImportPlatform | 'mapped' | null, language: Langua
   return encoding === 'utf-16le' || encoding === 'utf-16be' ? `${base}-utf16` : base;
 }
 
-export const PLATFORM_WORDS: Record<ImportPlatform, string> = { meta: 'Meta', google: 'Google Ads', tiktok: 'TikTok', linkedin: 'LinkedIn' };
+// The platforms' names in messages: in types.ts, which client code may import (this module reads CSV with csv-parse, a Node stream).
+export { PLATFORM_WORDS } from './types';
 
 const FIELD_WORDS: Record<TargetField, string> = {
   day: 'the day',

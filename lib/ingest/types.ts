@@ -216,3 +216,6 @@ export type RowsImportResult =
 
 /** The most rows importRows takes in one call. */
 export const MAX_ROWS_PER_CALL = 50_000;
+
+/** The platforms' names in messages and labels. */
+export const PLATFORM_WORDS: Record<ImportPlatform, string> = { meta: 'Meta', google: 'Google Ads', tiktok: 'TikTok', linkedin: 'LinkedIn' };
